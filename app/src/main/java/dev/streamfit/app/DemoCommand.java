@@ -1,0 +1,114 @@
+package dev.streamfit.app;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code streamfit demo}: the whole chain in one JVM on the bundled sample, ending with a served prediction. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run ingest → augment → train → serve in one JVM (embedded Kafka unless --bootstrap-servers), "
+        + "print a summary and answer one prediction.")
+public final class DemoCommand implements Callable<Integer> {
+  @Mixin
+  KafkaOptions kafka;
+
+  @Mixin
+  StageOptions stage;
+
+  @Option(names = "--data", description = "Folder laid out as <split>/<class>/<image> (default: the bundled sample).")
+  Path data;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", description = "HTTP bind address (default ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--keep-serving", description = "Keep serving after the summary until interrupted.")
+  boolean keepServing;
+
+  @Option(names = "--timeout", defaultValue = "PT30M", description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Override
+  public Integer call() throws Exception {
+    long t0 = System.nanoTime();
+    Path dataDir = data != null ? data : bundledSample();
+    Path runDir = stage.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    System.out.println("streamfit demo: data " + dataDir + ", run dir " + runDir);
+    Pipeline p = Pipeline.start(kafka.bootstrapServers, kafka.topics(), stage, runDir, host, port);
+    try {
+      System.out.printf("kafka    %s (%s)%n", p.bootstrapServers(), kafka.bootstrapServers == null ? "embedded KRaft broker" : "external");
+      Pipeline.Result r = p.ingestAndAwait(dataDir, timeout, System.out);
+      Path sample = firstImage(dataDir.resolve("test")).or(() -> firstImage(dataDir)).orElseThrow();
+      HttpResponse<String> answer = p.predict(sample);
+      var m = r.served().metadata();
+      String url = "http://" + host + ":" + p.port() + "/v1/predict";
+      System.out.println();
+      System.out.println("summary");
+      System.out.printf(Locale.ROOT, "  images ingested        %d %s%n", r.ingest().published(), r.ingest().perSplit());
+      System.out.printf(Locale.ROOT, "  images augmented       %d (%d samples, %d train) ; rejected %d %s%n",
+          r.processedImages() - r.rejectedImages(), p.watcher().samples(), r.trainSamples(), r.rejectedImages(), r.rejectReasons());
+      System.out.printf(Locale.ROOT, "  samples trained        %d in %d steps%n", r.trainer().samplesTrained(), r.trainer().steps());
+      System.out.printf(Locale.ROOT, "  validation accuracy    %s%n", fmt(m.getMetrics().get("val.accuracy")));
+      System.out.printf(Locale.ROOT, "  test accuracy          %s%n", fmt(m.getMetrics().get("test.accuracy")));
+      System.out.printf(Locale.ROOT, "  checkpoint             %s%n", r.trainer().lastCheckpoint());
+      System.out.printf(Locale.ROOT, "  model version          %s v%d (sha256 %s…)%n", m.getModelName(), m.getVersion(), m.getSha256().substring(0, 12));
+      System.out.printf(Locale.ROOT, "  serving                %s%n", url);
+      System.out.printf(Locale.ROOT, "  prediction for %s → HTTP %d %s%n", dataDir.relativize(sample), answer.statusCode(), answer.body());
+      System.out.printf(Locale.ROOT, "RESULT val.accuracy %s%n", fmt(m.getMetrics().get("val.accuracy")));
+      System.out.printf(Locale.ROOT, "RESULT test.accuracy %s%n", fmt(m.getMetrics().get("test.accuracy")));
+      System.out.printf(Locale.ROOT, "RESULT train.wall_s %.1f%n", r.wallSeconds());
+      System.out.printf(Locale.ROOT, "RESULT demo.wall_s %.1f%n", (System.nanoTime() - t0) / 1e9);
+      if (answer.statusCode() != 200) {
+        return 1;
+      }
+      if (keepServing) {
+        System.out.println("serving until interrupted (Ctrl-C) at " + url);
+        Shutdown.awaitSignal(p);
+        p = null;
+      }
+      return 0;
+    } finally {
+      if (p != null) {
+        p.close();
+      }
+    }
+  }
+
+  static String fmt(Double d) {
+    return d == null ? "n/a" : String.format(Locale.ROOT, "%.4f", d);
+  }
+
+  static Path bundledSample() {
+    Path home = Path.of(System.getProperty("streamfit.home", "."));
+    Path p = home.resolve("data").resolve("clothing-sample");
+    if (!Files.isDirectory(p)) {
+      throw new IllegalArgumentException("bundled sample not found at " + p + " (run from the repo root or pass --data)");
+    }
+    return p;
+  }
+
+  static Optional<Path> firstImage(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(Files::isRegularFile).filter(f -> f.toString().toLowerCase(Locale.ROOT).endsWith(".jpg")).sorted().findFirst();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

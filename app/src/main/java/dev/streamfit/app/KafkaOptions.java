@@ -1,0 +1,28 @@
+package dev.streamfit.app;
+
+import dev.streamfit.schemas.Topics;
+import picocli.CommandLine.Option;
+
+/** Options shared by every command that talks to Kafka. */
+public final class KafkaOptions {
+  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,…]",
+      description = "Kafka cluster to use. Default for demo: an embedded single-node KRaft broker; for stage commands: ${DEFAULT-VALUE}.")
+  String bootstrapServers;
+
+  @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix for every topic name (default none).")
+  String topicPrefix;
+
+  @Option(names = "--partitions", defaultValue = "2", description = "Partitions of data topics when creating them (default ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--replication-factor", defaultValue = "1", description = "Replication factor when creating topics (default ${DEFAULT-VALUE}).")
+  short replication;
+
+  Topics topics() {
+    return new Topics(topicPrefix, partitions, replication);
+  }
+
+  String bootstrapOrDefault() {
+    return bootstrapServers == null ? "127.0.0.1:9092" : bootstrapServers;
+  }
+}

@@ -1,0 +1,141 @@
+package dev.streamfit.app;
+
+import dev.streamfit.augment.AugmentStage;
+import dev.streamfit.broker.EmbeddedKafkaBroker;
+import dev.streamfit.ingest.IngestConfig;
+import dev.streamfit.ingest.IngestStage;
+import dev.streamfit.ingest.IngestSummary;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.serving.ActiveModel;
+import dev.streamfit.serving.ServingStage;
+import dev.streamfit.trainer.TrainerStage;
+import dev.streamfit.trainer.TrainerStatus;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Every stage in one JVM (the default run): an embedded broker unless a cluster is given, then
+ * serving, trainer and augment, each talking to the others only through Kafka topics.
+ * Not thread-safe; {@link #close()} stops everything in reverse order.
+ */
+final class Pipeline implements AutoCloseable {
+  /** What a run produced. */
+  record Result(IngestSummary ingest, int processedImages, int rejectedImages, Map<String, Long> rejectReasons,
+      long trainSamples, TrainerStatus trainer, ActiveModel served, double wallSeconds) {}
+
+  private final EmbeddedKafkaBroker broker;
+  private final String bootstrap;
+  private final Topics topics;
+  private final ServingStage serving;
+  private final TrainerStage trainer;
+  private final AugmentStage augment;
+  private final PipelineWatcher watcher;
+
+  private Pipeline(EmbeddedKafkaBroker broker, String bootstrap, Topics topics, ServingStage serving,
+      TrainerStage trainer, AugmentStage augment, PipelineWatcher watcher) {
+    this.broker = broker;
+    this.bootstrap = bootstrap;
+    this.topics = topics;
+    this.serving = serving;
+    this.trainer = trainer;
+    this.augment = augment;
+    this.watcher = watcher;
+  }
+
+  /** Starts the stages; {@code bootstrapOrNull == null} starts an embedded broker first. */
+  static Pipeline start(String bootstrapOrNull, Topics topics, StageOptions o, Path runDir, String host, int port) {
+    EmbeddedKafkaBroker broker = null;
+    ServingStage serving = null;
+    TrainerStage trainer = null;
+    AugmentStage augment = null;
+    try {
+      if (bootstrapOrNull == null) {
+        broker = EmbeddedKafkaBroker.start();
+      }
+      String bootstrap = broker != null ? broker.bootstrapServers() : bootstrapOrNull;
+      TopicsAdmin.ensure(bootstrap, topics, Duration.ofSeconds(30));
+      serving = ServingStage.start(Configs.serving(bootstrap, topics, host, port));
+      trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o, runDir.resolve("checkpoints")));
+      augment = AugmentStage.start(Configs.augment(bootstrap, topics, o, runDir.resolve("kafka-streams")));
+      PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);
+      return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher);
+    } catch (RuntimeException e) {
+      Shutdown.closeAll(augment, trainer, serving, broker);
+      throw e;
+    }
+  }
+
+  String bootstrapServers() {
+    return bootstrap;
+  }
+
+  int port() {
+    return serving.port();
+  }
+
+  /**
+   * Ingests {@code data} and waits until every image is augmented or rejected, the trainer has trained
+   * on every train sample, and serving answers with a version that includes them.
+   */
+  Result ingestAndAwait(Path data, Duration timeout, PrintStream progress) throws InterruptedException, TimeoutException {
+    long t0 = System.nanoTime();
+    IngestSummary ingest = new IngestStage(IngestConfig.of(bootstrap, topics, data)).run(null);
+    progress.printf(Locale.ROOT, "ingest   %d images (%.1f MB) → %s in %.1f s, per split %s%n", ingest.published(),
+        ingest.bytes() / 1e6, topics.raw(), ingest.seconds(), ingest.perSplit());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long lastPrint = 0;
+    while (true) {
+      TrainerStatus ts = trainer.status();
+      if (ts.failure() != null) {
+        throw new IllegalStateException("trainer failed: " + ts.failure());
+      }
+      ActiveModel served = serving.active();
+      boolean augmented = watcher.processedImages() >= ingest.published();
+      long expected = watcher.trainSamples();
+      boolean trained = augmented && ts.samplesTrained() >= expected && expected > 0;
+      boolean live = trained && served != null && served.metadata().getProvenance().getSamplesTrained() >= expected;
+      if (System.nanoTime() - lastPrint > 5_000_000_000L || live) {
+        lastPrint = System.nanoTime();
+        progress.printf(Locale.ROOT, "progress augmented %d/%d images (%d rejected) | trained %d/%d samples, step %d | serving %s (%.0f s)%n",
+            watcher.processedImages(), ingest.published(), watcher.rejectedImages(), ts.samplesTrained(), expected,
+            ts.steps(), served == null ? "no model yet" : "v" + served.version(), (System.nanoTime() - t0) / 1e9);
+      }
+      if (live) {
+        return new Result(ingest, watcher.processedImages(), watcher.rejectedImages(), watcher.rejectReasons(),
+            expected, ts, served, (System.nanoTime() - t0) / 1e9);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("pipeline did not finish within " + timeout + " (augmented "
+            + watcher.processedImages() + "/" + ingest.published() + ", trained " + ts.samplesTrained() + "/" + expected + ")");
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  /** POSTs {@code image} to this pipeline's {@code /v1/predict}; returns status and body. */
+  HttpResponse<String> predict(Path image) throws IOException, InterruptedException {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/v1/predict"))
+        .header("Content-Type", "image/jpeg").POST(HttpRequest.BodyPublishers.ofFile(image)).build();
+    return http.send(req, HttpResponse.BodyHandlers.ofString());
+  }
+
+  PipelineWatcher watcher() {
+    return watcher;
+  }
+
+  @Override
+  public void close() {
+    Shutdown.closeAll(watcher, augment, trainer, serving, broker);
+  }
+}

@@ -1,0 +1,131 @@
+package dev.streamfit.app;
+
+import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.Rejection;
+import dev.streamfit.schemas.Split;
+import dev.streamfit.schemas.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Observes the pipeline from outside, through Kafka only: reads committed records of
+ * {@code images.augmented} and {@code images.rejected} and counts which raw images have come out.
+ * Thread-safe getters; runs on its own daemon thread.
+ */
+final class PipelineWatcher implements AutoCloseable {
+  private final Set<String> augmentedIds = ConcurrentHashMap.newKeySet();
+  private final Set<String> rejectedIds = ConcurrentHashMap.newKeySet();
+  private final Map<String, Long> rejectReasons = new ConcurrentHashMap<>();
+  private final List<Rejection> rejections = java.util.Collections.synchronizedList(new ArrayList<>());
+  private volatile long trainSamples;
+  private volatile long samples;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  PipelineWatcher(String bootstrap, Topics topics) {
+    consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES),
+        new StringDeserializer(), new ByteArrayDeserializer());
+    List<TopicPartition> parts = new ArrayList<>();
+    for (String t : List.of(topics.augmented(), topics.rejected())) {
+      consumer.partitionsFor(t, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(t, p.partition())));
+    }
+    consumer.assign(parts);
+    consumer.seekToBeginning(parts);
+    String augmentedTopic = topics.augmented();
+    thread = new Thread(() -> loop(augmentedTopic), "streamfit-watcher");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void loop(String augmentedTopic) {
+    AvroSerde<AugmentedSample> samplesSerde = AvroSerde.of(AugmentedSample.class);
+    AvroSerde<Rejection> rejSerde = AvroSerde.of(Rejection.class);
+    try {
+      while (running) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          try {
+            if (r.topic().equals(augmentedTopic)) {
+              AugmentedSample s = samplesSerde.decode(r.value());
+              augmentedIds.add(s.getSourceId());
+              samples++;
+              if (s.getSplit() == Split.TRAIN) {
+                trainSamples++;
+              }
+            } else {
+              Rejection rej = rejSerde.decode(r.value());
+              if (!rej.getStage().equals("trainer")) {
+                rejectedIds.add(rej.getOriginalKey() == null ? "offset-" + r.offset() : rej.getOriginalKey());
+              }
+              rejectReasons.merge(rej.getReason(), 1L, Long::sum);
+              rejections.add(rej);
+            }
+          } catch (RuntimeException e) {
+            rejectReasons.merge("unreadable_output_record", 1L, Long::sum);
+          }
+        }
+      }
+    } catch (WakeupException e) {
+      // closing
+    } finally {
+      consumer.close();
+    }
+  }
+
+  /** Raw images accounted for (augmented or rejected before training). */
+  int processedImages() {
+    Set<String> all = new HashSet<>(augmentedIds);
+    all.addAll(rejectedIds);
+    return all.size();
+  }
+
+  long trainSamples() {
+    return trainSamples;
+  }
+
+  long samples() {
+    return samples;
+  }
+
+  int rejectedImages() {
+    return rejectedIds.size();
+  }
+
+  Map<String, Long> rejectReasons() {
+    return Map.copyOf(rejectReasons);
+  }
+
+  List<Rejection> rejections() {
+    synchronized (rejections) {
+      return List.copyOf(rejections);
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    try {
+      thread.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package dev.streamfit.augment;
+
+import dev.streamfit.augment.ops.AugmentSpec;
+import dev.streamfit.imaging.DecodeLimits;
+import dev.streamfit.schemas.Topics;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Configuration of the augment stage. Immutable; validated on construction (errors name the key, the
+ * bound, the value and the flag that sets it).
+ *
+ * @param bootstrapServers Kafka {@code bootstrap.servers}
+ * @param applicationId Kafka Streams {@code application.id} (consumer group, transactional id prefix)
+ * @param topics topic catalogue
+ * @param imageSize output side length in pixels (square), in [32, 1024]
+ * @param epochs variants produced per train image (one per epoch, distinct seeds), in [1, 1000]
+ * @param runSeed run seed from which every record's seed derives
+ * @param spec random augmentation of train images
+ * @param limits decode guards
+ * @param streamThreads Kafka Streams threads, in [1, 64]
+ * @param stateDir Kafka Streams state directory
+ */
+public record AugmentConfig(String bootstrapServers, String applicationId, Topics topics, int imageSize, int epochs,
+    long runSeed, AugmentSpec spec, DecodeLimits limits, int streamThreads, Path stateDir) {
+  public AugmentConfig {
+    Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+    Objects.requireNonNull(applicationId, "applicationId");
+    Objects.requireNonNull(topics, "topics");
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(stateDir, "stateDir");
+    range("augment.image-size", imageSize, 32, 1024, "--image-size");
+    range("augment.epochs", epochs, 1, 1000, "--epochs");
+    range("augment.stream-threads", streamThreads, 1, 64, "--stream-threads");
+    if (applicationId.isBlank()) {
+      throw new IllegalArgumentException("augment.application-id must not be blank (set --application-id)");
+    }
+  }
+
+  /** Defaults for a pipeline on {@code bootstrapServers}: 224 px, 1 epoch, seed 42, 2 threads. */
+  public static AugmentConfig defaults(String bootstrapServers, Topics topics, Path stateDir) {
+    return new AugmentConfig(bootstrapServers, "streamfit-augment", topics, 224, 1, 42L, AugmentSpec.defaults(),
+        DecodeLimits.defaults(), 2, stateDir);
+  }
+
+  public AugmentConfig withEpochs(int n) {
+    return new AugmentConfig(bootstrapServers, applicationId, topics, imageSize, n, runSeed, spec, limits, streamThreads, stateDir);
+  }
+
+  public AugmentConfig withApplicationId(String id) {
+    return new AugmentConfig(bootstrapServers, id, topics, imageSize, epochs, runSeed, spec, limits, streamThreads, stateDir);
+  }
+
+  static void range(String key, long v, long lo, long hi, String flag) {
+    if (v < lo || v > hi) {
+      throw new IllegalArgumentException(key + " must be in [" + lo + ", " + hi + "], was " + v + " (set " + flag + ")");
+    }
+  }
+}

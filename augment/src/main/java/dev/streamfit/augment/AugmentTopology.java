@@ -1,0 +1,71 @@
+package dev.streamfit.augment;
+
+import dev.streamfit.augment.internal.Outcome;
+import dev.streamfit.augment.internal.SampleMaker;
+import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.Rejection;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+
+/**
+ * The one factory of the augment topology: {@code images.raw} (bytes) → decode/augment →
+ * {@code images.augmented} or {@code images.rejected}. Values are read as raw bytes and decoded inside
+ * the processor, so a malformed record becomes a rejection instead of a poison pill.
+ */
+public final class AugmentTopology {
+  private AugmentTopology() {}
+
+  /** Builds the topology for {@code config}. */
+  public static Topology build(AugmentConfig config) {
+    SampleMaker maker = new SampleMaker(config);
+    StreamsBuilder b = new StreamsBuilder();
+    KStream<String, Outcome> outcomes = b
+        .stream(config.topics().raw(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("raw-images"))
+        .processValues(() -> new MakeSamples(maker), Named.as("augment"));
+    outcomes.split(Named.as("route-"))
+        .branch((k, v) -> v instanceof Outcome.Sample, Branched.withConsumer(s -> s
+            .mapValues(v -> ((Outcome.Sample) v).sample(), Named.as("sample"))
+            .to(config.topics().augmented(), Produced.with(Serdes.String(), AvroSerde.of(AugmentedSample.class))
+                .withName("augmented")), "samples"))
+        .defaultBranch(Branched.withConsumer(s -> s
+            .mapValues(v -> ((Outcome.Reject) v).rejection(), Named.as("rejection"))
+            .to(config.topics().rejected(), Produced.with(Serdes.String(), AvroSerde.of(Rejection.class))
+                .withName("rejected")), "rejections"));
+    return b.build();
+  }
+
+  private static final class MakeSamples implements FixedKeyProcessor<String, byte[], Outcome> {
+    private final SampleMaker maker;
+    private FixedKeyProcessorContext<String, Outcome> context;
+
+    MakeSamples(SampleMaker maker) {
+      this.maker = maker;
+    }
+
+    @Override
+    public void init(FixedKeyProcessorContext<String, Outcome> context) {
+      this.context = context;
+    }
+
+    @Override
+    public void process(FixedKeyRecord<String, byte[]> record) {
+      var md = context.recordMetadata();
+      String topic = md.map(m -> m.topic()).orElse(null);
+      int partition = md.map(m -> m.partition()).orElse(-1);
+      long offset = md.map(m -> m.offset()).orElse(-1L);
+      for (Outcome o : maker.process(record.key(), record.value(), topic, partition, offset)) {
+        context.forward(record.withValue(o));
+      }
+    }
+  }
+}

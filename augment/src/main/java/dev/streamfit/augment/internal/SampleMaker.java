@@ -1,0 +1,100 @@
+package dev.streamfit.augment.internal;
+
+import dev.streamfit.augment.AugmentConfig;
+import dev.streamfit.augment.ops.Affine;
+import dev.streamfit.augment.ops.Seeds;
+import dev.streamfit.imaging.ImageDecoder;
+import dev.streamfit.imaging.ImageRejectedException;
+import dev.streamfit.imaging.Pixels;
+import dev.streamfit.schemas.AugmentationParams;
+import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.RawImage;
+import dev.streamfit.schemas.RejectReason;
+import dev.streamfit.schemas.Rejection;
+import dev.streamfit.schemas.Split;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.kafka.common.errors.SerializationException;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+/**
+ * Turns one raw record into its outcomes: for a train image one augmented variant per epoch, for other
+ * splits one resized sample; for anything undecodable a rejection with a reason. Never throws for bad
+ * input. Thread-safe (no mutable state).
+ */
+public final class SampleMaker {
+  private static final AvroSerde<RawImage> RAW = AvroSerde.of(RawImage.class);
+  private final AugmentConfig config;
+  private final ImageDecoder decoder;
+
+  public SampleMaker(AugmentConfig config) {
+    this.config = config;
+    this.decoder = new ImageDecoder(config.limits());
+  }
+
+  /** Outcomes of the record at {@code topic/partition/offset} with key {@code key}. */
+  public List<Outcome> process(String key, byte[] value, String topic, int partition, long offset) {
+    RawImage raw;
+    try {
+      raw = RAW.decode(value);
+      if (raw == null) {
+        return List.of(reject(key, null, RejectReason.MALFORMED_RECORD, "null value (tombstone) on " + topic, topic, partition, offset));
+      }
+    } catch (SerializationException e) {
+      return List.of(reject(key, null, RejectReason.MALFORMED_RECORD, e.getMessage(), topic, partition, offset));
+    }
+    try {
+      return make(raw);
+    } catch (ImageRejectedException e) {
+      return List.of(reject(key, raw.getSource(), e.reason(), e.getMessage(), topic, partition, offset));
+    } catch (RuntimeException e) {
+      return List.of(reject(key, raw.getSource(), RejectReason.INTERNAL_ERROR, e.toString(), topic, partition, offset));
+    }
+  }
+
+  private List<Outcome> make(RawImage raw) throws ImageRejectedException {
+    byte[] bytes = toArray(raw.getContent());
+    int size = config.imageSize();
+    List<Outcome> out = new ArrayList<>();
+    try (Mat base = decoder.decodeResized(bytes, size, size)) {
+      if (raw.getSplit() != Split.TRAIN) {
+        AugmentationParams none = AugmentationParams.newBuilder().setSeed(0).setApplied(false).build();
+        out.add(new Outcome.Sample(sample(raw, 0, Pixels.toHwc(base), none)));
+        return out;
+      }
+      for (int epoch = 0; epoch < config.epochs(); epoch++) {
+        long seed = Seeds.derive(config.runSeed(), raw.getId(), epoch, 0);
+        AugmentationParams p = Affine.sample(config.spec(), new SplittableRandom(seed), seed);
+        try (Mat aug = Affine.apply(base, p)) {
+          out.add(new Outcome.Sample(sample(raw, epoch, Pixels.toHwc(aug), p)));
+        }
+      }
+    }
+    return out;
+  }
+
+  private AugmentedSample sample(RawImage raw, int epoch, byte[] hwc, AugmentationParams p) {
+    int size = config.imageSize();
+    return AugmentedSample.newBuilder().setSourceId(raw.getId()).setEpoch(epoch).setVariant(0)
+        .setLabel(raw.getLabel()).setSplit(raw.getSplit()).setHeight(size).setWidth(size).setChannels(3)
+        .setPixels(ByteBuffer.wrap(hwc)).setAugmentation(p).build();
+  }
+
+  private static Outcome reject(String key, String source, RejectReason reason, String message, String topic,
+      int partition, long offset) {
+    return new Outcome.Reject(Rejection.newBuilder().setOriginalKey(key).setStage("augment").setReason(reason.code())
+        .setMessage(message == null ? reason.code() : message).setSourceTopic(topic).setSourcePartition(partition)
+        .setSourceOffset(offset).setSource(source).setRejectedAt(Instant.now()).build());
+  }
+
+  static byte[] toArray(ByteBuffer b) {
+    ByteBuffer d = b.duplicate();
+    byte[] out = new byte[d.remaining()];
+    d.get(out);
+    return out;
+  }
+}

@@ -1,0 +1,94 @@
+package dev.streamfit.engine;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.modelimport.keras.KerasModelImport;
+import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
+import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * The one model-loading path used by trainer and serving: importing a bundled base, building a
+ * classifier on it, and (de)serialising graphs. Stateless; each call returns a new graph owned by
+ * the caller. A {@link ComputationGraph} is not safe for concurrent {@code fit}/{@code output}.
+ */
+public final class Models {
+  /** Value of {@code ModelVersion.format} for graphs written by {@link #toBytes}. */
+  public static final String FORMAT = "dl4j-computation-graph";
+  /** Name of the classifier's output layer. */
+  public static final String HEAD = "head";
+
+  private Models() {}
+
+  /** Imports {@code base} from the bundled Keras h5 (a few seconds). */
+  public static ComputationGraph importBase(BaseModel base) {
+    Path tmp = null;
+    try (InputStream in = Models.class.getResourceAsStream(base.resource())) {
+      if (in == null) {
+        throw new IllegalStateException("bundled weights missing from classpath: " + base.resource());
+      }
+      tmp = Files.createTempFile("streamfit-base-", ".h5");
+      Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+      return KerasModelImport.importKerasModelAndWeights(tmp.toString(), false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read bundled base " + base.id(), e);
+    } catch (InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
+      throw new IllegalStateException("cannot import base " + base.id() + ": " + e.getMessage(), e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // temp file; best effort
+        }
+      }
+    }
+  }
+
+  /**
+   * A classifier: {@code base} frozen up to its feature vertex, plus a new softmax output layer over
+   * {@code labels.size()} classes trained with Adam.
+   */
+  public static ComputationGraph newClassifier(BaseModel base, List<String> labels, double learningRate, long seed) {
+    ComputationGraph imported = importBase(base);
+    return new TransferLearning.GraphBuilder(imported)
+        .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(learningRate)).seed(seed).build())
+        .setFeatureExtractor(base.featureVertex())
+        .addLayer(HEAD, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+            .nIn(base.featureSize()).nOut(labels.size()).activation(Activation.SOFTMAX)
+            .weightInit(WeightInit.XAVIER).build(), base.featureVertex())
+        .setOutputs(HEAD)
+        .build();
+  }
+
+  /** Serialises {@code graph}; with {@code withUpdater} the optimizer state too (for checkpoints). */
+  public static byte[] toBytes(ComputationGraph graph, boolean withUpdater) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024 * 1024);
+    try {
+      ModelSerializer.writeModel(graph, out, withUpdater);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot serialise model", e);
+    }
+    return out.toByteArray();
+  }
+
+  /** Restores a graph written by {@link #toBytes}. */
+  public static ComputationGraph fromBytes(byte[] bytes, boolean withUpdater) throws IOException {
+    return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), withUpdater);
+  }
+}

@@ -1,0 +1,48 @@
+package dev.streamfit.imaging;
+
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.opencv.opencv_core.Mat;
+
+/**
+ * Conversions between 8-bit RGB {@link Mat}s and the wire tensor format of {@code AugmentedSample}:
+ * uint8, row-major HWC. Stateless and thread-safe; returned {@code Mat}s are owned by the caller.
+ */
+public final class Pixels {
+  private Pixels() {}
+
+  /** Resized copy (see {@link ImageDecoder#decodeResized}); the caller closes it. */
+  public static Mat resize(Mat rgb, int width, int height) {
+    return ImageDecoder.resizeTo(rgb, width, height);
+  }
+
+  /** Copies a CV_8UC3 {@code Mat} into HWC bytes ({@code rows*cols*3}). */
+  public static byte[] toHwc(Mat rgb) {
+    if (rgb.type() != CV_8UC3) {
+      throw new IllegalArgumentException("expected CV_8UC3, got type " + rgb.type());
+    }
+    Mat src = rgb.isContinuous() ? rgb : rgb.clone();
+    try {
+      byte[] out = new byte[src.rows() * src.cols() * 3];
+      src.data().get(out);
+      return out;
+    } finally {
+      if (src != rgb) {
+        src.close();
+      }
+    }
+  }
+
+  /** A CV_8UC3 {@code Mat} holding a copy of {@code hwc}; the caller closes it. */
+  public static Mat fromHwc(byte[] hwc, int height, int width) {
+    if (hwc.length != height * width * 3) {
+      throw new IllegalArgumentException("expected " + height * width * 3 + " bytes for " + height + "x" + width
+          + "x3, got " + hwc.length);
+    }
+    Mat m = new Mat(height, width, CV_8UC3);
+    BytePointer data = m.data();
+    data.put(hwc);
+    return m;
+  }
+}

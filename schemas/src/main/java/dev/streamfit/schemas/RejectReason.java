@@ -1,0 +1,28 @@
+package dev.streamfit.schemas;
+
+/** Stable reason codes used in {@link Rejection#getReason()} and in HTTP error bodies. */
+public enum RejectReason {
+  /** The Kafka record itself could not be decoded as the expected Avro record. */
+  MALFORMED_RECORD,
+  /** Zero bytes of content. */
+  EMPTY,
+  /** Content exceeds the configured byte cap. */
+  TOO_LARGE,
+  /** Magic bytes are not an allowed image format. */
+  UNSUPPORTED_FORMAT,
+  /** The header declares dimensions beyond the configured caps. */
+  DIMENSIONS_TOO_LARGE,
+  /** Header unreadable, truncated data or decoder failure. */
+  CORRUPT_IMAGE,
+  /** Label not in the configured label set. */
+  UNKNOWN_LABEL,
+  /** Pixel tensor does not match the declared shape. */
+  BAD_SHAPE,
+  /** Unexpected failure while processing; the message says what. */
+  INTERNAL_ERROR;
+
+  /** Lower-case code as written in records, e.g. {@code corrupt_image}. */
+  public String code() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

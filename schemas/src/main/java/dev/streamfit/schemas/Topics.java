@@ -1,0 +1,91 @@
+package dev.streamfit.schemas;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The one place that names streamfit's topics and defines their configs. All names share an optional
+ * prefix so that several pipelines (or tests) can share one cluster. Immutable and thread-safe.
+ *
+ * @param prefix prepended to every topic name; empty for the defaults ({@code images.raw}, ...)
+ * @param partitions partitions of the data topics ({@code images.*}, inference topics)
+ * @param replicationFactor replication factor of every topic
+ */
+public record Topics(String prefix, int partitions, short replicationFactor) {
+  /** Largest raw image record: 16 MiB of encoded image plus envelope. */
+  public static final int RAW_MAX_BYTES = 17 * 1024 * 1024;
+  /** Largest augmented sample record (e.g. 512x512x3 uint8 plus envelope). */
+  public static final int AUGMENTED_MAX_BYTES = 4 * 1024 * 1024;
+  /** Largest model version record (model bytes plus provenance). */
+  public static final int MODEL_MAX_BYTES = 128 * 1024 * 1024;
+
+  public Topics {
+    Objects.requireNonNull(prefix, "prefix");
+    if (partitions <= 0) {
+      throw new IllegalArgumentException("topics.partitions must be > 0, was " + partitions);
+    }
+    if (replicationFactor <= 0) {
+      throw new IllegalArgumentException("topics.replication must be > 0, was " + replicationFactor);
+    }
+  }
+
+  /** Default names, 2 partitions, replication 1 (the embedded single-broker run). */
+  public static Topics defaults() {
+    return new Topics("", 2, (short) 1);
+  }
+
+  public String raw() {
+    return prefix + "images.raw";
+  }
+
+  public String augmented() {
+    return prefix + "images.augmented";
+  }
+
+  public String rejected() {
+    return prefix + "images.rejected";
+  }
+
+  public String models() {
+    return prefix + "models";
+  }
+
+  public String trainingMetrics() {
+    return prefix + "training.metrics";
+  }
+
+  public String inferenceRequests() {
+    return prefix + "inference.requests";
+  }
+
+  public String inferenceResults() {
+    return prefix + "inference.results";
+  }
+
+  /** Every topic with its partitions and configs, in pipeline order. */
+  public List<TopicSpec> specs() {
+    String week = String.valueOf(7L * 24 * 3600 * 1000);
+    return List.of(
+        new TopicSpec(raw(), partitions, replicationFactor, Map.of(
+            "max.message.bytes", String.valueOf(RAW_MAX_BYTES), "retention.ms", "-1")),
+        new TopicSpec(augmented(), partitions, replicationFactor, Map.of(
+            "max.message.bytes", String.valueOf(AUGMENTED_MAX_BYTES), "retention.ms", week)),
+        new TopicSpec(rejected(), partitions, replicationFactor, Map.of(
+            "max.message.bytes", String.valueOf(RAW_MAX_BYTES), "retention.ms", "-1")),
+        // One partition: versions are totally ordered. Keyed by version, compacted: every version stays.
+        new TopicSpec(models(), 1, replicationFactor, Map.of(
+            "max.message.bytes", String.valueOf(MODEL_MAX_BYTES), "cleanup.policy", "compact",
+            "retention.ms", "-1")),
+        new TopicSpec(trainingMetrics(), 1, replicationFactor, Map.of("retention.ms", week)),
+        new TopicSpec(inferenceRequests(), partitions, replicationFactor, Map.of(
+            "max.message.bytes", String.valueOf(RAW_MAX_BYTES), "retention.ms", week)),
+        new TopicSpec(inferenceResults(), partitions, replicationFactor, Map.of("retention.ms", week)));
+  }
+
+  /** The spec of topic {@code name}. */
+  public TopicSpec spec(String name) {
+    return specs().stream().filter(s -> s.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("unknown topic " + name));
+  }
+}

@@ -1,0 +1,63 @@
+package dev.streamfit.schemas;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Creates missing topics from {@link Topics#specs()}. Existing topics are left as they are. */
+public final class TopicsAdmin {
+  private static final Logger LOG = LoggerFactory.getLogger(TopicsAdmin.class);
+
+  private TopicsAdmin() {}
+
+  /**
+   * Ensures every topic of {@code topics} exists.
+   *
+   * @return the names that were created by this call
+   * @throws IllegalStateException if the cluster cannot be reached within {@code timeout}
+   */
+  public static List<String> ensure(String bootstrapServers, Topics topics, Duration timeout) {
+    try (Admin admin = Admin.create(Map.of(
+        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+      Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      List<NewTopic> missing = new ArrayList<>();
+      for (TopicSpec spec : topics.specs()) {
+        if (!existing.contains(spec.name())) {
+          missing.add(new NewTopic(spec.name(), spec.partitions(), spec.replicationFactor()).configs(spec.configs()));
+        }
+      }
+      List<String> created = new ArrayList<>();
+      for (var entry : admin.createTopics(missing).values().entrySet()) {
+        try {
+          entry.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+          created.add(entry.getKey());
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+            throw e;
+          }
+        }
+      }
+      if (!created.isEmpty()) {
+        LOG.info("created topics {}", created);
+      }
+      return created;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating topics", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot create topics on " + bootstrapServers + " within " + timeout
+          + ": " + e.getMessage() + " (is --bootstrap-servers right and the cluster up?)", e);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.streamfit.testkit;
+
+import dev.streamfit.broker.EmbeddedKafkaBroker;
+import java.util.Locale;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.kafka.KafkaContainer;
+
+/**
+ * Provides a {@link KafkaBroker} parameter backed by one real broker shared by every test class of the
+ * JVM (stored in the root extension context, closed when the JVM's test plan ends).
+ *
+ * <p>System property {@code kafka.test.broker}: {@code embedded} (in-process KRaft broker),
+ * {@code testcontainers} (Testcontainers {@code KafkaContainer}, image {@code kafka.test.image},
+ * default {@code apache/kafka:4.1.0}), or {@code auto} (default: Testcontainers when a Docker daemon
+ * answers, else embedded).
+ */
+public final class KafkaBrokerExtension implements ParameterResolver {
+  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(KafkaBrokerExtension.class);
+
+  @Override
+  public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
+    return p.getParameter().getType() == KafkaBroker.class;
+  }
+
+  @Override
+  public Object resolveParameter(ParameterContext p, ExtensionContext e) throws ParameterResolutionException {
+    return e.getRoot().getStore(NS).getOrComputeIfAbsent("broker", k -> startBroker(), Holder.class).broker;
+  }
+
+  static String mode() {
+    String m = System.getProperty("kafka.test.broker", "auto");
+    m = m == null || m.isBlank() ? "auto" : m.trim().toLowerCase(Locale.ROOT);
+    if (m.equals("auto")) {
+      return dockerAvailable() ? "testcontainers" : "embedded";
+    }
+    if (!m.equals("embedded") && !m.equals("testcontainers")) {
+      throw new IllegalArgumentException("kafka.test.broker must be embedded, testcontainers or auto, was '" + m + "'");
+    }
+    return m;
+  }
+
+  private static boolean dockerAvailable() {
+    try {
+      return DockerClientFactory.instance().isDockerAvailable();
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  private static Holder startBroker() {
+    if (mode().equals("testcontainers")) {
+      KafkaContainer c = new KafkaContainer(System.getProperty("kafka.test.image", "apache/kafka:4.1.0"));
+      c.start();
+      return new Holder(new KafkaBroker() {
+        @Override
+        public String bootstrapServers() {
+          return c.getBootstrapServers();
+        }
+
+        @Override
+        public String kind() {
+          return "testcontainers";
+        }
+      }, c::stop);
+    }
+    EmbeddedKafkaBroker b = EmbeddedKafkaBroker.start();
+    return new Holder(new KafkaBroker() {
+      @Override
+      public String bootstrapServers() {
+        return b.bootstrapServers();
+      }
+
+      @Override
+      public String kind() {
+        return "embedded";
+      }
+    }, b::close);
+  }
+
+  private record Holder(KafkaBroker broker, Runnable stopper) implements ExtensionContext.Store.CloseableResource {
+    @Override
+    public void close() {
+      stopper.run();
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package dev.streamfit.trainer;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Snapshot of the trainer's progress. Immutable.
+ *
+ * @param steps optimisation steps taken (including steps restored from a checkpoint)
+ * @param samplesTrained train samples consumed into the model
+ * @param validationSamples validation samples held for evaluation
+ * @param lastVersion last published model version, 0 if none
+ * @param lastMetrics metrics of the last published version (empty if none)
+ * @param lastCheckpoint last checkpoint written, null if none
+ * @param failure why the trainer stopped, null while healthy
+ */
+public record TrainerStatus(long steps, long samplesTrained, int validationSamples, long lastVersion,
+    Map<String, Double> lastMetrics, Path lastCheckpoint, String failure) {
+  public TrainerStatus {
+    lastMetrics = Map.copyOf(lastMetrics);
+  }
+}
