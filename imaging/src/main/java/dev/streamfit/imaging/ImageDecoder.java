@@ -5,17 +5,13 @@ import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_COLOR;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
-import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
-import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
-import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 
 import dev.streamfit.imaging.internal.ImageHeader;
 import dev.streamfit.schemas.RejectReason;
 import java.util.Objects;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.opencv_core.Mat;
-import org.bytedeco.opencv.opencv_core.Size;
 
 /**
  * Bytes → RGB {@link Mat}, guarded: the container is checked (JPEG/PNG allow-list by magic bytes,
@@ -71,20 +67,12 @@ public final class ImageDecoder {
   }
 
   /**
-   * Decodes and resizes to exactly {@code width}x{@code height} RGB (aspect ratio not kept, as Keras'
-   * {@code target_size}). INTER_AREA when shrinking, bilinear when enlarging. The caller closes it.
+   * Decodes and resizes to exactly {@code width}x{@code height} RGB, see {@link Pixels#resize}. The caller
+   * closes it.
    */
   public Mat decodeResized(byte[] bytes, int width, int height) throws ImageRejectedException {
     try (Mat rgb = decodeRgb(bytes)) {
       return Pixels.resize(rgb, width, height);
     }
-  }
-
-  /** Utility kept here so resize policy lives next to decoding. */
-  static Mat resizeTo(Mat src, int width, int height) {
-    Mat out = new Mat();
-    boolean shrink = src.cols() >= width && src.rows() >= height;
-    resize(src, out, new Size(width, height), 0, 0, shrink ? INTER_AREA : INTER_LINEAR);
-    return out;
   }
 }

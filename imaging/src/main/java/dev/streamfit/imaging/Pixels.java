@@ -3,6 +3,8 @@ package dev.streamfit.imaging;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.opencv.global.opencv_imgproc;
+import org.bytedeco.opencv.opencv_core.Size;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
@@ -12,9 +14,17 @@ import org.bytedeco.opencv.opencv_core.Mat;
 public final class Pixels {
   private Pixels() {}
 
-  /** Resized copy (see {@link ImageDecoder#decodeResized}); the caller closes it. */
+  /**
+   * Resized copy at exactly {@code width}x{@code height} (aspect ratio not kept, as Keras'
+   * {@code target_size}): INTER_AREA when shrinking, bilinear otherwise. The caller closes it.
+   */
   public static Mat resize(Mat rgb, int width, int height) {
-    return ImageDecoder.resizeTo(rgb, width, height);
+    Mat out = new Mat();
+    boolean shrink = rgb.cols() >= width && rgb.rows() >= height;
+    try (Size size = new Size(width, height)) {
+      opencv_imgproc.resize(rgb, out, size, 0, 0, shrink ? opencv_imgproc.INTER_AREA : opencv_imgproc.INTER_LINEAR);
+    }
+    return out;
   }
 
   /** Copies a CV_8UC3 {@code Mat} into HWC bytes ({@code rows*cols*3}). */

@@ -55,31 +55,13 @@ public final class KafkaBrokerExtension implements ParameterResolver {
     if (mode().equals("testcontainers")) {
       KafkaContainer c = new KafkaContainer(System.getProperty("kafka.test.image", "apache/kafka:4.1.0"));
       c.start();
-      return new Holder(new KafkaBroker() {
-        @Override
-        public String bootstrapServers() {
-          return c.getBootstrapServers();
-        }
-
-        @Override
-        public String kind() {
-          return "testcontainers";
-        }
-      }, c::stop);
+      return new Holder(new Running(c.getBootstrapServers(), "testcontainers"), c::stop);
     }
     EmbeddedKafkaBroker b = EmbeddedKafkaBroker.start();
-    return new Holder(new KafkaBroker() {
-      @Override
-      public String bootstrapServers() {
-        return b.bootstrapServers();
-      }
-
-      @Override
-      public String kind() {
-        return "embedded";
-      }
-    }, b::close);
+    return new Holder(new Running(b.bootstrapServers(), "embedded"), b::close);
   }
+
+  private record Running(String bootstrapServers, String kind) implements KafkaBroker {}
 
   private record Holder(KafkaBroker broker, Runnable stopper) implements ExtensionContext.Store.CloseableResource {
     @Override

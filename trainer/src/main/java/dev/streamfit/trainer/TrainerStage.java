@@ -62,6 +62,8 @@ public final class TrainerStage implements AutoCloseable {
   private static final int KEEP_CHECKPOINTS = 3;
   private static final int SHUFFLE_BUFFER = 256;
   private static final AvroSerde<AugmentedSample> SAMPLES = AvroSerde.of(AugmentedSample.class);
+  private static final AvroSerde<Rejection> REJECTIONS = AvroSerde.of(Rejection.class);
+  private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
 
   private final TrainerConfig config;
   private final Thread thread;
@@ -222,7 +224,7 @@ public final class TrainerStage implements AutoCloseable {
     Rejection rej = Rejection.newBuilder().setOriginalKey(r.key()).setStage("trainer").setReason(reason.code())
         .setMessage(msg == null ? reason.code() : msg).setSourceTopic(r.topic()).setSourcePartition(r.partition())
         .setSourceOffset(r.offset()).setRejectedAt(Instant.now()).build();
-    producer.send(new ProducerRecord<>(config.topics().rejected(), r.key(), AvroSerde.of(Rejection.class).encode(rej)));
+    producer.send(new ProducerRecord<>(config.topics().rejected(), r.key(), REJECTIONS.encode(rej)));
     LOG.warn("rejected {}@{}:{}: {} {}", r.key(), r.partition(), r.offset(), reason.code(), msg);
   }
 
@@ -315,7 +317,7 @@ public final class TrainerStage implements AutoCloseable {
         .build();
     try {
       producer.send(new ProducerRecord<>(config.topics().models(), config.modelName() + "@" + version,
-          AvroSerde.of(ModelVersion.class).encode(mv))).get();
+          VERSIONS.encode(mv))).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while publishing", e);
