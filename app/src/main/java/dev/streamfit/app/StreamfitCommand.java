@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "streamfit", mixinStandardHelpOptions = true, version = "streamfit 0.1.0",
     description = "Continuous image-classifier training on Kafka: ingest → augment → train → serve.",
     subcommands = {DemoCommand.class, IngestCommand.class, AugmentCommand.class, TrainCommand.class,
-        ServeCommand.class, BrokerCommand.class})
+        ServeCommand.class, BrokerCommand.class, BenchCommand.class})
 public final class StreamfitCommand implements Runnable {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;

@@ -2,12 +2,18 @@ package dev.streamfit.engine;
 
 /**
  * Pretrained feature extractors bundled with streamfit (Keras h5, DL4J-importable). Inputs are RGB
- * scaled to [-1, 1]; layout NHWC as imported.
+ * scaled to [-1, 1]; NHWC as imported, NCHW once optimized ({@link Models#optimizedBase}).
  */
 public enum BaseModel {
   /** MobileNetV2 width 0.35, ImageNet weights, no top: 1280-d global-average-pooled features. */
   MOBILENET_V2_035("mobilenetv2-0.35", "bases/mobilenetv2_0.35_224_imagenet_notop_dl4j.h5",
-      "global_average_pooling2d", 1280, 224);
+      "global_average_pooling2d", 1280, 224),
+  /**
+   * MobileNet v1 width 0.75, ImageNet weights; its 1000-class top is cut off at the global average
+   * pooling: 768-d features.
+   */
+  MOBILENET_V1_075("mobilenet-v1-0.75", "bases/mobilenet_v1_0.75_224_imagenet_dl4j.h5",
+      "global_average_pooling2d_1", 768, 224);
 
   private final String id;
   private final String resource;

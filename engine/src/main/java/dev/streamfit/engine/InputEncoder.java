@@ -12,34 +12,61 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class InputEncoder {
   /** Pixel scaling {@code x / 127.5 - 1}, the MobileNet family's. */
   public static final String MINUS_ONE_TO_ONE = "minus_one_to_one";
-  /** Layout of the imported Keras graphs. */
+  /** Layout of the as-imported Keras graphs. */
   public static final String NHWC = "NHWC";
+  /** Layout of optimized graphs ({@link Models#optimizedBase}). */
+  public static final String NCHW = "NCHW";
 
   private final int height;
   private final int width;
+  private final boolean nchw;
 
-  public InputEncoder(int height, int width) {
+  /** An encoder to {@code layout} ({@link #NCHW} or {@link #NHWC}). */
+  public InputEncoder(int height, int width, String layout) {
     if (height <= 0 || width <= 0) {
       throw new IllegalArgumentException("input size must be positive, was " + height + "x" + width);
     }
+    if (!NCHW.equals(layout) && !NHWC.equals(layout)) {
+      throw new IllegalArgumentException("layout must be NCHW or NHWC, was " + layout);
+    }
     this.height = height;
     this.width = width;
+    this.nchw = NCHW.equals(layout);
   }
 
-  /** Encodes {@code images} (each {@code height*width*3} bytes) into a {@code [n, h, w, 3]} float batch. */
+  /**
+   * Encodes {@code images} (each {@code height*width*3} bytes, HWC) into a float batch
+   * {@code [n, 3, h, w]} (NCHW) or {@code [n, h, w, 3]} (NHWC).
+   */
   public INDArray encode(List<byte[]> images) {
-    int per = height * width * 3;
+    int plane = height * width;
+    int per = plane * 3;
     float[] data = new float[images.size() * per];
-    int o = 0;
+    int base = 0;
     for (byte[] img : images) {
       if (img.length != per) {
         throw new IllegalArgumentException("expected " + per + " bytes (" + height + "x" + width + "x3), got " + img.length);
       }
-      for (byte b : img) {
-        data[o++] = (b & 0xFF) / 127.5f - 1f;
+      if (nchw) {
+        for (int p = 0, i = 0; p < plane; p++) {
+          data[base + p] = (img[i++] & 0xFF) / 127.5f - 1f;
+          data[base + plane + p] = (img[i++] & 0xFF) / 127.5f - 1f;
+          data[base + 2 * plane + p] = (img[i++] & 0xFF) / 127.5f - 1f;
+        }
+      } else {
+        for (int i = 0; i < per; i++) {
+          data[base + i] = (img[i] & 0xFF) / 127.5f - 1f;
+        }
       }
+      base += per;
     }
-    return Nd4j.create(data, new long[] {images.size(), height, width, 3}, DataType.FLOAT);
+    long[] shape = nchw ? new long[] {images.size(), 3, height, width} : new long[] {images.size(), height, width, 3};
+    return Nd4j.create(data, shape, DataType.FLOAT);
+  }
+
+  /** {@link #NCHW} or {@link #NHWC}. */
+  public String layout() {
+    return nchw ? NCHW : NHWC;
   }
 
   public int height() {

@@ -18,6 +18,7 @@ import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
+import dev.streamfit.engine.internal.InferenceGraphOptimizer;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -37,6 +38,7 @@ public final class Models {
 
   /** Imports {@code base} from the bundled Keras h5 (a few seconds). */
   public static ComputationGraph importBase(BaseModel base) {
+    CpuTuning.enableHelpers();
     Path tmp = null;
     try (InputStream in = Models.class.getResourceAsStream(base.resource())) {
       if (in == null) {
@@ -61,12 +63,28 @@ public final class Models {
   }
 
   /**
-   * A classifier: {@code base} frozen up to its feature vertex, plus a new softmax output layer over
-   * {@code labels.size()} classes trained with Adam.
+   * {@code base} cut at its feature vertex and rewritten for fast CPU inference at
+   * {@code imageSize}x{@code imageSize} (see {@link InferenceGraphOptimizer}: NCHW, BatchNorm folded,
+   * activations fused, ReLU6, SAME padding). Same outputs as {@link #importBase} within float rounding.
+   * Input: NCHW {@code [n, 3, size, size]}, RGB in [-1, 1].
    */
-  public static ComputationGraph newClassifier(BaseModel base, List<String> labels, double learningRate, long seed) {
-    ComputationGraph imported = importBase(base);
-    return new TransferLearning.GraphBuilder(imported)
+  public static ComputationGraph optimizedBase(BaseModel base, int imageSize) {
+    return InferenceGraphOptimizer.optimize(importBase(base), base.featureVertex(), imageSize, imageSize);
+  }
+
+  /**
+   * A classifier: the optimized {@code base} (NCHW, {@link #optimizedBase}) frozen, plus a new softmax
+   * output layer over {@code labels.size()} classes trained with Adam.
+   */
+  public static ComputationGraph newClassifier(BaseModel base, List<String> labels, double learningRate, long seed,
+      int imageSize) {
+    return classifierOn(optimizedBase(base, imageSize), base, labels, learningRate, seed);
+  }
+
+  /** A frozen {@code frozenBase} (as-imported or optimized) with a new softmax head. */
+  public static ComputationGraph classifierOn(ComputationGraph frozenBase, BaseModel base, List<String> labels,
+      double learningRate, long seed) {
+    ComputationGraph classifier = new TransferLearning.GraphBuilder(frozenBase)
         .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(learningRate)).seed(seed).build())
         .setFeatureExtractor(base.featureVertex())
         .addLayer(HEAD, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
@@ -74,6 +92,13 @@ public final class Models {
             .weightInit(WeightInit.XAVIER).build(), base.featureVertex())
         .setOutputs(HEAD)
         .build();
+    // TransferLearning copies parameters as one flat vector, which scrambles depthwise-convolution
+    // weights set through their 'c'-ordered views (seen on the optimized graph). Copy them by name.
+    for (org.deeplearning4j.nn.api.Layer layer : frozenBase.getLayers()) {
+      String name = layer.conf().getLayer().getLayerName();
+      layer.paramTable().forEach((key, value) -> classifier.getLayer(name).getParam(key).assign(value));
+    }
+    return classifier;
   }
 
   /** Serialises {@code graph}; with {@code withUpdater} the optimizer state too (for checkpoints). */
@@ -89,6 +114,7 @@ public final class Models {
 
   /** Restores a graph written by {@link #toBytes}. */
   public static ComputationGraph fromBytes(byte[] bytes, boolean withUpdater) throws IOException {
+    CpuTuning.enableHelpers();
     return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), withUpdater);
   }
 }

@@ -16,10 +16,11 @@ public final class Predictor {
   private final OutputDecoder decoder;
   private final List<String> labels;
 
-  public Predictor(ComputationGraph graph, List<String> labels, int height, int width) {
+  /** A predictor for a graph taking {@code layout} ({@link InputEncoder#NCHW} or NHWC) inputs. */
+  public Predictor(ComputationGraph graph, List<String> labels, int height, int width, String layout) {
     this.graph = Objects.requireNonNull(graph, "graph");
     this.labels = List.copyOf(labels);
-    this.encoder = new InputEncoder(height, width);
+    this.encoder = new InputEncoder(height, width, layout);
     this.decoder = new OutputDecoder(labels);
   }
 
@@ -28,6 +29,7 @@ public final class Predictor {
     try (INDArray x = encoder.encode(images)) {
       INDArray out;
       synchronized (this) {
+        CpuTuning.threadsForBatch(images.size());
         out = graph.outputSingle(false, x);
       }
       try (out) {

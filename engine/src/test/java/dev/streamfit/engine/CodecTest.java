@@ -17,7 +17,7 @@ class CodecTest {
     img[1] = (byte) 255;
     img[2] = (byte) 127;
     img[3 * 3 + 2] = (byte) 200; // HWC offset 11 = (y=1, x=0, c=2)
-    try (INDArray x = new InputEncoder(2, 3).encode(List.of(img, img))) {
+    try (INDArray x = new InputEncoder(2, 3, InputEncoder.NHWC).encode(List.of(img, img))) {
       assertThat(x.shape()).containsExactly(2, 2, 3, 3);
       assertThat(x.getFloat(0, 0, 0, 0)).isEqualTo(-1f);
       assertThat(x.getFloat(0, 0, 0, 1)).isEqualTo(1f);
@@ -27,8 +27,20 @@ class CodecTest {
   }
 
   @Test
+  void nchwEncoderPutsChannelsFirst() {
+    byte[] img = new byte[2 * 3 * 3];
+    img[(1 * 3 + 2) * 3 + 1] = (byte) 255; // (y=1, x=2, c=G)
+    try (INDArray x = new InputEncoder(2, 3, InputEncoder.NCHW).encode(List.of(img))) {
+      assertThat(x.shape()).containsExactly(1, 3, 2, 3);
+      assertThat(x.getFloat(0, 1, 1, 2)).isEqualTo(1f);
+      assertThat(x.getFloat(0, 0, 1, 2)).isEqualTo(-1f);
+      assertThat(x.sumNumber().floatValue()).isEqualTo(-17f + 1f);
+    }
+  }
+
+  @Test
   void encoderRejectsWrongSizes() {
-    assertThatThrownBy(() -> new InputEncoder(2, 3).encode(List.of(new byte[5])))
+    assertThatThrownBy(() -> new InputEncoder(2, 3, InputEncoder.NHWC).encode(List.of(new byte[5])))
         .hasMessageContaining("expected 18 bytes (2x3x3), got 5");
   }
 
@@ -45,6 +57,6 @@ class CodecTest {
   @Test
   void baseModelIdsParseAndListAlternatives() {
     assertThat(BaseModel.fromId("mobilenetv2-0.35")).isEqualTo(BaseModel.MOBILENET_V2_035);
-    assertThatThrownBy(() -> BaseModel.fromId("resnet")).hasMessageContaining("known: [mobilenetv2-0.35]");
+    assertThatThrownBy(() -> BaseModel.fromId("resnet")).hasMessageContaining("known: [mobilenetv2-0.35, mobilenet-v1-0.75]");
   }
 }

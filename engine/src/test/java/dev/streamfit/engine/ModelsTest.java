@@ -16,7 +16,7 @@ class ModelsTest {
 
   @BeforeAll
   static void build() {
-    classifier = Models.newClassifier(BaseModel.MOBILENET_V2_035, LABELS, 1e-3, 7);
+    classifier = Models.newClassifier(BaseModel.MOBILENET_V2_035, LABELS, 1e-3, 7, 224);
   }
 
   static List<byte[]> images(int n) {
@@ -32,7 +32,7 @@ class ModelsTest {
 
   @Test
   void classifierHasAFrozenBaseAndASoftmaxHeadOverTheLabels() throws Exception {
-    Predictor p = new Predictor(classifier, LABELS, 224, 224);
+    Predictor p = new Predictor(classifier, LABELS, 224, 224, InputEncoder.NCHW);
     double[][] probs = p.probabilities(images(2));
     assertThat(probs).hasNumberOfRows(2);
     for (double[] row : probs) {
@@ -46,10 +46,10 @@ class ModelsTest {
   @Test
   void serialisedModelGivesIdenticalOutputs() throws Exception {
     List<byte[]> x = images(2);
-    double[][] before = new Predictor(classifier, LABELS, 224, 224).probabilities(x);
+    double[][] before = new Predictor(classifier, LABELS, 224, 224, InputEncoder.NCHW).probabilities(x);
     byte[] bytes = Models.toBytes(classifier, false);
     ComputationGraph restored = Models.fromBytes(bytes, false);
-    double[][] after = new Predictor(restored, LABELS, 224, 224).probabilities(x);
+    double[][] after = new Predictor(restored, LABELS, 224, 224, InputEncoder.NCHW).probabilities(x);
     for (int i = 0; i < before.length; i++) {
       assertThat(after[i]).containsExactly(before[i], org.assertj.core.data.Offset.offset(1e-6));
     }

@@ -52,7 +52,7 @@ class ServingStageTest {
     serving = ServingStage.start(new ServingConfig(d.bootstrapServers(), TOPICS, "127.0.0.1", 0, 2, 400_000, d.limits(), 4));
     producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MODEL_MAX_BYTES), new StringSerializer(), new ByteArraySerializer());
-    modelBytes = Models.toBytes(Models.newClassifier(BaseModel.MOBILENET_V2_035, LABELS, 1e-3, 1), false);
+    modelBytes = Models.toBytes(Models.newClassifier(BaseModel.MOBILENET_V2_035, LABELS, 1e-3, 1, 224), false);
   }
 
   @AfterAll
@@ -64,7 +64,7 @@ class ServingStageTest {
   static ModelVersion version(long v, byte[] bytes, String sha) {
     return ModelVersion.newBuilder().setModelName("test").setVersion(v).setCreatedAt(Instant.now())
         .setFormat(Models.FORMAT).setModelBytes(ByteBuffer.wrap(bytes)).setSha256(sha).setLabels(LABELS)
-        .setInput(new InputSpec(224, 224, 3, InputEncoder.NHWC, InputEncoder.MINUS_ONE_TO_ONE))
+        .setInput(new InputSpec(224, 224, 3, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE))
         .setMetrics(Map.of("val.accuracy", 0.5))
         .setProvenance(Provenance.newBuilder().setBaseModel("mobilenetv2-0.35").setRunSeed(1).setConfig(Map.of())
             .setOffsets(List.of()).setSteps(1).setSamplesTrained(16).build())

@@ -1,5 +1,6 @@
 package dev.streamfit.trainer;
 
+import dev.streamfit.engine.CpuTuning;
 import dev.streamfit.engine.InputEncoder;
 import dev.streamfit.engine.Models;
 import dev.streamfit.schemas.AugmentedSample;
@@ -88,7 +89,7 @@ public final class TrainerStage implements AutoCloseable {
 
   private TrainerStage(TrainerConfig config) {
     this.config = config;
-    this.encoder = new InputEncoder(config.imageSize(), config.imageSize());
+    this.encoder = new InputEncoder(config.imageSize(), config.imageSize(), InputEncoder.NCHW);
     this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null));
     this.thread = new Thread(this::runLoop, "streamfit-trainer");
     this.thread.setDaemon(false);
@@ -134,7 +135,8 @@ public final class TrainerStage implements AutoCloseable {
       }
     }
     long t0 = System.nanoTime();
-    graph = Models.newClassifier(config.base(), config.labels(), config.learningRate(), config.seed());
+    graph = Models.newClassifier(config.base(), config.labels(), config.learningRate(), config.seed(),
+        config.imageSize());
     LOG.info("built classifier on {} in {} ms", config.base().id(), (System.nanoTime() - t0) / 1_000_000);
   }
 
@@ -248,6 +250,7 @@ public final class TrainerStage implements AutoCloseable {
       y[i * config.labels().size() + config.labels().indexOf(batch.get(i).getLabel())] = 1f;
     }
     try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {batch.size(), config.labels().size()})) {
+      CpuTuning.threadsForBatch(batch.size());
       graph.fit(new DataSet(x, labels));
     }
     lastLoss = graph.score();
@@ -256,6 +259,11 @@ public final class TrainerStage implements AutoCloseable {
     samplesTrained += batch.size();
     publishStatus(status.get().lastMetrics(), status.get().lastCheckpoint(), null);
     LOG.info("step {} ({} samples) loss {}", step, batch.size(), String.format("%.4f", lastLoss));
+  }
+
+  private INDArray forward(INDArray x, int n) {
+    CpuTuning.threadsForBatch(n);
+    return graph.outputSingle(false, x);
   }
 
   private Map<String, Double> evaluate() {
@@ -270,7 +278,7 @@ public final class TrainerStage implements AutoCloseable {
       for (int from = 0; from < set.size(); from += 32) {
         List<AugmentedSample> chunk = set.subList(from, Math.min(set.size(), from + 32));
         try (INDArray x = encoder.encode(chunk.stream().map(s -> bytes(s.getPixels())).toList());
-            INDArray out = graph.outputSingle(false, x)) {
+            INDArray out = forward(x, chunk.size())) {
           int[] pred = out.argMax(1).toIntVector();
           for (int i = 0; i < chunk.size(); i++) {
             int truth = config.labels().indexOf(chunk.get(i).getLabel());
@@ -309,7 +317,7 @@ public final class TrainerStage implements AutoCloseable {
     ModelVersion mv = ModelVersion.newBuilder()
         .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
         .setModelBytes(ByteBuffer.wrap(modelBytes)).setSha256(Hashes.sha256Hex(modelBytes)).setLabels(config.labels())
-        .setInput(new InputSpec(config.imageSize(), config.imageSize(), 3, InputEncoder.NHWC, InputEncoder.MINUS_ONE_TO_ONE))
+        .setInput(new InputSpec(config.imageSize(), config.imageSize(), 3, encoder.layout(), InputEncoder.MINUS_ONE_TO_ONE))
         .setMetrics(new LinkedHashMap<>(metrics))
         .setProvenance(Provenance.newBuilder().setParentVersion(parent == 0 ? null : parent).setBaseModel(config.base().id())
             .setRunSeed(config.seed()).setConfig(config.asMap()).setAugmentationSpecHashes(specHashes()).setOffsets(ranges)

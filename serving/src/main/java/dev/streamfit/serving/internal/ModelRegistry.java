@@ -129,7 +129,8 @@ public final class ModelRegistry implements AutoCloseable {
     if (outputs != mv.getLabels().size()) {
       throw new IllegalArgumentException("model has " + outputs + " outputs for " + mv.getLabels().size() + " labels");
     }
-    Predictor predictor = new Predictor(graph, mv.getLabels(), mv.getInput().getHeight(), mv.getInput().getWidth());
+    Predictor predictor = new Predictor(graph, mv.getLabels(), mv.getInput().getHeight(), mv.getInput().getWidth(),
+        mv.getInput().getLayout());
     ModelVersion meta = ModelVersion.newBuilder(mv).setModelBytes(ByteBuffer.allocate(0)).build();
     return new ActiveModel(meta, predictor, Instant.now());
   }

@@ -1,0 +1,16 @@
+package dev.streamfit.app;
+
+import picocli.CommandLine.Command;
+
+/** {@code streamfit bench}: benchmarks (not tests); each prints a table, then {@code RESULT} lines. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: tables, then RESULT <metric> <value> lines.",
+    subcommands = {BenchModelCommand.class})
+public final class BenchCommand implements Runnable {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}

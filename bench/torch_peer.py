@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""PyTorch peer for `./streamfit bench model`: times the same architectures on the same machine.
+
+MobileNetV2 width 0.35 (torchvision) and MobileNet v1 width 0.75 (defined below; torchvision has no v1),
+both without their classifier, global-average-pooled. Weights are random: only time is measured.
+Inference is traced and frozen (torch.jit.trace + torch.jit.freeze), eval mode, no_grad.
+Head training = frozen base forward (no_grad) + Linear(features, 10) softmax/cross-entropy + Adam step.
+Threads: torch.set_num_threads(N) for each (batch, threads) pair of --configs, the same pairs streamfit times.
+Prints one JSON object: {"<base>.<size>.bs<b>.t<n>": {"forward": img/s, "train_head": img/s}, "torch": version}.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def mobilenet_v1(width=0.75):
+    def conv_bn(inp, oup, stride):
+        return nn.Sequential(nn.Conv2d(inp, oup, 3, stride, 1, bias=False), nn.BatchNorm2d(oup), nn.ReLU6(inplace=True))
+
+    def conv_dw(inp, oup, stride):
+        return nn.Sequential(
+            nn.Conv2d(inp, inp, 3, stride, 1, groups=inp, bias=False), nn.BatchNorm2d(inp), nn.ReLU6(inplace=True),
+            nn.Conv2d(inp, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup), nn.ReLU6(inplace=True))
+
+    c = lambda n: int(n * width)
+    cfg = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    layers = [conv_bn(3, c(32), 2)]
+    inp = c(32)
+    for out, s in cfg:
+        layers.append(conv_dw(inp, c(out), s))
+        inp = c(out)
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten()), inp
+
+
+def base(name):
+    if name == "mobilenetv2-0.35":
+        m = torchvision.models.mobilenet_v2(width_mult=0.35)
+        return nn.Sequential(m.features, nn.AdaptiveAvgPool2d(1), nn.Flatten()), m.last_channel
+    if name == "mobilenet-v1-0.75":
+        return mobilenet_v1(0.75)
+    raise SystemExit("unknown base " + name)
+
+
+def median_rate(fn, images, runs, min_seconds=0.5):
+    for _ in range(3):
+        fn()
+    n = 1
+    while True:  # calibrate iterations per run
+        t = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if time.perf_counter() - t >= min_seconds:
+            break
+        n *= 2
+    rates = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for _ in range(n):
+            fn()
+        rates.append(n * images / (time.perf_counter() - t))
+    return statistics.median(rates)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bases", default="mobilenetv2-0.35,mobilenet-v1-0.75")
+    ap.add_argument("--sizes", default="160,224")
+    ap.add_argument("--configs", default="1:1,1:2,16:2", help="batch:threads pairs to time")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--optimize", action="store_true", help="also torch.jit.optimize_for_inference (oneDNN layouts)")
+    a = ap.parse_args()
+    configs = [tuple(int(v) for v in p.split(":")) for p in a.configs.split(",")]
+    torch.manual_seed(0)
+    out = {"torch": torch.__version__}
+    for name in a.bases.split(","):
+        net, features = base(name)
+        net.eval()
+        for size in map(int, a.sizes.split(",")):
+            for bs, threads in configs:
+                torch.set_num_threads(threads)
+                x = torch.rand(bs, 3, size, size) * 2 - 1
+                with torch.no_grad():
+                    frozen = torch.jit.freeze(torch.jit.trace(net, x))
+                    if a.optimize:
+                        frozen = torch.jit.optimize_for_inference(frozen)
+                    fwd = median_rate(lambda: frozen(x), bs, a.runs)
+                head = nn.Linear(features, 10)
+                opt = torch.optim.Adam(head.parameters(), lr=5e-3)
+                y = torch.randint(0, 10, (bs,))
+                loss_fn = nn.CrossEntropyLoss()
+
+                def step():
+                    with torch.no_grad():
+                        f = frozen(x)
+                    opt.zero_grad()
+                    loss_fn(head(f), y).backward()
+                    opt.step()
+
+                train = median_rate(step, bs, a.runs)
+                out[f"{name}.{size}.bs{bs}.t{threads}"] = {"forward": fwd, "train_head": train}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
