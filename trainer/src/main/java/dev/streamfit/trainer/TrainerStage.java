@@ -163,7 +163,7 @@ public final class TrainerStage implements AutoCloseable {
           lastRecordAt = System.currentTimeMillis();
         }
         // Shuffle buffer: a stream arrives in source order (often one class at a time); minibatches are
-        // drawn at random from the newest SHUFFLE_BUFFER samples so that each is a mix of classes.
+        // drawn at random from a buffer of SHUFFLE_BUFFER samples so that each is a mix of classes.
         while (pending.size() >= Math.max(SHUFFLE_BUFFER, config.batchSize())) {
           trainStep(drawBatch());
         }
@@ -246,7 +246,7 @@ public final class TrainerStage implements AutoCloseable {
     List<byte[]> pixels = new ArrayList<>(batch.size());
     float[] y = new float[batch.size() * config.labels().size()];
     for (int i = 0; i < batch.size(); i++) {
-      pixels.add(bytes(batch.get(i).getPixels()));
+      pixels.add(Hashes.copyOf(batch.get(i).getPixels()));
       y[i * config.labels().size() + config.labels().indexOf(batch.get(i).getLabel())] = 1f;
     }
     try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {batch.size(), config.labels().size()})) {
@@ -277,7 +277,7 @@ public final class TrainerStage implements AutoCloseable {
       double loss = 0;
       for (int from = 0; from < set.size(); from += 32) {
         List<AugmentedSample> chunk = set.subList(from, Math.min(set.size(), from + 32));
-        try (INDArray x = encoder.encode(chunk.stream().map(s -> bytes(s.getPixels())).toList());
+        try (INDArray x = encoder.encode(chunk.stream().map(s -> Hashes.copyOf(s.getPixels())).toList());
             INDArray out = forward(x, chunk.size())) {
           int[] pred = out.argMax(1).toIntVector();
           for (int i = 0; i < chunk.size(); i++) {
@@ -356,13 +356,6 @@ public final class TrainerStage implements AutoCloseable {
 
   private static String holdoutKey(AugmentedSample s) {
     return s.getSplit() + "/" + s.getSourceId();
-  }
-
-  private static byte[] bytes(ByteBuffer b) {
-    ByteBuffer d = b.duplicate();
-    byte[] out = new byte[d.remaining()];
-    d.get(out);
-    return out;
   }
 
   private Map<String, Object> producerProps() {

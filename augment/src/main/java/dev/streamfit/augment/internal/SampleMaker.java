@@ -9,6 +9,7 @@ import dev.streamfit.imaging.Pixels;
 import dev.streamfit.schemas.AugmentationParams;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.RawImage;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Rejection;
@@ -57,7 +58,7 @@ public final class SampleMaker {
   }
 
   private List<Outcome> make(RawImage raw) throws ImageRejectedException {
-    byte[] bytes = toArray(raw.getContent());
+    byte[] bytes = Hashes.copyOf(raw.getContent());
     int size = config.imageSize();
     List<Outcome> out = new ArrayList<>();
     try (Mat base = decoder.decodeResized(bytes, size, size)) {
@@ -91,10 +92,4 @@ public final class SampleMaker {
         .setSourceOffset(offset).setSource(source).setRejectedAt(Instant.now()).build());
   }
 
-  static byte[] toArray(ByteBuffer b) {
-    ByteBuffer d = b.duplicate();
-    byte[] out = new byte[d.remaining()];
-    d.get(out);
-    return out;
-  }
 }

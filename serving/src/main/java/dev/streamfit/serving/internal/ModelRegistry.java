@@ -122,9 +122,7 @@ public final class ModelRegistry implements AutoCloseable {
     if (!Models.FORMAT.equals(mv.getFormat())) {
       throw new IllegalArgumentException("unsupported model format " + mv.getFormat());
     }
-    byte[] bytes = new byte[buf.remaining()];
-    buf.duplicate().get(bytes);
-    ComputationGraph graph = Models.fromBytes(bytes, false);
+    ComputationGraph graph = Models.fromBytes(Hashes.copyOf(buf), false);
     long outputs = graph.getLayer(Models.HEAD).getParam("b").length();
     if (outputs != mv.getLabels().size()) {
       throw new IllegalArgumentException("model has " + outputs + " outputs for " + mv.getLabels().size() + " labels");
