@@ -2,6 +2,7 @@ package dev.streamfit.app;
 
 import dev.streamfit.augment.AugmentConfig;
 import dev.streamfit.engine.BaseModel;
+import dev.streamfit.engine.HeadSpec;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ServingConfig;
@@ -19,8 +20,8 @@ final class Configs {
 
   static TrainerConfig trainer(String bootstrap, Topics topics, StageOptions o, Path checkpointDir) {
     return new TrainerConfig(bootstrap, topics, "streamfit-trainer", checkpointDir, "clothing",
-        TrainerConfig.CLOTHING_LABELS, BaseModel.MOBILENET_V2_035, o.imageSize, o.learningRate, o.batchSize, o.seed,
-        o.publishIdleMs, 0);
+        TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), o.imageSize, o.learningRate, o.batchSize, o.seed,
+        o.publishIdleMs, 0, new HeadSpec(o.innerSize, o.dropout));
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, String host, int port) {

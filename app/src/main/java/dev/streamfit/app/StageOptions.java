@@ -30,6 +30,16 @@ public final class StageOptions {
   @Option(names = "--learning-rate", defaultValue = "0.005", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
   double learningRate;
 
+  @Option(names = "--base", defaultValue = "mobilenetv2-0.35",
+      description = "Pretrained base: mobilenetv2-0.35 or mobilenet-v1-0.75 (default ${DEFAULT-VALUE}).")
+  String base;
+
+  @Option(names = "--inner-size", defaultValue = "0", description = "Inner dense layer of the head, units; 0 = none (default ${DEFAULT-VALUE}).")
+  int innerSize;
+
+  @Option(names = "--dropout", defaultValue = "0", description = "Dropout rate before the softmax layer (default ${DEFAULT-VALUE}).")
+  double dropout;
+
   @Option(names = "--batch-size", defaultValue = "16", description = "Training minibatch size (default ${DEFAULT-VALUE}).")
   int batchSize;
 

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.KerasModelImport;
@@ -33,6 +34,8 @@ public final class Models {
   public static final String FORMAT = "dl4j-computation-graph";
   /** Name of the classifier's output layer. */
   public static final String HEAD = "head";
+  /** Name of the optional inner dense layer of the head. */
+  public static final String INNER = "head_inner";
 
   private Models() {}
 
@@ -78,20 +81,41 @@ public final class Models {
    */
   public static ComputationGraph newClassifier(BaseModel base, List<String> labels, double learningRate, long seed,
       int imageSize) {
-    return classifierOn(optimizedBase(base, imageSize), base, labels, learningRate, seed);
+    return newClassifier(base, HeadSpec.SOFTMAX, labels, learningRate, seed, imageSize);
+  }
+
+  /** As {@link #newClassifier(BaseModel, List, double, long, int)} with the given head. */
+  public static ComputationGraph newClassifier(BaseModel base, HeadSpec head, List<String> labels, double learningRate,
+      long seed, int imageSize) {
+    return classifierOn(optimizedBase(base, imageSize), base, head, labels, learningRate, seed);
   }
 
   /** A frozen {@code frozenBase} (as-imported or optimized) with a new softmax head. */
   public static ComputationGraph classifierOn(ComputationGraph frozenBase, BaseModel base, List<String> labels,
       double learningRate, long seed) {
-    ComputationGraph classifier = new TransferLearning.GraphBuilder(frozenBase)
+    return classifierOn(frozenBase, base, HeadSpec.SOFTMAX, labels, learningRate, seed);
+  }
+
+  /** A frozen {@code frozenBase} with the head {@code head} (inner dense layer and dropout optional). */
+  public static ComputationGraph classifierOn(ComputationGraph frozenBase, BaseModel base, HeadSpec head,
+      List<String> labels, double learningRate, long seed) {
+    TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(frozenBase)
         .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(learningRate)).seed(seed).build())
-        .setFeatureExtractor(base.featureVertex())
-        .addLayer(HEAD, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-            .nIn(base.featureSize()).nOut(labels.size()).activation(Activation.SOFTMAX)
-            .weightInit(WeightInit.XAVIER).build(), base.featureVertex())
-        .setOutputs(HEAD)
-        .build();
+        .setFeatureExtractor(base.featureVertex());
+    String input = base.featureVertex();
+    int nIn = base.featureSize();
+    if (head.innerSize() > 0) {
+      b.addLayer(INNER, new DenseLayer.Builder().nIn(nIn).nOut(head.innerSize()).activation(Activation.RELU)
+          .weightInit(WeightInit.RELU).build(), input);
+      input = INNER;
+      nIn = head.innerSize();
+    }
+    OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+        .nIn(nIn).nOut(labels.size()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
+    if (head.dropout() > 0) {
+      out.dropOut(1 - head.dropout()); // DL4J takes the probability of keeping an input
+    }
+    ComputationGraph classifier = b.addLayer(HEAD, out.build(), input).setOutputs(HEAD).build();
     // TransferLearning copies parameters as one flat vector, which scrambles depthwise-convolution
     // weights set through their 'c'-ordered views (seen on the optimized graph). Copy them by name.
     for (org.deeplearning4j.nn.api.Layer layer : frozenBase.getLayers()) {

@@ -20,10 +20,14 @@ class ModelsTest {
   }
 
   static List<byte[]> images(int n) {
+    return images(n, 224);
+  }
+
+  static List<byte[]> images(int n, int size) {
     Random r = new Random(3);
     List<byte[]> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      byte[] b = new byte[224 * 224 * 3];
+      byte[] b = new byte[size * size * 3];
       r.nextBytes(b);
       out.add(b);
     }
@@ -41,6 +45,17 @@ class ModelsTest {
     }
     assertThat(classifier.getLayer("Conv1")).isInstanceOf(org.deeplearning4j.nn.layers.FrozenLayer.class);
     assertThat(classifier.getLayer(Models.HEAD)).isNotInstanceOf(org.deeplearning4j.nn.layers.FrozenLayer.class);
+  }
+
+  @Test
+  void headCanHaveAnInnerDenseLayerAndDropout() {
+    ComputationGraph g = Models.newClassifier(BaseModel.MOBILENET_V2_035, new HeadSpec(32, 0.5), LABELS, 1e-3, 7, 160);
+    assertThat(g.getLayer(Models.INNER).getParam("W").shape()).containsExactly(1280, 32);
+    assertThat(g.getLayer(Models.HEAD).getParam("W").shape()).containsExactly(32, 3);
+    assertThat(new Predictor(g, LABELS, 160, 160, InputEncoder.NCHW).probabilities(images(1, 160))[0]).hasSize(3);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new HeadSpec(0, 0.95))
+        .hasMessage("trainer.dropout must be in [0, 0.9], was 0.95 (set --dropout)");
+    assertThat(new HeadSpec(100, 0.2).describe()).isEqualTo("dense(100,relu)+dropout(0.2)+softmax");
   }
 
   @Test

@@ -111,31 +111,36 @@ public final class TrainerStage implements AutoCloseable {
   }
 
   private void restoreOrInit() {
-    List<Path> ckpts;
     try {
-      ckpts = Checkpoint.list(config.checkpointDir());
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot list checkpoints in " + config.checkpointDir(), e);
-    }
-    for (int i = ckpts.size() - 1; i >= 0; i--) {
-      try {
-        Checkpoint c = Checkpoint.read(ckpts.get(i));
-        graph = Models.fromBytes(c.model(), true);
+      while (true) {
+        var loaded = Checkpoint.newestValid(config.checkpointDir(),
+            (path, why) -> LOG.warn("checkpoint {} skipped: {}; falling back to the previous one", path, why));
+        if (loaded.isEmpty()) {
+          break;
+        }
+        Checkpoint c = loaded.get().checkpoint();
+        try {
+          graph = Models.fromBytes(c.model(), true);
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("checkpoint {} has a model that does not load ({}); setting it aside", loaded.get().path(), e.toString());
+          java.nio.file.Files.move(loaded.get().path(), loaded.get().path().resolveSibling(loaded.get().path().getFileName() + ".bad"));
+          continue;
+        }
         step = c.step();
         samplesTrained = c.samplesTrained();
         version = c.version();
         originOffsets.putAll(c.originOffsets());
         nextOffsets.putAll(c.nextOffsets());
         c.holdout().forEach(s -> holdout.put(holdoutKey(s), s));
-        LOG.info("resumed from checkpoint {} (step {}, version {}, offsets {})", ckpts.get(i), step, version, nextOffsets);
-        publishStatus(Map.of(), ckpts.get(i), null);
+        LOG.info("resumed from checkpoint {} (step {}, version {}, offsets {})", loaded.get().path(), step, version, nextOffsets);
+        publishStatus(Map.of(), loaded.get().path(), null);
         return;
-      } catch (IOException | RuntimeException e) {
-        LOG.warn("checkpoint {} unreadable ({}); trying an older one", ckpts.get(i), e.toString());
       }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read checkpoints in " + config.checkpointDir() + ": " + e.getMessage(), e);
     }
     long t0 = System.nanoTime();
-    graph = Models.newClassifier(config.base(), config.labels(), config.learningRate(), config.seed(),
+    graph = Models.newClassifier(config.base(), config.head(), config.labels(), config.learningRate(), config.seed(),
         config.imageSize());
     LOG.info("built classifier on {} in {} ms", config.base().id(), (System.nanoTime() - t0) / 1_000_000);
   }

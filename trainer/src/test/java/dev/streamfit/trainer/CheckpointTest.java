@@ -68,6 +68,34 @@ class CheckpointTest {
   }
 
   @Test
+  void aFlippedByteAnywhereMakesTheNewestCheckpointFallBackToThePreviousOne() throws IOException {
+    Path older = checkpoint(10).write(dir, 5);
+    Path newest = checkpoint(20).write(dir, 5);
+    byte[] good = Files.readAllBytes(newest);
+    int failures = 0;
+    for (int pos = 0; pos < good.length; pos += Math.max(1, good.length / 97)) {
+      byte[] bad = good.clone();
+      bad[pos] ^= 0x40;
+      Files.write(newest, bad);
+      List<String> reasons = new java.util.ArrayList<>();
+      var loaded = Checkpoint.newestValid(dir, (path, why) -> reasons.add(path.getFileName() + ": " + why));
+      assertThat(loaded).as("flip at byte %d", pos).isPresent();
+      if (loaded.get().path().equals(older)) {
+        failures++;
+        assertThat(loaded.get().checkpoint().step()).isEqualTo(10);
+        assertThat(reasons).singleElement().asString().startsWith(newest.getFileName().toString());
+      } else {
+        // a flip the zip format ignores (e.g. in a header timestamp) must leave the data intact
+        assertThat(loaded.get().checkpoint().model()).containsExactly(1, 2, 3, 20);
+        assertThat(loaded.get().checkpoint().nextOffsets()).containsEntry("images.augmented:0", 320L);
+      }
+    }
+    assertThat(failures).as("flips detected").isGreaterThan(50);
+    Files.write(newest, good);
+    assertThat(Checkpoint.newestValid(dir, (p, w) -> { }).orElseThrow().path()).isEqualTo(newest);
+  }
+
+  @Test
   void configValidationNamesKeyBoundValueAndFlag() {
     TrainerConfig d = TrainerConfig.defaults("x:1", Topics.defaults(), dir);
     assertThatThrownBy(() -> d.withBatchSize(0)).hasMessage("trainer.batch-size must be in [1, 512], was 0 (set --batch-size)");

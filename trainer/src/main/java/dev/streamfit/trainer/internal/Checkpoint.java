@@ -3,12 +3,17 @@ package dev.streamfit.trainer.internal;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +31,8 @@ import java.util.zip.ZipOutputStream;
 /**
  * One trainer checkpoint on disk: a zip holding the model with its updater state ({@code model.bin}),
  * the counters and consumer offsets ({@code state.properties}) and the held-out evaluation samples
- * ({@code holdout.bin}). Written atomically (temp file, fsync, rename, directory fsync).
+ * ({@code holdout.bin}), and the SHA-256 of all three ({@code checksum.sha256}), verified on read.
+ * Written atomically (temp file, fsync, rename, directory fsync).
  *
  * @param step optimisation steps so far
  * @param samplesTrained train samples consumed
@@ -40,34 +46,40 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     Map<String, Long> nextOffsets, byte[] model, List<AugmentedSample> holdout) {
   private static final AvroSerde<AugmentedSample> SAMPLE = AvroSerde.of(AugmentedSample.class);
   private static final String PREFIX = "ckpt-";
+  private static final String[] ENTRIES = {"state.properties", "model.bin", "holdout.bin"};
+  private static final String CHECKSUM = "checksum.sha256";
 
   /** Writes this checkpoint into {@code dir} and returns its path. Keeps the newest {@code keep}. */
   public Path write(Path dir, int keep) throws IOException {
     Files.createDirectories(dir);
     Path target = dir.resolve(String.format("%s%012d.zip", PREFIX, step));
     Path tmp = dir.resolve(target.getFileName() + ".tmp");
+    Properties props = new Properties();
+    props.setProperty("step", String.valueOf(step));
+    props.setProperty("samplesTrained", String.valueOf(samplesTrained));
+    props.setProperty("version", String.valueOf(version));
+    originOffsets.forEach((k, v) -> props.setProperty("origin." + k, String.valueOf(v)));
+    nextOffsets.forEach((k, v) -> props.setProperty("next." + k, String.valueOf(v)));
+    ByteArrayOutputStream state = new ByteArrayOutputStream();
+    props.store(state, "streamfit trainer checkpoint");
+    ByteArrayOutputStream held = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(held);
+    out.writeInt(holdout.size());
+    for (AugmentedSample s : holdout) {
+      byte[] b = SAMPLE.encode(s);
+      out.writeInt(b.length);
+      out.write(b);
+    }
+    out.flush();
+    byte[][] parts = {state.toByteArray(), model, held.toByteArray()};
     try (OutputStream fos = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(fos)) {
-      zip.putNextEntry(new ZipEntry("state.properties"));
-      Properties p = new Properties();
-      p.setProperty("step", String.valueOf(step));
-      p.setProperty("samplesTrained", String.valueOf(samplesTrained));
-      p.setProperty("version", String.valueOf(version));
-      originOffsets.forEach((k, v) -> p.setProperty("origin." + k, String.valueOf(v)));
-      nextOffsets.forEach((k, v) -> p.setProperty("next." + k, String.valueOf(v)));
-      p.store(zip, "streamfit trainer checkpoint");
-      zip.closeEntry();
-      zip.putNextEntry(new ZipEntry("model.bin"));
-      zip.write(model);
-      zip.closeEntry();
-      zip.putNextEntry(new ZipEntry("holdout.bin"));
-      DataOutputStream out = new DataOutputStream(zip);
-      out.writeInt(holdout.size());
-      for (AugmentedSample s : holdout) {
-        byte[] b = SAMPLE.encode(s);
-        out.writeInt(b.length);
-        out.write(b);
+      for (int i = 0; i < ENTRIES.length; i++) {
+        zip.putNextEntry(new ZipEntry(ENTRIES[i]));
+        zip.write(parts[i]);
+        zip.closeEntry();
       }
-      out.flush();
+      zip.putNextEntry(new ZipEntry(CHECKSUM));
+      zip.write(checksum(parts).getBytes(StandardCharsets.US_ASCII));
       zip.closeEntry();
     }
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
@@ -105,25 +117,34 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     return out;
   }
 
-  /** Reads a checkpoint; throws if it is incomplete or corrupt. */
+  /**
+   * Reads a checkpoint; throws if it is incomplete or corrupt: every entry must be present and their
+   * SHA-256 must match the one recorded at write time.
+   */
   public static Checkpoint read(Path file) throws IOException {
-    Properties p = new Properties();
-    byte[] model = null;
-    List<AugmentedSample> holdout = null;
+    Map<String, byte[]> entries = new TreeMap<>();
     try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
       for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
-        byte[] data = zip.readAllBytes();
-        switch (e.getName()) {
-          case "state.properties" -> p.load(new ByteArrayInputStream(data));
-          case "model.bin" -> model = data;
-          case "holdout.bin" -> holdout = readHoldout(data);
-          default -> { }
-        }
+        entries.put(e.getName(), zip.readAllBytes());
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IOException("unreadable checkpoint " + file.getFileName() + ": " + e.getMessage(), e);
+    }
+    byte[][] parts = new byte[ENTRIES.length][];
+    for (int i = 0; i < ENTRIES.length; i++) {
+      parts[i] = entries.get(ENTRIES[i]);
+      if (parts[i] == null) {
+        throw new IOException("incomplete checkpoint " + file.getFileName() + ": no " + ENTRIES[i]);
       }
     }
-    if (model == null || holdout == null || p.getProperty("step") == null) {
-      throw new IOException("incomplete checkpoint " + file);
+    byte[] recorded = entries.get(CHECKSUM);
+    String actual = checksum(parts);
+    if (recorded == null || !actual.equals(new String(recorded, StandardCharsets.US_ASCII))) {
+      throw new IOException("checkpoint " + file.getFileName() + " fails its SHA-256 check (recorded "
+          + (recorded == null ? "none" : new String(recorded, StandardCharsets.US_ASCII)) + ", actual " + actual + ")");
     }
+    Properties p = new Properties();
+    p.load(new ByteArrayInputStream(parts[0]));
     Map<String, Long> origin = new TreeMap<>();
     Map<String, Long> next = new TreeMap<>();
     for (String k : p.stringPropertyNames()) {
@@ -134,7 +155,40 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
       }
     }
     return new Checkpoint(Long.parseLong(p.getProperty("step")), Long.parseLong(p.getProperty("samplesTrained")),
-        Long.parseLong(p.getProperty("version")), origin, next, model, holdout);
+        Long.parseLong(p.getProperty("version")), origin, next, parts[1], readHoldout(parts[2]));
+  }
+
+  /** A checkpoint read from disk with its path. */
+  public record Loaded(Path path, Checkpoint checkpoint) {}
+
+  /**
+   * The newest checkpoint in {@code dir} that reads and verifies, skipping (and reporting to
+   * {@code skipped}) every newer one that does not. Empty if none is valid.
+   */
+  public static java.util.Optional<Loaded> newestValid(Path dir, java.util.function.BiConsumer<Path, String> skipped)
+      throws IOException {
+    List<Path> all = list(dir);
+    for (int i = all.size() - 1; i >= 0; i--) {
+      try {
+        return java.util.Optional.of(new Loaded(all.get(i), read(all.get(i))));
+      } catch (IOException | RuntimeException e) {
+        skipped.accept(all.get(i), e.getMessage());
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  private static String checksum(byte[][] parts) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (byte[] part : parts) {
+        md.update(java.nio.ByteBuffer.allocate(8).putLong(part.length).array());
+        md.update(part);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("JVM without SHA-256", e);
+    }
   }
 
   private static List<AugmentedSample> readHoldout(byte[] data) throws IOException {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The seed lessons' experiments on a stream: each line is one full ./streamfit demo run on the full
+# clothing-dataset-small (embedded broker, 3 epochs of augmented variants unless said). Tune on
+# validation; the table in README takes val.accuracy from here.
+#   bench/experiments.sh [DATA]   (default ../shared/data/clothing-dataset-small)
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="${1:-$ROOT/../shared/data/clothing-dataset-small}"
+run() {
+  local name="$1"; shift
+  local out
+  out=$("$ROOT/streamfit" demo --data "$DATA" --port 0 "$@" 2>/dev/null | grep '^RESULT')
+  printf '%-28s %s | %s\n' "$name" "$*" "$(echo "$out" | tr '\n' ' ')"
+}
+run "baseline lr=0.005"       --learning-rate 0.005
+run "lr=0.001"                --learning-rate 0.001
+run "lr=0.01"                 --learning-rate 0.01
+run "inner=100"               --learning-rate 0.005 --inner-size 100
+run "inner=100 dropout=0.2"   --learning-rate 0.005 --inner-size 100 --dropout 0.2
+run "no augmentation"         --learning-rate 0.005 --rotation 0 --shift 0 --zoom 0 --no-flip
+run "epochs=6"                --learning-rate 0.005 --epochs 6
+run "base mobilenet-v1-0.75"  --learning-rate 0.005 --base mobilenet-v1-0.75
+run "input 299"               --learning-rate 0.005 --image-size 299
