@@ -30,8 +30,8 @@ public final class StageOptions {
   @Option(names = "--learning-rate", defaultValue = "0.005", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
   double learningRate;
 
-  @Option(names = "--base", defaultValue = "mobilenetv2-0.35",
-      description = "Pretrained base: mobilenetv2-0.35 or mobilenet-v1-0.75 (default ${DEFAULT-VALUE}).")
+  @Option(names = "--base", defaultValue = "mobilenet-v1-0.75",
+      description = "Pretrained base: mobilenet-v1-0.75 or mobilenetv2-0.35 (default ${DEFAULT-VALUE}; chosen on validation).")
   String base;
 
   @Option(names = "--inner-size", defaultValue = "0", description = "Inner dense layer of the head, units; 0 = none (default ${DEFAULT-VALUE}).")
