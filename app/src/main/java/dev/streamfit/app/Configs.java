@@ -21,7 +21,8 @@ final class Configs {
   static TrainerConfig trainer(String bootstrap, Topics topics, StageOptions o, Path checkpointDir) {
     return new TrainerConfig(bootstrap, topics, "streamfit-trainer", checkpointDir, "clothing",
         TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), o.imageSize, o.learningRate, o.batchSize, o.seed,
-        o.publishIdleMs, 0, new HeadSpec(o.innerSize, o.dropout));
+        o.publishIdleMs, o.publishEverySteps, new HeadSpec(o.innerSize, o.dropout),
+        o.shuffleBuffer);
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, String host, int port) {

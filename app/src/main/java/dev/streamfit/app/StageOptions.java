@@ -47,6 +47,14 @@ public final class StageOptions {
       description = "Evaluate, checkpoint and publish after this long without new training input (default ${DEFAULT-VALUE}).")
   long publishIdleMs;
 
+  @Option(names = "--publish-every-steps", defaultValue = "0",
+      description = "Also evaluate, checkpoint and publish every N steps; 0 = only when idle (default ${DEFAULT-VALUE}).")
+  int publishEverySteps;
+
+  @Option(names = "--shuffle-buffer", defaultValue = "256",
+      description = "Train minibatches are drawn at random from this many buffered samples (default ${DEFAULT-VALUE}).")
+  int shuffleBuffer;
+
   @Option(names = "--work-dir", defaultValue = "streamfit-work", description = "Checkpoints and Kafka Streams state (default ${DEFAULT-VALUE}).")
   Path workDir;
 

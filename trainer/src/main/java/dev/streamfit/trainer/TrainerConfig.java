@@ -28,10 +28,11 @@ import java.util.Objects;
  * @param publishIdleMs after this long without new records, evaluate, checkpoint and publish, ms
  * @param publishEverySteps also publish every this many steps (0 = only when idle)
  * @param head trainable head on the frozen base (inner dense layer, dropout)
+ * @param shuffleBuffer minibatches are drawn at random from this many buffered train samples, in [1, 100000]
  */
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, double learningRate, int batchSize,
-    long seed, long publishIdleMs, int publishEverySteps, HeadSpec head) {
+    long seed, long publishIdleMs, int publishEverySteps, HeadSpec head, int shuffleBuffer) {
 
   /** The ten clothing-dataset-small classes in alphabetical (Keras flow_from_directory) order. */
   public static final List<String> CLOTHING_LABELS = List.of("dress", "hat", "longsleeve", "outwear", "pants",
@@ -45,6 +46,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     Objects.requireNonNull(modelName, "modelName");
     Objects.requireNonNull(base, "base");
     Objects.requireNonNull(head, "head");
+    if (shuffleBuffer < 1 || shuffleBuffer > 100_000) {
+      throw new IllegalArgumentException("trainer.shuffle-buffer must be in [1, 100000], was " + shuffleBuffer
+          + " (set --shuffle-buffer)");
+    }
     labels = List.copyOf(labels);
     if (labels.size() < 2 || labels.size() > 1000 || new HashSet<>(labels).size() != labels.size()) {
       throw new IllegalArgumentException("trainer.labels must be 2..1000 unique labels, was " + labels + " (set --labels)");
@@ -71,22 +76,22 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
   /** Defaults: clothing labels, MobileNetV2-0.35 at 224, Adam 1e-3, batch 16, seed 42, publish after 3 s idle. */
   public static TrainerConfig defaults(String bootstrapServers, Topics topics, Path checkpointDir) {
     return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, "clothing",
-        CLOTHING_LABELS, BaseModel.MOBILENET_V2_035, 224, 1e-3, 16, 42L, 3000, 0, HeadSpec.SOFTMAX);
+        CLOTHING_LABELS, BaseModel.MOBILENET_V2_035, 224, 1e-3, 16, 42L, 3000, 0, HeadSpec.SOFTMAX, 256);
   }
 
   public TrainerConfig withBatchSize(int n) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        learningRate, n, seed, publishIdleMs, publishEverySteps, head);
+        learningRate, n, seed, publishIdleMs, publishEverySteps, head, shuffleBuffer);
   }
 
   public TrainerConfig withLearningRate(double lr) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        lr, batchSize, seed, publishIdleMs, publishEverySteps, head);
+        lr, batchSize, seed, publishIdleMs, publishEverySteps, head, shuffleBuffer);
   }
 
   public TrainerConfig withPublishIdleMs(long ms) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        learningRate, batchSize, seed, ms, publishEverySteps, head);
+        learningRate, batchSize, seed, ms, publishEverySteps, head, shuffleBuffer);
   }
 
   /** Key → value view recorded in model provenance. */
@@ -100,6 +105,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     m.put("learning-rate", String.valueOf(learningRate));
     m.put("batch-size", String.valueOf(batchSize));
     m.put("seed", String.valueOf(seed));
+    m.put("shuffle-buffer", String.valueOf(shuffleBuffer));
     m.put("head", head.describe());
     m.put("base-frozen", "true");
     m.put("input-topic", topics.augmented());

@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -61,7 +59,6 @@ import org.slf4j.LoggerFactory;
 public final class TrainerStage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TrainerStage.class);
   private static final int KEEP_CHECKPOINTS = 3;
-  private static final int SHUFFLE_BUFFER = 256;
   private static final AvroSerde<AugmentedSample> SAMPLES = AvroSerde.of(AugmentedSample.class);
   private static final AvroSerde<Rejection> REJECTIONS = AvroSerde.of(Rejection.class);
   private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
@@ -159,7 +156,20 @@ public final class TrainerStage implements AutoCloseable {
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(), new StringSerializer(),
             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
       consumer = c;
-      c.subscribe(List.of(config.topics().augmented()), new SeekToCheckpoint(c));
+      // Manual assignment, not a group subscription: one trainer owns every partition of its input, and a
+      // restarted trainer must not wait for the killed one's group session to expire (45 s by default).
+      List<TopicPartition> parts = new ArrayList<>();
+      c.partitionsFor(config.topics().augmented(), Duration.ofSeconds(30))
+          .forEach(pi -> parts.add(new TopicPartition(pi.topic(), pi.partition())));
+      c.assign(parts);
+      for (TopicPartition tp : parts) {
+        Long next = nextOffsets.get(tp.topic() + ":" + tp.partition());
+        if (next != null) {
+          c.seek(tp, next);
+        } else {
+          c.seekToBeginning(List.of(tp));
+        }
+      }
       long lastRecordAt = System.currentTimeMillis();
       while (running) {
         ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(200));
@@ -168,8 +178,8 @@ public final class TrainerStage implements AutoCloseable {
           lastRecordAt = System.currentTimeMillis();
         }
         // Shuffle buffer: a stream arrives in source order (often one class at a time); minibatches are
-        // drawn at random from a buffer of SHUFFLE_BUFFER samples so that each is a mix of classes.
-        while (pending.size() >= Math.max(SHUFFLE_BUFFER, config.batchSize())) {
+        // drawn at random from a buffer of shuffle-buffer samples so that each is a mix of classes.
+        while (pending.size() >= Math.max(config.shuffleBuffer(), config.batchSize())) {
           trainStep(drawBatch());
         }
         boolean idle = records.isEmpty() && System.currentTimeMillis() - lastRecordAt >= config.publishIdleMs();
@@ -368,31 +378,6 @@ public final class TrainerStage implements AutoCloseable {
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MODEL_MAX_BYTES,
         ProducerConfig.BUFFER_MEMORY_CONFIG, 2L * Topics.MODEL_MAX_BYTES);
-  }
-
-  private final class SeekToCheckpoint implements ConsumerRebalanceListener {
-    private final KafkaConsumer<String, byte[]> c;
-
-    SeekToCheckpoint(KafkaConsumer<String, byte[]> c) {
-      this.c = c;
-    }
-
-    @Override
-    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      // a single trainer owns every partition; nothing to hand over
-    }
-
-    @Override
-    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      for (TopicPartition tp : partitions) {
-        Long next = nextOffsets.get(tp.topic() + ":" + tp.partition());
-        if (next != null) {
-          c.seek(tp, next);
-        } else {
-          c.seekToBeginning(List.of(tp));
-        }
-      }
-    }
   }
 
   @Override

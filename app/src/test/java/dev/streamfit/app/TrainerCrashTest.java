@@ -1,0 +1,170 @@
+package dev.streamfit.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamfit.schemas.AugmentationParams;
+import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.ModelVersion;
+import dev.streamfit.schemas.OffsetRange;
+import dev.streamfit.schemas.Split;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.testkit.KafkaBroker;
+import dev.streamfit.testkit.KafkaBrokerExtension;
+import dev.streamfit.trainer.TrainerConfig;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trainer as its own process, killed with SIGKILL at random points 5 times while it consumes 520
+ * records, then left to finish. Every published version's checkpoint counted each record once: between
+ * consecutive versions the samples trained grow by exactly the records between their end offsets, the
+ * last version covers every offset from 0, and versions strictly increase across restarts.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class TrainerCrashTest {
+  static final int RECORDS = 520;
+  static final int SIZE = 32;
+
+  @TempDir
+  Path work;
+
+  @Test
+  void sigkilledTrainerCountsEveryRecordOnceAcrossRestarts(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("crash-", 2, (short) 1);
+    TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    produceSamples(broker.bootstrapServers(), topics);
+
+    Random random = new Random(7);
+    int kills = 0;
+    for (int i = 0; i < 5; i++) {
+      // Kill after a random number (3..14) of this process's training steps: between checkpoints,
+      // inside a step, or while a checkpoint is being written.
+      long before = steps();
+      Process p = startTrainer(broker.bootstrapServers());
+      long target = before + 3 + random.nextInt(12);
+      long until = System.currentTimeMillis() + 60_000;
+      while (p.isAlive() && steps() < target && System.currentTimeMillis() < until) {
+        Thread.sleep(20);
+      }
+      Thread.sleep(random.nextInt(150));
+      if (p.isAlive()) {
+        p.destroyForcibly(); // SIGKILL
+        kills++;
+      }
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertThat(kills).isEqualTo(5);
+
+    Process last = startTrainer(broker.bootstrapServers());
+    List<ModelVersion> versions = new ArrayList<>();
+    long deadline = System.currentTimeMillis() + 180_000;
+    while (System.currentTimeMillis() < deadline) {
+      versions = readVersions(broker.bootstrapServers(), topics);
+      if (!versions.isEmpty() && versions.get(versions.size() - 1).getProvenance().getSamplesTrained() == RECORDS) {
+        break;
+      }
+      Thread.sleep(1000);
+    }
+    last.destroy();
+    last.waitFor(30, TimeUnit.SECONDS);
+
+    assertThat(versions).as("published versions").hasSizeGreaterThanOrEqualTo(2);
+    long previousVersion = 0;
+    long previousSamples = 0;
+    long previousEnd = 0;
+    for (ModelVersion v : versions) {
+      assertThat(v.getVersion()).as("versions strictly increase").isGreaterThan(previousVersion);
+      long end = 0;
+      for (OffsetRange r : v.getProvenance().getOffsets()) {
+        assertThat(r.getStartOffset()).as("%s-%d starts at 0", r.getTopic(), r.getPartition()).isZero();
+        end += r.getEndOffset();
+      }
+      assertThat(v.getProvenance().getSamplesTrained() - previousSamples)
+          .as("v%d trained exactly the records since the previous version", v.getVersion())
+          .isEqualTo(end - previousEnd);
+      previousVersion = v.getVersion();
+      previousSamples = v.getProvenance().getSamplesTrained();
+      previousEnd = end;
+    }
+    String log = java.nio.file.Files.readString(work.resolve("trainer.log"));
+    long resumes = log.lines().filter(l -> l.contains("resumed from checkpoint")).count();
+    long steps = log.lines().filter(l -> l.contains("samples) loss")).count();
+    System.out.printf("crash test: %d kills, %d versions, %d resumes from a checkpoint, %d steps run in all (%d kept)%n",
+        kills, versions.size(), resumes, steps, versions.get(versions.size() - 1).getProvenance().getSteps());
+    assertThat(resumes).as("kills landed after checkpoints, so restarts resumed").isGreaterThanOrEqualTo(1);
+    assertThat(previousSamples).as("final version trained every record once").isEqualTo(RECORDS);
+    assertThat(previousEnd).isEqualTo(RECORDS);
+  }
+
+  private long steps() throws java.io.IOException {
+    Path log = work.resolve("trainer.log");
+    return java.nio.file.Files.exists(log)
+        ? java.nio.file.Files.readAllLines(log).stream().filter(l -> l.contains("samples) loss")).count() : 0;
+  }
+
+  private Process startTrainer(String bootstrap) throws Exception {
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.dev.streamfit=info",
+        "dev.streamfit.app.Main", "train", "--bootstrap-servers", bootstrap, "--topic-prefix", "crash-",
+        "--base", "mobilenetv2-0.35", "--image-size", String.valueOf(SIZE), "--batch-size", "8",
+        "--publish-every-steps", "3", "--publish-idle-ms", "500", "--shuffle-buffer", "16", "--work-dir", work.toString());
+    return new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("trainer.log").toFile())).start();
+  }
+
+  private static void produceSamples(String bootstrap, Topics topics) throws Exception {
+    AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
+    Random r = new Random(1);
+    List<String> labels = TrainerConfig.CLOTHING_LABELS;
+    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        new StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      for (int i = 0; i < RECORDS; i++) {
+        byte[] pixels = new byte[SIZE * SIZE * 3];
+        r.nextBytes(pixels);
+        AugmentedSample s = AugmentedSample.newBuilder().setSourceId("img-" + i).setEpoch(0).setVariant(0)
+            .setLabel(labels.get(i % labels.size())).setSplit(Split.TRAIN).setHeight(SIZE).setWidth(SIZE).setChannels(3)
+            .setPixels(ByteBuffer.wrap(pixels))
+            .setAugmentation(AugmentationParams.newBuilder().setSeed(i).setApplied(false).build()).build();
+        p.send(new ProducerRecord<>(topics.augmented(), s.getSourceId(), serde.encode(s)));
+      }
+      p.flush();
+    }
+  }
+
+  private static List<ModelVersion> readVersions(String bootstrap, Topics topics) {
+    List<ModelVersion> out = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES), new StringDeserializer(),
+        new ByteArrayDeserializer())) {
+      TopicPartition tp = new TopicPartition(topics.models(), 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      while (c.position(tp) < end) {
+        c.poll(Duration.ofMillis(200)).forEach(rec -> out.add(AvroSerde.of(ModelVersion.class).decode(rec.value())));
+      }
+    }
+    return out;
+  }
+}
