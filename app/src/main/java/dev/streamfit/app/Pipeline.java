@@ -58,6 +58,10 @@ final class Pipeline implements AutoCloseable {
     ServingStage serving = null;
     TrainerStage trainer = null;
     AugmentStage augment = null;
+    // Validate every stage's config before starting anything (errors name key, bound, value, flag).
+    Configs.serving("validate:0", topics, host, port);
+    Configs.trainer("validate:0", topics, o, runDir.resolve("checkpoints"));
+    Configs.augment("validate:0", topics, o, runDir.resolve("kafka-streams"));
     try {
       if (bootstrapOrNull == null) {
         broker = EmbeddedKafkaBroker.start();
