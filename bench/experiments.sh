@@ -2,7 +2,7 @@
 # The seed lessons' experiments on a stream: each line is one full ./streamfit demo run on the full
 # clothing-dataset-small (embedded broker, 3 epochs of augmented variants unless said). Tune on
 # validation; the table in README takes val.accuracy from here.
-#   bench/experiments.sh [DATA]   (default ../shared/data/clothing-dataset-small)
+#   bench/experiments.sh [DATA]   (default ../shared/data/clothing-dataset-small; ≈ 35 min)
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${1:-$ROOT/../shared/data/clothing-dataset-small}"
@@ -24,3 +24,5 @@ run "v1, no augmentation"     --learning-rate 0.005 --base mobilenet-v1-0.75 --r
 run "v1, lr=0.001"            --learning-rate 0.001 --base mobilenet-v1-0.75
 run "v1, inner=100"           --learning-rate 0.005 --base mobilenet-v1-0.75 --inner-size 100
 run "input 299"               --learning-rate 0.005 --image-size 299 --base mobilenetv2-0.35
+run "v1, input 160"           --learning-rate 0.005 --base mobilenet-v1-0.75 --image-size 160
+run "v1, input 299"           --learning-rate 0.005 --base mobilenet-v1-0.75 --image-size 299
