@@ -48,9 +48,6 @@ public record AugmentConfig(String bootstrapServers, String applicationId, Topic
     return new AugmentConfig(bootstrapServers, applicationId, topics, imageSize, n, runSeed, spec, limits, streamThreads, stateDir);
   }
 
-  public AugmentConfig withApplicationId(String id) {
-    return new AugmentConfig(bootstrapServers, id, topics, imageSize, epochs, runSeed, spec, limits, streamThreads, stateDir);
-  }
 
   static void range(String key, long v, long lo, long hi, String flag) {
     if (v < lo || v > hi) {

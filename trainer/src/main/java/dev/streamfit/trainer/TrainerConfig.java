@@ -89,10 +89,6 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
         lr, batchSize, seed, publishIdleMs, publishEverySteps, head, shuffleBuffer);
   }
 
-  public TrainerConfig withPublishIdleMs(long ms) {
-    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        learningRate, batchSize, seed, ms, publishEverySteps, head, shuffleBuffer);
-  }
 
   /** Key → value view recorded in model provenance. */
   public Map<String, String> asMap() {
