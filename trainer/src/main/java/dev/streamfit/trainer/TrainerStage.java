@@ -163,7 +163,7 @@ public final class TrainerStage implements AutoCloseable {
           .forEach(pi -> parts.add(new TopicPartition(pi.topic(), pi.partition())));
       c.assign(parts);
       for (TopicPartition tp : parts) {
-        Long next = nextOffsets.get(tp.topic() + ":" + tp.partition());
+        Long next = nextOffsets.get(key(tp));
         if (next != null) {
           c.seek(tp, next);
         } else {
@@ -202,7 +202,7 @@ public final class TrainerStage implements AutoCloseable {
   }
 
   private void accept(ConsumerRecord<String, byte[]> r, KafkaProducer<String, byte[]> producer) {
-    String tp = r.topic() + ":" + r.partition();
+    String tp = key(new TopicPartition(r.topic(), r.partition()));
     originOffsets.putIfAbsent(tp, r.offset());
     nextOffsets.put(tp, r.offset() + 1);
     AugmentedSample s;
@@ -324,11 +324,10 @@ public final class TrainerStage implements AutoCloseable {
         List.copyOf(holdout.values())).write(config.checkpointDir(), KEEP_CHECKPOINTS);
     byte[] modelBytes = Models.toBytes(graph, false);
     List<OffsetRange> ranges = new ArrayList<>();
-    for (String tp : new TreeSet<>(nextOffsets.keySet())) {
-      int colon = tp.lastIndexOf(':');
-      ranges.add(new OffsetRange(tp.substring(0, colon), Integer.parseInt(tp.substring(colon + 1)),
-          originOffsets.getOrDefault(tp, 0L), nextOffsets.get(tp)));
-    }
+    nextOffsets.forEach((key, next) -> {
+      TopicPartition tp = partition(key);
+      ranges.add(new OffsetRange(tp.topic(), tp.partition(), originOffsets.getOrDefault(key, 0L), next));
+    });
     ModelVersion mv = ModelVersion.newBuilder()
         .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
         .setModelBytes(ByteBuffer.wrap(modelBytes)).setSha256(Hashes.sha256Hex(modelBytes)).setLabels(config.labels())
@@ -349,10 +348,7 @@ public final class TrainerStage implements AutoCloseable {
     }
     // Offsets committed for monitoring (lag); the checkpoint is the source of truth on restart.
     Map<TopicPartition, OffsetAndMetadata> commit = new LinkedHashMap<>();
-    nextOffsets.forEach((tp, off) -> {
-      int colon = tp.lastIndexOf(':');
-      commit.put(new TopicPartition(tp.substring(0, colon), Integer.parseInt(tp.substring(colon + 1))), new OffsetAndMetadata(off));
-    });
+    nextOffsets.forEach((key, next) -> commit.put(partition(key), new OffsetAndMetadata(next)));
     c.commitSync(commit);
     stepsSincePublish = 0;
     publishStatus(metrics, ckpt, null);
@@ -367,6 +363,16 @@ public final class TrainerStage implements AutoCloseable {
   private void publishStatus(Map<String, Double> metrics, Path ckpt, String failure) {
     int val = (int) holdout.values().stream().filter(s -> s.getSplit() == Split.VALIDATION).count();
     status.set(new TrainerStatus(step, samplesTrained, val, version, metrics, ckpt, failure));
+  }
+
+  /** Offset-map key of a partition, {@code topic:partition} (the form checkpoints store). */
+  private static String key(TopicPartition tp) {
+    return tp.topic() + ":" + tp.partition();
+  }
+
+  private static TopicPartition partition(String key) {
+    int colon = key.lastIndexOf(':');
+    return new TopicPartition(key.substring(0, colon), Integer.parseInt(key.substring(colon + 1)));
   }
 
   private static String holdoutKey(AugmentedSample s) {
