@@ -6,7 +6,10 @@ import dev.streamfit.engine.HeadSpec;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ServingConfig;
+import dev.streamfit.engine.TrainingSpec;
+import dev.streamfit.trainer.LrSchedule;
 import dev.streamfit.trainer.TrainerConfig;
+import dev.streamfit.trainer.TrainerPolicy;
 import java.nio.file.Path;
 
 /** Builds each stage's typed config from CLI options, so demo and stage commands agree. */
@@ -15,14 +18,18 @@ final class Configs {
 
   static AugmentConfig augment(String bootstrap, Topics topics, StageOptions o, Path stateDir) {
     return new AugmentConfig(bootstrap, "streamfit-augment", topics, o.imageSize, o.epochs, o.seed, o.spec(),
-        DecodeLimits.defaults(), 2, stateDir);
+        DecodeLimits.defaults(), 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode));
   }
 
   static TrainerConfig trainer(String bootstrap, Topics topics, StageOptions o, Path checkpointDir) {
     return new TrainerConfig(bootstrap, topics, "streamfit-trainer", checkpointDir, "clothing",
-        TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), o.imageSize, o.learningRate, o.batchSize, o.seed,
-        o.publishIdleMs, o.publishEverySteps, new HeadSpec(o.innerSize, o.dropout),
-        o.shuffleBuffer);
+        TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), o.imageSize,
+        new TrainingSpec(new HeadSpec(o.innerSize, o.dropout), TrainingSpec.Optimizer.parse(o.optimizer), o.learningRate,
+            o.momentum, o.fineTuneBlocks, o.fineTuneLearningRate, o.classWeights),
+        new LrSchedule(LrSchedule.parseKind(o.lrSchedule), o.lrScheduleSteps, o.lrGamma, o.lrMinFactor),
+        o.batchSize, o.seed, o.shuffleBuffer,
+        new TrainerPolicy(o.evalIdleMs, o.evalEverySteps, o.checkpointEverySteps, o.checkpointEverySeconds,
+            o.keepCheckpoints, o.publishMargin, o.earlyStopPatience));
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, String host, int port) {

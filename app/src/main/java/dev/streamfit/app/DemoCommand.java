@@ -1,5 +1,8 @@
 package dev.streamfit.app;
 
+import dev.streamfit.trainer.EvalPoint;
+import dev.streamfit.trainer.TrainerStage;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
@@ -57,6 +60,14 @@ public final class DemoCommand implements Callable<Integer> {
       var m = r.served().metadata();
       String url = "http://" + host + ":" + p.port() + "/v1/predict";
       System.out.println();
+      System.out.println("evaluations (validation tunes; the served champion is the best validation accuracy)");
+      System.out.println("  trigger      epoch   step  lr        train loss  train acc  val loss  val acc  test acc  published");
+      for (EvalPoint e : r.trainer().history()) {
+        System.out.printf(Locale.ROOT, "  %-11s %6d %6d  %.2e  %10.4f  %9.4f  %8.4f  %7.4f  %8.4f  %s%n", e.trigger(), e.epoch() + 1,
+            e.step(), e.learningRate(), e.trainLoss(), e.trainAccuracy(), e.valLoss(), e.valAccuracy(), e.testAccuracy(),
+            e.publishedVersion() > 0 ? "v" + e.publishedVersion() : "-");
+      }
+      System.out.println();
       System.out.println("summary");
       System.out.printf(Locale.ROOT, "  images ingested        %d %s%n", r.ingest().published(), r.ingest().perSplit());
       System.out.printf(Locale.ROOT, "  images augmented       %d (%d samples, %d train) ; rejected %d %s%n",
@@ -65,6 +76,8 @@ public final class DemoCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  validation accuracy    %s%n", fmt(m.getMetrics().get("val.accuracy")));
       System.out.printf(Locale.ROOT, "  test accuracy          %s%n", fmt(m.getMetrics().get("test.accuracy")));
       System.out.printf(Locale.ROOT, "  checkpoint             %s%n", r.trainer().lastCheckpoint());
+      System.out.printf(Locale.ROOT, "  learning curve         %s%n", r.trainer().lastCheckpoint() == null ? "-"
+          : r.trainer().lastCheckpoint().resolveSibling(TrainerStage.LEARNING_CURVE));
       System.out.printf(Locale.ROOT, "  model version          %s v%d (sha256 %s…)%n", m.getModelName(), m.getVersion(), m.getSha256().substring(0, 12));
       System.out.printf(Locale.ROOT, "  serving                %s%n", url);
       System.out.printf(Locale.ROOT, "  prediction for %s → HTTP %d %s%n", dataDir.relativize(sample), answer.statusCode(), answer.body());

@@ -106,8 +106,11 @@ final class Pipeline implements AutoCloseable {
       ActiveModel served = serving.active();
       boolean augmented = watcher.processedImages() >= ingest.published();
       long expected = watcher.trainSamples();
-      boolean trained = augmented && ts.samplesTrained() >= expected && expected > 0;
-      boolean live = trained && served != null && served.metadata().getProvenance().getSamplesTrained() >= expected;
+      // Done when every train sample is trained and evaluated (or early stopping ended training) and serving
+      // answers with the champion: the last published version, which need not be the last evaluated model.
+      boolean trained = augmented && expected > 0
+          && ((ts.samplesTrained() >= expected && ts.evaluatedSamples() >= expected) || ts.stoppedEarly());
+      boolean live = trained && ts.lastVersion() > 0 && served != null && served.version() == ts.lastVersion();
       if (System.nanoTime() - lastPrint > 5_000_000_000L || live) {
         lastPrint = System.nanoTime();
         progress.printf(Locale.ROOT, "progress augmented %d/%d images (%d rejected) | trained %d/%d samples, step %d | serving %s (%.0f s)%n",

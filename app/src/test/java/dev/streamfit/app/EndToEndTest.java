@@ -60,7 +60,7 @@ class EndToEndTest {
   void imagesFlowThroughEveryStageToAServedPrediction(KafkaBroker broker) throws Exception {
     Path data = smallDataset();
     StageOptions o = new StageOptions();
-    new CommandLine(o).parseArgs("--epochs", "1", "--batch-size", "4", "--publish-idle-ms", "1500",
+    new CommandLine(o).parseArgs("--epochs", "1", "--batch-size", "4", "--eval-idle-ms", "1500",
         "--work-dir", tmp.resolve("work").toString());
     Topics topics = new Topics("e2e-", 2, (short) 1);
     Path runDir = tmp.resolve("run");

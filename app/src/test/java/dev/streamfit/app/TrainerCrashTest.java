@@ -128,7 +128,7 @@ class TrainerCrashTest {
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.dev.streamfit=info",
         "dev.streamfit.app.Main", "train", "--bootstrap-servers", bootstrap, "--topic-prefix", "crash-",
         "--base", "mobilenetv2-0.35", "--image-size", String.valueOf(SIZE), "--batch-size", "8",
-        "--publish-every-steps", "3", "--publish-idle-ms", "500", "--shuffle-buffer", "16", "--work-dir", work.toString());
+        "--eval-every-steps", "3", "--eval-idle-ms", "500", "--publish-margin", "-1", "--shuffle-buffer", "16", "--work-dir", work.toString());
     return new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("trainer.log").toFile())).start();
   }

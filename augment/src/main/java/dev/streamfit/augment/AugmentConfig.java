@@ -20,10 +20,36 @@ import java.util.Objects;
  * @param limits decode guards
  * @param streamThreads Kafka Streams threads, in [1, 64]
  * @param stateDir Kafka Streams state directory
+ * @param epochMode how the epochs' variants are ordered on {@code images.augmented}
  */
 public record AugmentConfig(String bootstrapServers, String applicationId, Topics topics, int imageSize, int epochs,
-    long runSeed, AugmentSpec spec, DecodeLimits limits, int streamThreads, Path stateDir) {
+    long runSeed, AugmentSpec spec, DecodeLimits limits, int streamThreads, Path stateDir, EpochMode epochMode) {
+
+  /** How a train image's per-epoch variants reach the trainer. */
+  public enum EpochMode {
+    /**
+     * Epoch-major, as in offline training: pass 0 augments every image as it arrives (epoch 0, plus
+     * validation/test and rejections); pass e (its own Kafka Streams application {@code <id>-epoch-<e>})
+     * replays {@code images.raw} from the start once pass e-1 has caught up, producing epoch e's train
+     * variants. Passes keep running, so later images get every epoch too.
+     */
+    PASSES,
+    /** All epochs' variants of an image at once, as it arrives: lowest latency, epochs interleaved. */
+    INTERLEAVED;
+
+    /** Parses {@code passes} or {@code interleaved}; the error names the flag. */
+    public static EpochMode parse(String s) {
+      return switch (s) {
+        case "passes" -> PASSES;
+        case "interleaved" -> INTERLEAVED;
+        default -> throw new IllegalArgumentException("augment.epoch-mode must be passes or interleaved, was '" + s
+            + "' (set --epoch-mode)");
+      };
+    }
+  }
+
   public AugmentConfig {
+    Objects.requireNonNull(epochMode, "epochMode");
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(applicationId, "applicationId");
     Objects.requireNonNull(topics, "topics");
@@ -41,11 +67,27 @@ public record AugmentConfig(String bootstrapServers, String applicationId, Topic
   /** Defaults for a pipeline on {@code bootstrapServers}: 224 px, 1 epoch, seed 42, 2 threads. */
   public static AugmentConfig defaults(String bootstrapServers, Topics topics, Path stateDir) {
     return new AugmentConfig(bootstrapServers, "streamfit-augment", topics, 224, 1, 42L, AugmentSpec.defaults(),
-        DecodeLimits.defaults(), 2, stateDir);
+        DecodeLimits.defaults(), 2, stateDir, EpochMode.PASSES);
   }
 
   public AugmentConfig withEpochs(int n) {
-    return new AugmentConfig(bootstrapServers, applicationId, topics, imageSize, n, runSeed, spec, limits, streamThreads, stateDir);
+    return new AugmentConfig(bootstrapServers, applicationId, topics, imageSize, n, runSeed, spec, limits, streamThreads,
+        stateDir, epochMode);
+  }
+
+  public AugmentConfig withEpochMode(EpochMode m) {
+    return new AugmentConfig(bootstrapServers, applicationId, topics, imageSize, epochs, runSeed, spec, limits, streamThreads,
+        stateDir, m);
+  }
+
+  /** Number of Kafka Streams applications (passes over {@code images.raw}) this config runs. */
+  public int passes() {
+    return epochMode == EpochMode.PASSES ? epochs : 1;
+  }
+
+  /** Kafka Streams {@code application.id} of pass {@code pass} (pass 0 keeps {@link #applicationId()}). */
+  public String applicationId(int pass) {
+    return pass == 0 ? applicationId : applicationId + "-epoch-" + pass;
   }
 
 

@@ -3,7 +3,17 @@ package dev.streamfit.augment;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TopicsAdmin;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -13,36 +23,103 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The augment stage: runs {@link AugmentTopology} as an exactly-once ({@code exactly_once_v2}) Kafka
- * Streams application. Scale out by starting more instances with the same application id (up to the
- * partition count of {@code images.raw}). {@link #close()} is idempotent.
+ * The augment stage: runs {@link AugmentTopology} as exactly-once ({@code exactly_once_v2}) Kafka Streams
+ * applications, one per pass over {@code images.raw} (see {@link AugmentConfig.EpochMode}): pass 0 at
+ * once, pass e when pass e-1 has caught up with the topic's end (checked from its committed offsets,
+ * so a restarted stage resumes every pass that can run). Scale out by starting more instances with the
+ * same application id (up to the partition count of {@code images.raw}). {@link #close()} is idempotent;
+ * {@link #state()} is thread-safe.
  */
 public final class AugmentStage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AugmentStage.class);
-  private final KafkaStreams streams;
+  private final AugmentConfig config;
+  private final List<KafkaStreams> passes = new CopyOnWriteArrayList<>();
+  private final Thread scheduler;
+  private volatile boolean closed;
 
-  private AugmentStage(KafkaStreams streams) {
-    this.streams = streams;
+  private AugmentStage(AugmentConfig config) {
+    this.config = config;
+    this.scheduler = new Thread(this::schedulePasses, "streamfit-augment-passes");
+    this.scheduler.setDaemon(true);
   }
 
   /** Creates missing topics and starts the stage. */
   public static AugmentStage start(AugmentConfig config) {
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
-    KafkaStreams streams = new KafkaStreams(AugmentTopology.build(config), streamsProperties(config));
+    AugmentStage stage = new AugmentStage(config);
+    stage.startPass(0);
+    if (config.passes() > 1) {
+      stage.scheduler.start();
+    }
+    LOG.info("augment stage started: {} → {} ({} epochs, {} mode, {} px, {} threads per pass)", config.topics().raw(),
+        config.topics().augmented(), config.epochs(), config.epochMode(), config.imageSize(), config.streamThreads());
+    return stage;
+  }
+
+  private synchronized void startPass(int pass) {
+    if (closed) {
+      return;
+    }
+    KafkaStreams streams = new KafkaStreams(AugmentTopology.build(config, pass), streamsProperties(config, pass));
     streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("augment stream thread failed; replacing it", e);
+      LOG.error("augment stream thread (pass {}) failed; replacing it", pass, e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
     streams.start();
-    LOG.info("augment stage started: {} → {} ({} epochs, {} px, {} threads)", config.topics().raw(),
-        config.topics().augmented(), config.epochs(), config.imageSize(), config.streamThreads());
-    return new AugmentStage(streams);
+    passes.add(streams);
+    if (pass > 0) {
+      LOG.info("augment pass {} ({}) started: replaying {} for epoch {}", pass, config.applicationId(pass),
+          config.topics().raw(), pass);
+    }
   }
 
-  /** Kafka Streams properties for {@code config}. */
-  public static Properties streamsProperties(AugmentConfig config) {
+  /** Starts pass e once pass e-1 has committed offsets at the end of every partition of {@code images.raw}. */
+  private void schedulePasses() {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+      int next = 1;
+      while (!closed && next < config.passes()) {
+        try {
+          if (caughtUp(admin, config.applicationId(next - 1))) {
+            startPass(next++);
+            continue;
+          }
+        } catch (ExecutionException | RuntimeException e) {
+          LOG.debug("cannot check pass {} progress yet: {}", next - 1, e.toString());
+        }
+        Thread.sleep(500);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private boolean caughtUp(Admin admin, String groupId) throws ExecutionException, InterruptedException {
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    admin.describeTopics(List.of(config.topics().raw())).allTopicNames().get().get(config.topics().raw()).partitions()
+        .forEach(p -> latest.put(new TopicPartition(config.topics().raw(), p.partition()), OffsetSpec.latest()));
+    long total = 0;
+    for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+      long end = e.getValue().offset();
+      total += end;
+      OffsetAndMetadata c = committed.get(e.getKey());
+      if (end > 0 && (c == null || c.offset() < end)) {
+        return false;
+      }
+    }
+    return total > 0;
+  }
+
+  /** Passes running so far (1 until pass 0 has caught up, at most {@link AugmentConfig#passes()}). */
+  public int passesStarted() {
+    return passes.size();
+  }
+
+  /** Kafka Streams properties of pass {@code pass} of {@code config}. */
+  public static Properties streamsProperties(AugmentConfig config, int pass) {
     Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId(pass));
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
@@ -57,13 +134,19 @@ public final class AugmentStage implements AutoCloseable {
     return p;
   }
 
-  /** Current Kafka Streams state. */
+  /** State of pass 0's Kafka Streams application. */
   public KafkaStreams.State state() {
-    return streams.state();
+    return passes.get(0).state();
   }
 
   @Override
   public void close() {
-    streams.close(Duration.ofSeconds(30));
+    synchronized (this) {
+      closed = true;
+    }
+    scheduler.interrupt();
+    for (KafkaStreams s : passes) {
+      s.close(Duration.ofSeconds(30));
+    }
   }
 }

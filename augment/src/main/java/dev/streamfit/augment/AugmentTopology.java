@@ -25,9 +25,18 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 public final class AugmentTopology {
   private AugmentTopology() {}
 
-  /** Builds the topology for {@code config}. */
+  /** Builds the topology of pass 0 (the only one in {@code INTERLEAVED} mode). */
   public static Topology build(AugmentConfig config) {
-    SampleMaker maker = new SampleMaker(config);
+    return build(config, 0);
+  }
+
+  /**
+   * Builds the topology of pass {@code pass} over {@code images.raw} (see {@link AugmentConfig.EpochMode}):
+   * pass 0 routes to {@code images.augmented} and {@code images.rejected}, later passes emit only the
+   * train images' variants of epoch {@code pass}.
+   */
+  public static Topology build(AugmentConfig config, int pass) {
+    SampleMaker maker = new SampleMaker(config, pass);
     StreamsBuilder b = new StreamsBuilder();
     KStream<String, Outcome> outcomes = b
         .stream(config.topics().raw(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("raw-images"))

@@ -1,6 +1,7 @@
 package dev.streamfit.augment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
@@ -51,8 +52,12 @@ class AugmentTopologyTest {
     final TestOutputTopic<String, Rejection> rejected;
 
     Driver(AugmentConfig config) {
-      Properties props = AugmentStage.streamsProperties(config);
-      driver = new TopologyTestDriver(AugmentTopology.build(config), props);
+      this(config, 0);
+    }
+
+    Driver(AugmentConfig config, int pass) {
+      Properties props = AugmentStage.streamsProperties(config, pass);
+      driver = new TopologyTestDriver(AugmentTopology.build(config, pass), props);
       in = driver.createInputTopic(config.topics().raw(), new StringSerializer(), new ByteArraySerializer());
       out = driver.createOutputTopic(config.topics().augmented(), new StringDeserializer(),
           AvroSerde.of(AugmentedSample.class));
@@ -74,8 +79,32 @@ class AugmentTopologyTest {
   }
 
   @Test
+  void passesGiveOneEpochEachIdenticalToTheInterleavedVariants() throws Exception {
+    RawImage r = raw(jpeg(), Split.TRAIN);
+    List<AugmentedSample> interleaved;
+    try (Driver d = new Driver(config(3).withEpochMode(AugmentConfig.EpochMode.INTERLEAVED))) {
+      d.send(r);
+      interleaved = d.out.readValuesToList();
+    }
+    for (int pass = 0; pass < 3; pass++) {
+      try (Driver d = new Driver(config(3), pass)) {
+        d.send(r);
+        d.send(raw(Arrays.copyOf(jpeg(), jpeg().length / 2), Split.TRAIN)); // corrupt: rejected by pass 0 only
+        d.send(raw(new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3}, Split.VALIDATION));
+        List<AugmentedSample> out = d.out.readValuesToList();
+        List<AugmentedSample> train = out.stream().filter(s -> s.getSplit() == Split.TRAIN).toList();
+        assertThat(train).hasSize(1);
+        assertThat(train.get(0).getEpoch()).isEqualTo(pass);
+        assertThat(train.get(0).getPixels()).isEqualTo(interleaved.get(pass).getPixels());
+        assertThat(d.rejected.readValuesToList()).hasSize(pass == 0 ? 2 : 0);
+      }
+    }
+    assertThatThrownBy(() -> AugmentTopology.build(config(3), 3)).hasMessage("pass 3 outside [0, 3)");
+  }
+
+  @Test
   void trainImageYieldsOneDistinctAugmentedVariantPerEpoch() throws Exception {
-    try (Driver d = new Driver(config(3))) {
+    try (Driver d = new Driver(config(3).withEpochMode(AugmentConfig.EpochMode.INTERLEAVED))) {
       RawImage r = raw(jpeg(), Split.TRAIN);
       d.send(r);
       List<AugmentedSample> out = d.out.readValuesToList();

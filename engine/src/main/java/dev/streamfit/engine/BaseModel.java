@@ -7,21 +7,29 @@ package dev.streamfit.engine;
 public enum BaseModel {
   /** MobileNetV2 width 0.35, ImageNet weights, no top: 1280-d global-average-pooled features. */
   MOBILENET_V2_035("mobilenetv2-0.35", "bases/mobilenetv2_0.35_224_imagenet_notop_dl4j.h5",
-      "global_average_pooling2d", 1280, 224),
+      "global_average_pooling2d", 1280, 224, java.util.List.of("expanded_conv_project", "block_1_project",
+          "block_2_add", "block_3_project", "block_4_add", "block_5_add", "block_6_project", "block_7_add",
+          "block_8_add", "block_9_add", "block_10_project", "block_11_add", "block_12_add", "block_13_project",
+          "block_14_add", "block_15_add", "block_16_project", "Conv_1")),
   /**
    * MobileNet v1 width 0.75, ImageNet weights; its 1000-class top is cut off at the global average
    * pooling: 768-d features.
    */
   MOBILENET_V1_075("mobilenet-v1-0.75", "bases/mobilenet_v1_0.75_224_imagenet_dl4j.h5",
-      "global_average_pooling2d_1", 768, 224);
+      "global_average_pooling2d_1", 768, 224, java.util.List.of("conv1", "conv_pw_1", "conv_pw_2", "conv_pw_3",
+          "conv_pw_4", "conv_pw_5", "conv_pw_6", "conv_pw_7", "conv_pw_8", "conv_pw_9", "conv_pw_10", "conv_pw_11",
+          "conv_pw_12", "conv_pw_13"));
 
   private final String id;
   private final String resource;
   private final String featureVertex;
   private final int featureSize;
   private final int nativeSize;
+  private final java.util.List<String> blockEnds;
 
-  BaseModel(String id, String resource, String featureVertex, int featureSize, int nativeSize) {
+  BaseModel(String id, String resource, String featureVertex, int featureSize, int nativeSize,
+      java.util.List<String> blockEnds) {
+    this.blockEnds = blockEnds;
     this.id = id;
     this.resource = resource;
     this.featureVertex = featureVertex;
@@ -51,6 +59,20 @@ public enum BaseModel {
   /** Input side the weights were trained at, pixels. */
   public int nativeSize() {
     return nativeSize;
+  }
+
+  /**
+   * Vertex names (same in the imported and the optimized graph) whose outputs end each block, input side
+   * first: the stem, the (inverted-)residual or depthwise-separable blocks, and for MobileNetV2 the final
+   * 1x1 convolution. Fine-tuning the top K blocks trains every layer after {@code blockEnds().get(size - 1 - K)}.
+   */
+  public java.util.List<String> blockEnds() {
+    return blockEnds;
+  }
+
+  /** Most blocks that can be fine-tuned: all but the stem. */
+  public int maxTrainableBlocks() {
+    return blockEnds.size() - 1;
   }
 
   /** Parses an id as given by {@link #id()}; the error lists the valid ids. */

@@ -21,8 +21,9 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import dev.streamfit.engine.internal.InferenceGraphOptimizer;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
  * The one model-loading path used by trainer and serving: importing a bundled base, building a
@@ -90,28 +91,50 @@ public final class Models {
     return classifierOn(optimizedBase(base, imageSize), base, head, labels, learningRate, seed);
   }
 
+  /** A classifier on the optimized {@code base} at {@code imageSize}, trained as {@code spec} says. */
+  public static ComputationGraph newClassifier(BaseModel base, TrainingSpec spec, List<String> labels, long seed,
+      int imageSize) {
+    return classifierOn(optimizedBase(base, imageSize), base, spec, labels, seed);
+  }
+
   /** A frozen {@code frozenBase} (as-imported or optimized) with a new softmax head. */
   public static ComputationGraph classifierOn(ComputationGraph frozenBase, BaseModel base, List<String> labels,
       double learningRate, long seed) {
     return classifierOn(frozenBase, base, HeadSpec.SOFTMAX, labels, learningRate, seed);
   }
 
-  /** A frozen {@code frozenBase} with the head {@code head} (inner dense layer and dropout optional). */
+  /** A frozen {@code frozenBase} with the head {@code head} (inner dense layer and dropout optional), Adam. */
   public static ComputationGraph classifierOn(ComputationGraph frozenBase, BaseModel base, HeadSpec head,
       List<String> labels, double learningRate, long seed) {
+    return classifierOn(frozenBase, base, TrainingSpec.adam(head, learningRate), labels, seed);
+  }
+
+  /**
+   * A classifier on {@code base} (as-imported or optimized, see {@link #optimizedBase}): the base frozen up
+   * to {@link TrainingSpec#frozenUpTo}, its top {@code spec.trainableBlocks()} blocks trained at
+   * {@code spec.baseLearningRate()}, and the head of {@code spec} at {@code spec.learningRate()}.
+   */
+  public static ComputationGraph classifierOn(ComputationGraph frozenBase, BaseModel base, TrainingSpec spec,
+      List<String> labels, long seed) {
+    spec.validateFor(base, labels.size());
+    HeadSpec head = spec.head();
     TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(frozenBase)
-        .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(new Adam(learningRate)).seed(seed).build())
-        .setFeatureExtractor(base.featureVertex());
+        .fineTuneConfiguration(new FineTuneConfiguration.Builder().updater(spec.updater(spec.baseLearningRate()))
+            .seed(seed).build())
+        .setFeatureExtractor(spec.frozenUpTo(base));
     String input = base.featureVertex();
     int nIn = base.featureSize();
     if (head.innerSize() > 0) {
       b.addLayer(INNER, new DenseLayer.Builder().nIn(nIn).nOut(head.innerSize()).activation(Activation.RELU)
-          .weightInit(WeightInit.RELU).build(), input);
+          .weightInit(WeightInit.RELU).updater(spec.updater(spec.learningRate())).build(), input);
       input = INNER;
       nIn = head.innerSize();
     }
-    OutputLayer.Builder out = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-        .nIn(nIn).nOut(labels.size()).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER);
+    ILossFunction loss = spec.classWeights().isEmpty() ? new LossMCXENT()
+        : new LossMCXENT(Nd4j.createFromArray(spec.classWeights().stream().mapToDouble(Double::doubleValue).toArray())
+            .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(1, labels.size()));
+    OutputLayer.Builder out = new OutputLayer.Builder(loss).nIn(nIn).nOut(labels.size()).activation(Activation.SOFTMAX)
+        .weightInit(WeightInit.XAVIER).updater(spec.updater(spec.learningRate()));
     if (head.dropout() > 0) {
       out.dropOut(1 - head.dropout()); // DL4J takes the probability of keeping an input
     }
@@ -123,6 +146,34 @@ public final class Models {
       layer.paramTable().forEach((key, value) -> classifier.getLayer(name).getParam(key).assign(value));
     }
     return classifier;
+  }
+
+  /**
+   * Sets the learning rates of the trainable layers in place, without rebuilding the updater (its state
+   * is kept): {@code headRate} for the head layers, {@code baseRate} for fine-tuned base layers. Frozen
+   * layers are left alone. Call between {@code fit} calls only (not thread-safe).
+   */
+  public static void setLearningRates(ComputationGraph graph, double headRate, double baseRate) {
+    for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+      if (layer instanceof org.deeplearning4j.nn.layers.FrozenLayer || layer.numParams() == 0) {
+        continue;
+      }
+      if (layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl && bl.getIUpdater() != null) {
+        String name = bl.getLayerName();
+        bl.getIUpdater().setLrAndSchedule(HEAD.equals(name) || INNER.equals(name) ? headRate : baseRate, null);
+      }
+    }
+  }
+
+  /** Names of the layers {@code fit} updates (not frozen, with parameters), in graph order. */
+  public static List<String> trainableLayers(ComputationGraph graph) {
+    List<String> names = new java.util.ArrayList<>();
+    for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+      if (!(layer instanceof org.deeplearning4j.nn.layers.FrozenLayer) && layer.numParams() > 0) {
+        names.add(layer.conf().getLayer().getLayerName());
+      }
+    }
+    return names;
   }
 
   /** Serialises {@code graph}; with {@code withUpdater} the optimizer state too (for checkpoints). */

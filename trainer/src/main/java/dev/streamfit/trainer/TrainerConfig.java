@@ -2,6 +2,7 @@ package dev.streamfit.trainer;
 
 import dev.streamfit.engine.BaseModel;
 import dev.streamfit.engine.HeadSpec;
+import dev.streamfit.engine.TrainingSpec;
 import dev.streamfit.schemas.Topics;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -20,19 +21,18 @@ import java.util.Objects;
  * @param checkpointDir directory for checkpoints
  * @param modelName name under which versions are published
  * @param labels class labels, output index order; unique, 2..1000
- * @param base pretrained feature extractor (frozen)
+ * @param base pretrained feature extractor
  * @param imageSize input side, pixels; must match the augment stage's
- * @param learningRate Adam learning rate, in (0, 1]
+ * @param training head, optimizer, learning rates, fine-tuned blocks, class weights
+ * @param schedule learning-rate schedule over steps
  * @param batchSize minibatch size, in [1, 512]
- * @param seed weight-init seed
- * @param publishIdleMs after this long without new records, evaluate, checkpoint and publish, ms
- * @param publishEverySteps also publish every this many steps (0 = only when idle)
- * @param head trainable head on the frozen base (inner dense layer, dropout)
+ * @param seed weight-init and shuffle seed
  * @param shuffleBuffer minibatches are drawn at random from this many buffered train samples, in [1, 100000]
+ * @param policy when to evaluate, checkpoint, publish and stop
  */
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
-    String modelName, List<String> labels, BaseModel base, int imageSize, double learningRate, int batchSize,
-    long seed, long publishIdleMs, int publishEverySteps, HeadSpec head, int shuffleBuffer) {
+    String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
+    int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy) {
 
   /** The ten clothing-dataset-small classes in alphabetical (Keras flow_from_directory) order. */
   public static final List<String> CLOTHING_LABELS = List.of("dress", "hat", "longsleeve", "outwear", "pants",
@@ -45,7 +45,9 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     Objects.requireNonNull(checkpointDir, "checkpointDir");
     Objects.requireNonNull(modelName, "modelName");
     Objects.requireNonNull(base, "base");
-    Objects.requireNonNull(head, "head");
+    Objects.requireNonNull(training, "training");
+    Objects.requireNonNull(schedule, "schedule");
+    Objects.requireNonNull(policy, "policy");
     if (shuffleBuffer < 1 || shuffleBuffer > 100_000) {
       throw new IllegalArgumentException("trainer.shuffle-buffer must be in [1, 100000], was " + shuffleBuffer
           + " (set --shuffle-buffer)");
@@ -57,38 +59,33 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     if (imageSize < 32 || imageSize > 1024) {
       throw new IllegalArgumentException("trainer.image-size must be in [32, 1024], was " + imageSize + " (set --image-size)");
     }
-    if (!(learningRate > 0 && learningRate <= 1)) {
-      throw new IllegalArgumentException("trainer.learning-rate must be in (0, 1], was " + learningRate + " (set --learning-rate)");
-    }
     if (batchSize < 1 || batchSize > 512) {
       throw new IllegalArgumentException("trainer.batch-size must be in [1, 512], was " + batchSize + " (set --batch-size)");
     }
-    if (publishIdleMs < 100 || publishIdleMs > 3_600_000) {
-      throw new IllegalArgumentException("trainer.publish-idle-ms must be in [100, 3600000], was " + publishIdleMs
-          + " (set --publish-idle-ms)");
-    }
-    if (publishEverySteps < 0) {
-      throw new IllegalArgumentException("trainer.publish-every-steps must be >= 0, was " + publishEverySteps
-          + " (set --publish-every-steps)");
-    }
+    training.validateFor(base, labels.size());
   }
 
-  /** Defaults: clothing labels, MobileNetV2-0.35 at 224, Adam 1e-3, batch 16, seed 42, publish after 3 s idle. */
+  /** Defaults: clothing labels, MobileNetV2-0.35 at 224, Adam 1e-3 constant, batch 16, seed 42, {@link TrainerPolicy#DEFAULTS}. */
   public static TrainerConfig defaults(String bootstrapServers, Topics topics, Path checkpointDir) {
     return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, "clothing",
-        CLOTHING_LABELS, BaseModel.MOBILENET_V2_035, 224, 1e-3, 16, 42L, 3000, 0, HeadSpec.SOFTMAX, 256);
+        CLOTHING_LABELS, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
+        16, 42L, 256, TrainerPolicy.DEFAULTS);
   }
 
   public TrainerConfig withBatchSize(int n) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        learningRate, n, seed, publishIdleMs, publishEverySteps, head, shuffleBuffer);
+        training, schedule, n, seed, shuffleBuffer, policy);
   }
 
-  public TrainerConfig withLearningRate(double lr) {
+  public TrainerConfig withTraining(TrainingSpec t) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        lr, batchSize, seed, publishIdleMs, publishEverySteps, head, shuffleBuffer);
+        t, schedule, batchSize, seed, shuffleBuffer, policy);
   }
 
+  public TrainerConfig withPolicy(TrainerPolicy p) {
+    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
+        training, schedule, batchSize, seed, shuffleBuffer, p);
+  }
 
   /** Key → value view recorded in model provenance. */
   public Map<String, String> asMap() {
@@ -97,13 +94,23 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     m.put("base", base.id());
     m.put("image-size", String.valueOf(imageSize));
     m.put("labels", String.join(",", labels));
-    m.put("optimizer", "adam");
-    m.put("learning-rate", String.valueOf(learningRate));
+    m.put("optimizer", training.describeOptimizer());
+    m.put("learning-rate", String.valueOf(training.learningRate()));
+    m.put("lr-schedule", schedule.describe());
+    m.put("fine-tune-blocks", String.valueOf(training.trainableBlocks()));
+    if (training.trainableBlocks() > 0) {
+      m.put("fine-tune-learning-rate", String.valueOf(training.baseLearningRate()));
+    }
+    if (!training.classWeights().isEmpty()) {
+      m.put("class-weights", training.classWeights().toString());
+    }
     m.put("batch-size", String.valueOf(batchSize));
     m.put("seed", String.valueOf(seed));
     m.put("shuffle-buffer", String.valueOf(shuffleBuffer));
-    m.put("head", head.describe());
-    m.put("base-frozen", "true");
+    m.put("head", training.head().describe());
+    m.put("base-frozen", String.valueOf(training.trainableBlocks() == 0));
+    m.put("publish-margin", String.valueOf(policy.publishMargin()));
+    m.put("early-stop-patience", String.valueOf(policy.earlyStopPatience()));
     m.put("input-topic", topics.augmented());
     return m;
   }

@@ -14,8 +14,10 @@ import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
+import dev.streamfit.schemas.TrainingMetrics;
 import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.trainer.internal.Checkpoint;
+import dev.streamfit.trainer.internal.LearningCurve;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -50,44 +52,64 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trainer stage: consumes {@code images.augmented} (read_committed), trains the classifier in
- * minibatches, keeps validation/test samples for evaluation, and whenever input goes idle (or every N
- * steps) evaluates, writes a checkpoint and publishes a self-contained {@link ModelVersion} to
- * {@code models}. On start it resumes from the newest readable checkpoint and seeks to the offsets it
- * recorded, so a record is trained into the saved model once. Runs on its own thread;
- * {@link #status()} is thread-safe; {@link #close()} stops it.
+ * minibatches drawn from a shuffle buffer, keeps validation/test samples for evaluation, and evaluates at
+ * each epoch end, every N steps and when input goes idle (see {@link TrainerPolicy}). Each evaluation is
+ * checkpointed, sent to {@code training.metrics}, drawn into {@code learning-curve.png} next to the
+ * checkpoints, and published to {@code models} as a self-contained {@link ModelVersion} when its
+ * validation accuracy beats the champion's. On start it resumes from the newest readable checkpoint and
+ * seeks to the offsets it recorded, so a record is trained into the saved model once. Runs on its own
+ * thread; {@link #status()} is thread-safe; {@link #close()} stops it.
  */
 public final class TrainerStage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TrainerStage.class);
-  private static final int KEEP_CHECKPOINTS = 3;
+  private static final int TRAIN_ACCURACY_SAMPLES = 256;
+  /** File name of the learning curve, written next to the checkpoints. */
+  public static final String LEARNING_CURVE = "learning-curve.png";
   private static final AvroSerde<AugmentedSample> SAMPLES = AvroSerde.of(AugmentedSample.class);
   private static final AvroSerde<Rejection> REJECTIONS = AvroSerde.of(Rejection.class);
   private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
+  private static final AvroSerde<TrainingMetrics> METRICS = AvroSerde.of(TrainingMetrics.class);
 
   private final TrainerConfig config;
   private final Thread thread;
   private final AtomicReference<TrainerStatus> status;
   private final InputEncoder encoder;
   private volatile boolean running = true;
-  private KafkaConsumer<String, byte[]> consumer;
 
-  // Training state, confined to the trainer thread.
+  // Training state, confined to the trainer thread; everything that shapes the saved model is checkpointed.
   private ComputationGraph graph;
   private long step;
   private long samplesTrained;
   private long version;
-  private long stepsSincePublish;
+  private int epoch;
+  private boolean epochHasSamples;
+  private double champion = Double.NaN;
+  private double bestVal = Double.NaN;
+  private int evalsSinceBest;
+  private boolean stoppedEarly;
+  private final List<EvalPoint> history = new ArrayList<>();
   private final Map<String, Long> originOffsets = new TreeMap<>();
   private final Map<String, Long> nextOffsets = new TreeMap<>();
   private final Map<String, AugmentedSample> holdout = new LinkedHashMap<>();
   private final List<AugmentedSample> pending = new ArrayList<>();
   private final TreeSet<String> specHashes = new TreeSet<>();
-  private double lastLoss = Double.NaN;
   private java.util.SplittableRandom shuffle;
+  // Since the last evaluation / checkpoint (not checkpointed: only metrics depend on them).
+  private double lossSum;
+  private long lossCount;
+  private long stepsSinceEval;
+  private long stepsSinceCheckpoint;
+  private long lastCheckpointNanos = System.nanoTime();
+  private long evaluatedSamples;
+  private final List<AugmentedSample> trainReservoir = new ArrayList<>();
+  private long reservoirSeen;
+  private Map<String, Double> lastPublishedMetrics = Map.of();
+  private Path lastCheckpoint;
 
   private TrainerStage(TrainerConfig config) {
     this.config = config;
     this.encoder = new InputEncoder(config.imageSize(), config.imageSize(), InputEncoder.NCHW);
-    this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null));
+    this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null, 0, false, List.of()));
     this.thread = new Thread(this::runLoop, "streamfit-trainer");
     this.thread.setDaemon(false);
   }
@@ -97,7 +119,9 @@ public final class TrainerStage implements AutoCloseable {
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     TrainerStage t = new TrainerStage(config);
     t.restoreOrInit();
+    // The shuffle RNG is a function of (seed, step): a resumed trainer draws what it would have drawn.
     t.shuffle = new java.util.SplittableRandom(config.seed() ^ t.step);
+    t.publishStatus(null);
     t.thread.start();
     return t;
   }
@@ -125,21 +149,32 @@ public final class TrainerStage implements AutoCloseable {
         }
         step = c.step();
         samplesTrained = c.samplesTrained();
+        evaluatedSamples = samplesTrained;
         version = c.version();
         originOffsets.putAll(c.originOffsets());
         nextOffsets.putAll(c.nextOffsets());
         c.holdout().forEach(s -> holdout.put(holdoutKey(s), s));
-        LOG.info("resumed from checkpoint {} (step {}, version {}, offsets {})", loaded.get().path(), step, version, nextOffsets);
-        publishStatus(Map.of(), loaded.get().path(), null);
+        Map<String, String> x = c.extra();
+        epoch = Integer.parseInt(x.getOrDefault("epoch", "0"));
+        epochHasSamples = Boolean.parseBoolean(x.getOrDefault("epochHasSamples", "false"));
+        champion = Double.parseDouble(x.getOrDefault("champion", "NaN"));
+        bestVal = Double.parseDouble(x.getOrDefault("bestVal", "NaN"));
+        evalsSinceBest = Integer.parseInt(x.getOrDefault("evalsSinceBest", "0"));
+        stoppedEarly = Boolean.parseBoolean(x.getOrDefault("stoppedEarly", "false"));
+        specHashes.addAll(java.util.Arrays.stream(x.getOrDefault("specHashes", "").split(",")).filter(h -> !h.isEmpty()).toList());
+        history.addAll(c.history());
+        lastCheckpoint = loaded.get().path();
+        LOG.info("resumed from checkpoint {} (step {}, epoch {}, version {}, offsets {})", loaded.get().path(), step,
+            epoch, version, nextOffsets);
         return;
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot read checkpoints in " + config.checkpointDir() + ": " + e.getMessage(), e);
     }
     long t0 = System.nanoTime();
-    graph = Models.newClassifier(config.base(), config.head(), config.labels(), config.learningRate(), config.seed(),
-        config.imageSize());
-    LOG.info("built classifier on {} in {} ms", config.base().id(), (System.nanoTime() - t0) / 1_000_000);
+    graph = Models.newClassifier(config.base(), config.training(), config.labels(), config.seed(), config.imageSize());
+    LOG.info("built classifier on {} in {} ms; trainable layers {}", config.base().id(),
+        (System.nanoTime() - t0) / 1_000_000, Models.trainableLayers(graph));
   }
 
   private void runLoop() {
@@ -155,7 +190,6 @@ public final class TrainerStage implements AutoCloseable {
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(), new StringSerializer(),
             new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-      consumer = c;
       // Manual assignment, not a group subscription: one trainer owns every partition of its input, and a
       // restarted trainer must not wait for the killed one's group session to expire (45 s by default).
       List<TopicPartition> parts = new ArrayList<>();
@@ -172,39 +206,61 @@ public final class TrainerStage implements AutoCloseable {
       }
       long lastRecordAt = System.currentTimeMillis();
       while (running) {
+        if (stoppedEarly) {
+          Thread.sleep(200); // consume nothing more; stay up so that status and offsets remain visible
+          continue;
+        }
         ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(200));
         for (ConsumerRecord<String, byte[]> r : records) {
-          accept(r, producer);
+          AugmentedSample s = decode(r, producer);
+          if (s != null && s.getSplit() == Split.TRAIN && s.getEpoch() > epoch) {
+            // Epoch barrier: the first sample of a later epoch closes the current one. It is not yet
+            // consumed, so the epoch-end checkpoint's offsets stop just before it.
+            if (epochHasSamples || !pending.isEmpty()) {
+              drain();
+              evaluate(producer, c, "epoch_end");
+              if (stoppedEarly) {
+                break;
+              }
+            }
+            epoch = s.getEpoch();
+            epochHasSamples = false;
+          }
+          consume(r, s);
           lastRecordAt = System.currentTimeMillis();
+        }
+        if (stoppedEarly) {
+          continue;
         }
         // Shuffle buffer: a stream arrives in source order (often one class at a time); minibatches are
         // drawn at random from a buffer of shuffle-buffer samples so that each is a mix of classes.
         while (pending.size() >= Math.max(config.shuffleBuffer(), config.batchSize())) {
           trainStep(drawBatch());
         }
-        boolean idle = records.isEmpty() && System.currentTimeMillis() - lastRecordAt >= config.publishIdleMs();
-        boolean due = config.publishEverySteps() > 0 && stepsSincePublish >= config.publishEverySteps();
-        if ((idle && (!pending.isEmpty() || stepsSincePublish > 0)) || due) {
-          while (!pending.isEmpty()) {
-            trainStep(drawBatch());
-          }
-          publish(producer, c);
+        TrainerPolicy p = config.policy();
+        boolean idle = records.isEmpty() && System.currentTimeMillis() - lastRecordAt >= p.idleMs();
+        if ((idle && (!pending.isEmpty() || stepsSinceEval > 0))
+            || (p.evalEverySteps() > 0 && stepsSinceEval >= p.evalEverySteps())) {
+          drain();
+          evaluate(producer, c, idle ? "idle" : "every_steps");
+        } else if (stepsSinceCheckpoint > 0 && ((p.checkpointEverySteps() > 0 && stepsSinceCheckpoint >= p.checkpointEverySteps())
+            || (p.checkpointEverySeconds() > 0 && System.nanoTime() - lastCheckpointNanos >= p.checkpointEverySeconds() * 1_000_000_000L))) {
+          drain();
+          checkpoint(false);
         }
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (WakeupException e) {
       // closing
     } catch (RuntimeException | IOException e) {
       LOG.error("trainer stopped", e);
-      TrainerStatus s = status.get();
-      status.set(new TrainerStatus(s.steps(), s.samplesTrained(), s.validationSamples(), s.lastVersion(),
-          s.lastMetrics(), s.lastCheckpoint(), e.toString()));
+      publishStatus(e.toString());
     }
   }
 
-  private void accept(ConsumerRecord<String, byte[]> r, KafkaProducer<String, byte[]> producer) {
-    String tp = key(new TopicPartition(r.topic(), r.partition()));
-    originOffsets.putIfAbsent(tp, r.offset());
-    nextOffsets.put(tp, r.offset() + 1);
+  /** The record's sample if it is one to learn from or evaluate on; null (after a rejection if bad) otherwise. */
+  private AugmentedSample decode(ConsumerRecord<String, byte[]> r, KafkaProducer<String, byte[]> producer) {
     AugmentedSample s;
     try {
       s = SAMPLES.decode(r.value());
@@ -213,25 +269,47 @@ public final class TrainerStage implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       reject(producer, r, RejectReason.MALFORMED_RECORD, e.getMessage());
-      return;
+      return null;
     }
     int expected = config.imageSize() * config.imageSize() * 3;
     if (s.getHeight() != config.imageSize() || s.getWidth() != config.imageSize() || s.getChannels() != 3
         || s.getPixels().remaining() != expected) {
       reject(producer, r, RejectReason.BAD_SHAPE, "sample is " + s.getHeight() + "x" + s.getWidth() + "x" + s.getChannels()
           + " with " + s.getPixels().remaining() + " bytes; trainer expects " + config.imageSize() + "x" + config.imageSize() + "x3");
-      return;
+      return null;
     }
     if (s.getSplit() == Split.UNLABELED) {
-      return; // nothing to learn from; not an error
+      return null; // nothing to learn from; not an error
     }
     if (s.getLabel() == null || !config.labels().contains(s.getLabel())) {
       reject(producer, r, RejectReason.UNKNOWN_LABEL, "label '" + s.getLabel() + "' is not one of " + config.labels());
+      return null;
+    }
+    return s;
+  }
+
+  /** Marks {@code r} consumed and keeps its sample (null: nothing to keep). */
+  private void consume(ConsumerRecord<String, byte[]> r, AugmentedSample s) {
+    String tp = key(new TopicPartition(r.topic(), r.partition()));
+    originOffsets.putIfAbsent(tp, r.offset());
+    nextOffsets.put(tp, r.offset() + 1);
+    if (s == null) {
       return;
     }
     if (s.getSplit() == Split.TRAIN) {
       pending.add(s);
+      epochHasSamples = true;
       specHashes.add(s.getAugmentation().getSpecHash());
+      // Reservoir of train samples since the last evaluation, for the train accuracy of the learning curve.
+      reservoirSeen++;
+      if (trainReservoir.size() < TRAIN_ACCURACY_SAMPLES) {
+        trainReservoir.add(s);
+      } else {
+        long j = shuffle.nextLong(reservoirSeen);
+        if (j < TRAIN_ACCURACY_SAMPLES) {
+          trainReservoir.set((int) j, s);
+        }
+      }
     } else {
       holdout.put(holdoutKey(s), s);
     }
@@ -264,16 +342,30 @@ public final class TrainerStage implements AutoCloseable {
       pixels.add(Hashes.copyOf(batch.get(i).getPixels()));
       y[i * config.labels().size() + config.labels().indexOf(batch.get(i).getLabel())] = 1f;
     }
+    double f = config.schedule().factor(step);
+    Models.setLearningRates(graph, config.training().learningRate() * f, config.training().baseLearningRate() * f);
     try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {batch.size(), config.labels().size()})) {
       CpuTuning.threadsForBatch(batch.size());
       graph.fit(new DataSet(x, labels));
     }
-    lastLoss = graph.score();
+    double loss = graph.score();
+    if (Double.isFinite(loss)) {
+      lossSum += loss * batch.size();
+      lossCount += batch.size();
+    }
     step++;
-    stepsSincePublish++;
+    stepsSinceEval++;
+    stepsSinceCheckpoint++;
     samplesTrained += batch.size();
-    publishStatus(status.get().lastMetrics(), status.get().lastCheckpoint(), null);
-    LOG.info("step {} ({} samples) loss {}", step, batch.size(), String.format("%.4f", lastLoss));
+    publishStatus(null);
+    LOG.debug("step {} ({} samples) loss {} lr {}", step, batch.size(), loss, config.training().learningRate() * f);
+  }
+
+  /** Trains every buffered sample (a barrier before evaluations and checkpoints: offsets then match the model). */
+  private void drain() {
+    while (!pending.isEmpty()) {
+      trainStep(drawBatch());
+    }
   }
 
   private INDArray forward(INDArray x, int n) {
@@ -281,54 +373,164 @@ public final class TrainerStage implements AutoCloseable {
     return graph.outputSingle(false, x);
   }
 
-  private Map<String, Double> evaluate() {
+  /** Accuracy, loss and count of {@code set} into {@code metrics} under {@code name}; per-class accuracy into {@code perClass}. */
+  private void score(List<AugmentedSample> set, String name, Map<String, Double> metrics, Map<String, Double> perClass) {
+    int n = config.labels().size();
+    int[] correctPer = new int[n];
+    int[] totalPer = new int[n];
+    int correct = 0;
+    double loss = 0;
+    for (int from = 0; from < set.size(); from += 32) {
+      List<AugmentedSample> chunk = set.subList(from, Math.min(set.size(), from + 32));
+      try (INDArray x = encoder.encode(chunk.stream().map(s -> Hashes.copyOf(s.getPixels())).toList());
+          INDArray out = forward(x, chunk.size())) {
+        int[] pred = out.argMax(1).toIntVector();
+        for (int i = 0; i < chunk.size(); i++) {
+          int truth = config.labels().indexOf(chunk.get(i).getLabel());
+          boolean ok = pred[i] == truth;
+          correct += ok ? 1 : 0;
+          correctPer[truth] += ok ? 1 : 0;
+          totalPer[truth]++;
+          loss -= Math.log(Math.max(1e-12, out.getDouble(i, truth)));
+        }
+      }
+    }
+    metrics.put(name + ".accuracy", correct / (double) set.size());
+    metrics.put(name + ".loss", loss / set.size());
+    metrics.put(name + ".count", (double) set.size());
+    if (perClass != null) {
+      for (int k = 0; k < n; k++) {
+        if (totalPer[k] > 0) {
+          perClass.put(config.labels().get(k), correctPer[k] / (double) totalPer[k]);
+        }
+      }
+    }
+  }
+
+  private Map<String, Double> measure(Map<String, Double> perClassVal) {
     Map<String, Double> metrics = new TreeMap<>();
     for (Split split : List.of(Split.VALIDATION, Split.TEST)) {
+      String name = split == Split.VALIDATION ? "val" : "test";
       List<AugmentedSample> set = holdout.values().stream().filter(s -> s.getSplit() == split).toList();
       if (set.isEmpty()) {
         continue;
       }
-      int correct = 0;
-      double loss = 0;
-      for (int from = 0; from < set.size(); from += 32) {
-        List<AugmentedSample> chunk = set.subList(from, Math.min(set.size(), from + 32));
-        try (INDArray x = encoder.encode(chunk.stream().map(s -> Hashes.copyOf(s.getPixels())).toList());
-            INDArray out = forward(x, chunk.size())) {
-          int[] pred = out.argMax(1).toIntVector();
-          for (int i = 0; i < chunk.size(); i++) {
-            int truth = config.labels().indexOf(chunk.get(i).getLabel());
-            correct += pred[i] == truth ? 1 : 0;
-            loss -= Math.log(Math.max(1e-12, out.getDouble(i, truth)));
-          }
-        }
-      }
-      String name = split == Split.VALIDATION ? "val" : "test";
-      metrics.put(name + ".accuracy", correct / (double) set.size());
-      metrics.put(name + ".loss", loss / set.size());
-      metrics.put(name + ".count", (double) set.size());
+      score(set, name, metrics, split == Split.VALIDATION ? perClassVal : null);
     }
-    if (!Double.isNaN(lastLoss)) {
-      metrics.put("train.loss", lastLoss);
+    if (!trainReservoir.isEmpty()) {
+      score(trainReservoir, "train", metrics, null);
+      metrics.remove("train.count");
+      metrics.remove("train.loss"); // the mean minibatch loss below is the train loss
+    }
+    if (lossCount > 0) {
+      metrics.put("train.loss", lossSum / lossCount);
     }
     metrics.put("train.samples", (double) samplesTrained);
     metrics.put("train.steps", (double) step);
     return metrics;
   }
 
-  private void publish(KafkaProducer<String, byte[]> producer, KafkaConsumer<String, byte[]> c) throws IOException {
+  /**
+   * Evaluates on the held-out samples, records the point, checkpoints, sends it to {@code training.metrics},
+   * redraws the learning curve and publishes a model version if it beats the champion. Call after
+   * {@link #drain()}.
+   */
+  private void evaluate(KafkaProducer<String, byte[]> producer, KafkaConsumer<String, byte[]> c, String trigger)
+      throws IOException {
     long t0 = System.nanoTime();
-    Map<String, Double> metrics = evaluate();
+    Map<String, Double> perClass = new TreeMap<>();
+    Map<String, Double> metrics = measure(perClass);
+    double val = metrics.getOrDefault("val.accuracy", Double.NaN);
+    double lr = config.training().learningRate() * config.schedule().factor(Math.max(0, step - 1));
+    boolean publish = config.policy().beats(val, champion);
+    boolean best = Double.isFinite(val) && (Double.isNaN(bestVal) || val > bestVal);
+    if (best) {
+      bestVal = val;
+      evalsSinceBest = 0;
+    } else if (Double.isFinite(val)) {
+      evalsSinceBest++;
+    }
     long parent = version;
-    version++;
-    Path ckpt = new Checkpoint(step, samplesTrained, version, originOffsets, nextOffsets, Models.toBytes(graph, true),
-        List.copyOf(holdout.values())).write(config.checkpointDir(), KEEP_CHECKPOINTS);
-    byte[] modelBytes = Models.toBytes(graph, false);
+    if (publish) {
+      version++;
+      if (Double.isFinite(val)) {
+        champion = Double.isNaN(champion) ? val : Math.max(champion, val);
+      }
+    }
+    int patience = config.policy().earlyStopPatience();
+    if (patience > 0 && evalsSinceBest >= patience) {
+      stoppedEarly = true;
+    }
+    EvalPoint point = new EvalPoint(step, epoch, trigger, lr, metrics.getOrDefault("train.loss", Double.NaN),
+        metrics.getOrDefault("train.accuracy", Double.NaN), metrics.getOrDefault("val.loss", Double.NaN), val,
+        metrics.getOrDefault("test.accuracy", Double.NaN), publish ? version : 0);
+    history.add(point);
+    Path ckpt = checkpoint(best);
+    try {
+      LearningCurve.write(history, config.modelName() + " — " + config.base().id() + ", " + config.training().describeOptimizer()
+          + ", " + config.schedule().describe(), config.checkpointDir().resolve(LEARNING_CURVE));
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot draw the learning curve: {}", e.toString());
+    }
+    byte[] modelBytes = null;
+    if (publish) {
+      modelBytes = Models.toBytes(graph, false);
+      send(producer, config.topics().models(), config.modelName() + "@" + version,
+          VERSIONS.encode(modelVersion(modelBytes, metrics, parent)));
+      lastPublishedMetrics = Map.copyOf(metrics);
+    }
+    send(producer, config.topics().trainingMetrics(), config.modelName(), METRICS.encode(TrainingMetrics.newBuilder()
+        .setModelName(config.modelName()).setStep(step).setEpoch(epoch).setTrigger(trigger).setEvaluatedAt(Instant.now())
+        .setSamplesTrained(samplesTrained).setLearningRate(lr).setMetrics(new LinkedHashMap<>(metrics))
+        .setPerClassValAccuracy(new LinkedHashMap<>(perClass)).setPublishedVersion(publish ? version : null)
+        .setChampionValAccuracy(Double.isNaN(champion) ? null : champion).build()));
+    // Offsets committed for monitoring (lag); the checkpoint is the source of truth on restart.
+    Map<TopicPartition, OffsetAndMetadata> commit = new LinkedHashMap<>();
+    nextOffsets.forEach((key, next) -> commit.put(partition(key), new OffsetAndMetadata(next)));
+    c.commitSync(commit);
+    stepsSinceEval = 0;
+    lossSum = 0;
+    lossCount = 0;
+    trainReservoir.clear();
+    reservoirSeen = 0;
+    evaluatedSamples = samplesTrained;
+    publishStatus(null);
+    LOG.info(String.format(java.util.Locale.ROOT,
+        "%s epoch %d step %d: train loss %.4f acc %.4f | val loss %.4f acc %.4f | test acc %.4f | lr %.2e | %s (%d ms)",
+        trigger, epoch + 1, step, point.trainLoss(), point.trainAccuracy(), point.valLoss(), val, point.testAccuracy(), lr,
+        publish ? "published v" + version + " (" + modelBytes.length / 1_000_000 + " MB)"
+            : "not published (champion val " + champion + ", margin " + config.policy().publishMargin() + ")",
+        (System.nanoTime() - t0) / 1_000_000));
+    if (stoppedEarly) {
+      LOG.info("early stopping: no better validation accuracy in {} evaluations (best {}); training ends, champion v{}",
+          patience, bestVal, version);
+    }
+  }
+
+  private Path checkpoint(boolean best) throws IOException {
+    Map<String, String> extra = new TreeMap<>();
+    extra.put("epoch", String.valueOf(epoch));
+    extra.put("epochHasSamples", String.valueOf(epochHasSamples));
+    extra.put("champion", String.valueOf(champion));
+    extra.put("bestVal", String.valueOf(bestVal));
+    extra.put("evalsSinceBest", String.valueOf(evalsSinceBest));
+    extra.put("stoppedEarly", String.valueOf(stoppedEarly));
+    extra.put("specHashes", String.join(",", specHashes));
+    extra.put("shuffleRng", "SplittableRandom(seed ^ step)");
+    lastCheckpoint = new Checkpoint(step, samplesTrained, version, originOffsets, nextOffsets, Models.toBytes(graph, true),
+        List.copyOf(holdout.values()), extra, history).write(config.checkpointDir(), config.policy().keepCheckpoints(), best);
+    stepsSinceCheckpoint = 0;
+    lastCheckpointNanos = System.nanoTime();
+    return lastCheckpoint;
+  }
+
+  private ModelVersion modelVersion(byte[] modelBytes, Map<String, Double> metrics, long parent) {
     List<OffsetRange> ranges = new ArrayList<>();
     nextOffsets.forEach((key, next) -> {
       TopicPartition tp = partition(key);
       ranges.add(new OffsetRange(tp.topic(), tp.partition(), originOffsets.getOrDefault(key, 0L), next));
     });
-    ModelVersion mv = ModelVersion.newBuilder()
+    return ModelVersion.newBuilder()
         .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
         .setModelBytes(ByteBuffer.wrap(modelBytes)).setSha256(Hashes.sha256Hex(modelBytes)).setLabels(config.labels())
         .setInput(new InputSpec(config.imageSize(), config.imageSize(), 3, encoder.layout(), InputEncoder.MINUS_ONE_TO_ONE))
@@ -337,32 +539,27 @@ public final class TrainerStage implements AutoCloseable {
             .setRunSeed(config.seed()).setConfig(config.asMap()).setAugmentationSpecHashes(specHashes()).setOffsets(ranges)
             .setSteps(step).setSamplesTrained(samplesTrained).setCommit(System.getProperty("streamfit.commit")).build())
         .build();
+  }
+
+  private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value) {
     try {
-      producer.send(new ProducerRecord<>(config.topics().models(), config.modelName() + "@" + version,
-          VERSIONS.encode(mv))).get();
+      producer.send(new ProducerRecord<>(topic, key, value)).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing", e);
+      throw new IllegalStateException("interrupted while sending to " + topic, e);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("cannot publish model version " + version + ": " + e.getCause(), e.getCause());
+      throw new IllegalStateException("cannot send " + key + " to " + topic + ": " + e.getCause(), e.getCause());
     }
-    // Offsets committed for monitoring (lag); the checkpoint is the source of truth on restart.
-    Map<TopicPartition, OffsetAndMetadata> commit = new LinkedHashMap<>();
-    nextOffsets.forEach((key, next) -> commit.put(partition(key), new OffsetAndMetadata(next)));
-    c.commitSync(commit);
-    stepsSincePublish = 0;
-    publishStatus(metrics, ckpt, null);
-    LOG.info("published {} v{} ({} MB) metrics {} checkpoint {} in {} ms", config.modelName(), version,
-        modelBytes.length / 1_000_000, metrics, ckpt, (System.nanoTime() - t0) / 1_000_000);
   }
 
   private List<String> specHashes() {
     return List.copyOf(specHashes);
   }
 
-  private void publishStatus(Map<String, Double> metrics, Path ckpt, String failure) {
+  private void publishStatus(String failure) {
     int val = (int) holdout.values().stream().filter(s -> s.getSplit() == Split.VALIDATION).count();
-    status.set(new TrainerStatus(step, samplesTrained, val, version, metrics, ckpt, failure));
+    status.set(new TrainerStatus(step, samplesTrained, val, version, lastPublishedMetrics, lastCheckpoint, failure,
+        evaluatedSamples, stoppedEarly, history));
   }
 
   /** Offset-map key of a partition, {@code topic:partition} (the form checkpoints store). */

@@ -1,6 +1,7 @@
 package dev.streamfit.trainer;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -9,14 +10,19 @@ import java.util.Map;
  * @param steps optimisation steps taken (including steps restored from a checkpoint)
  * @param samplesTrained train samples consumed into the model
  * @param validationSamples validation samples held for evaluation
- * @param lastVersion last published model version, 0 if none
+ * @param lastVersion last published model version (the champion), 0 if none
  * @param lastMetrics metrics of the last published version (empty if none)
  * @param lastCheckpoint last checkpoint written, null if none
  * @param failure why the trainer stopped, null while healthy
+ * @param evaluatedSamples {@code samplesTrained} at the last evaluation (0 if none)
+ * @param stoppedEarly true once early stopping ended training (the trainer then consumes nothing more)
+ * @param history every evaluation so far, in order
  */
 public record TrainerStatus(long steps, long samplesTrained, int validationSamples, long lastVersion,
-    Map<String, Double> lastMetrics, Path lastCheckpoint, String failure) {
+    Map<String, Double> lastMetrics, Path lastCheckpoint, String failure, long evaluatedSamples,
+    boolean stoppedEarly, List<EvalPoint> history) {
   public TrainerStatus {
     lastMetrics = Map.copyOf(lastMetrics);
+    history = List.copyOf(history);
   }
 }

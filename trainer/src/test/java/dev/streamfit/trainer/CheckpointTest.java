@@ -7,6 +7,8 @@ import dev.streamfit.schemas.AugmentationParams;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
+import dev.streamfit.engine.HeadSpec;
+import dev.streamfit.engine.TrainingSpec;
 import dev.streamfit.trainer.internal.Checkpoint;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,12 +32,14 @@ class CheckpointTest {
   static Checkpoint checkpoint(long step) {
     return new Checkpoint(step, step * 16, step / 10, Map.of("images.augmented:0", 0L),
         Map.of("images.augmented:0", step * 16, "images.augmented:1", 7L), new byte[] {1, 2, 3, (byte) step},
-        List.of(sample("a"), sample("b")));
+        List.of(sample("a"), sample("b")), Map.of("epoch", "2", "champion", "0.75"),
+        List.of(new EvalPoint(10, 0, "epoch_end", 0.005, 1.2, 0.6, 1.1, 0.65, Double.NaN, 1),
+            new EvalPoint(20, 1, "idle", 0.0025, 0.9, 0.7, 0.95, 0.7, 0.68, 0)));
   }
 
   @Test
   void roundTripsEveryField() throws IOException {
-    Path p = checkpoint(25).write(dir, 3);
+    Path p = checkpoint(25).write(dir, 3, false);
     Checkpoint c = Checkpoint.read(p);
     assertThat(c.step()).isEqualTo(25);
     assertThat(c.samplesTrained()).isEqualTo(400);
@@ -44,13 +48,27 @@ class CheckpointTest {
     assertThat(c.nextOffsets()).containsEntry("images.augmented:0", 400L).containsEntry("images.augmented:1", 7L);
     assertThat(c.model()).containsExactly(1, 2, 3, 25);
     assertThat(c.holdout()).extracting(AugmentedSample::getSourceId).containsExactly("a", "b");
+    assertThat(c.extra()).containsEntry("epoch", "2").containsEntry("champion", "0.75");
+    assertThat(c.history()).isEqualTo(checkpoint(25).history());
+  }
+
+  @Test
+  void theBestCopyIsKeptApartAndNeverResumedFrom() throws IOException {
+    checkpoint(1).write(dir, 2, true);
+    for (long s = 2; s <= 4; s++) {
+      checkpoint(s).write(dir, 2, false);
+    }
+    assertThat(Checkpoint.read(dir.resolve(Checkpoint.BEST)).step()).isEqualTo(1);
+    assertThat(Checkpoint.list(dir)).extracting(p -> p.getFileName().toString())
+        .containsExactly("ckpt-000000000003.zip", "ckpt-000000000004.zip");
+    assertThat(Checkpoint.newestValid(dir, (p, w) -> { }).orElseThrow().checkpoint().step()).isEqualTo(4);
   }
 
   @Test
   void keepsTheNewestAndDeletesStaleTempFiles() throws IOException {
     Files.writeString(dir.resolve("ckpt-000000000001.zip.tmp"), "half-written");
     for (long s = 1; s <= 5; s++) {
-      checkpoint(s).write(dir, 3);
+      checkpoint(s).write(dir, 3, false);
     }
     assertThat(Checkpoint.list(dir)).extracting(p -> p.getFileName().toString())
         .containsExactly("ckpt-000000000003.zip", "ckpt-000000000004.zip", "ckpt-000000000005.zip");
@@ -61,7 +79,7 @@ class CheckpointTest {
 
   @Test
   void aTruncatedCheckpointIsRefused() throws IOException {
-    Path p = checkpoint(3).write(dir, 3);
+    Path p = checkpoint(3).write(dir, 3, false);
     byte[] b = Files.readAllBytes(p);
     Files.write(p, java.util.Arrays.copyOf(b, b.length / 2));
     assertThatThrownBy(() -> Checkpoint.read(p)).isInstanceOf(IOException.class);
@@ -69,8 +87,8 @@ class CheckpointTest {
 
   @Test
   void aFlippedByteAnywhereMakesTheNewestCheckpointFallBackToThePreviousOne() throws IOException {
-    Path older = checkpoint(10).write(dir, 5);
-    Path newest = checkpoint(20).write(dir, 5);
+    Path older = checkpoint(10).write(dir, 5, false);
+    Path newest = checkpoint(20).write(dir, 5, false);
     byte[] good = Files.readAllBytes(newest);
     int failures = 0;
     for (int pos = 0; pos < good.length; pos += Math.max(1, good.length / 97)) {
@@ -99,7 +117,14 @@ class CheckpointTest {
   void configValidationNamesKeyBoundValueAndFlag() {
     TrainerConfig d = TrainerConfig.defaults("x:1", Topics.defaults(), dir);
     assertThatThrownBy(() -> d.withBatchSize(0)).hasMessage("trainer.batch-size must be in [1, 512], was 0 (set --batch-size)");
-    assertThatThrownBy(() -> d.withLearningRate(2)).hasMessageContaining("trainer.learning-rate must be in (0, 1], was 2.0");
+    assertThatThrownBy(() -> TrainingSpec.adam(HeadSpec.SOFTMAX, 2)).hasMessage(
+        "trainer.learning-rate must be in (0, 1], was 2.0 (set --learning-rate)");
+    assertThatThrownBy(() -> d.withTraining(new TrainingSpec(HeadSpec.SOFTMAX, TrainingSpec.Optimizer.ADAM, 0.01, 0.9, 20,
+        0.001, List.of()))).hasMessage("trainer.fine-tune-blocks must be in [0, 17] for mobilenetv2-0.35, was 20 (set --fine-tune-blocks)");
+    assertThatThrownBy(() -> new TrainerPolicy(3000, 0, 0, 0, 0, 0, 0)).hasMessage(
+        "trainer.keep-checkpoints must be in [1, 100], was 0 (set --keep-checkpoints)");
+    assertThatThrownBy(() -> new LrSchedule(LrSchedule.Kind.COSINE, 0, 1, 0)).hasMessage(
+        "trainer.lr-schedule-steps must be >= 1, was 0 (set --lr-schedule-steps)");
     assertThat(d.asMap()).containsEntry("base", "mobilenetv2-0.35").containsEntry("batch-size", "16");
   }
 }

@@ -23,17 +23,25 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * Turns one raw record into its outcomes: for a train image one augmented variant per epoch, for other
- * splits one resized sample; for anything undecodable a rejection with a reason. Never throws for bad
- * input. Thread-safe (no mutable state).
+ * Turns one raw record into its outcomes for one pass over {@code images.raw}: pass 0 gives a train image
+ * its epoch-0 variant (all epochs' variants in {@code INTERLEAVED} mode), other splits one resized sample,
+ * and anything undecodable a rejection with a reason; pass e > 0 gives a train image its epoch-e variant
+ * and nothing else (pass 0 already reported bad input and held-out images). Never throws for bad input.
+ * Thread-safe (no mutable state).
  */
 public final class SampleMaker {
   private static final AvroSerde<RawImage> RAW = AvroSerde.of(RawImage.class);
   private final AugmentConfig config;
   private final ImageDecoder decoder;
+  private final int pass;
 
-  public SampleMaker(AugmentConfig config) {
+  /** A maker for pass {@code pass} (0-based, below {@link AugmentConfig#passes()}). */
+  public SampleMaker(AugmentConfig config, int pass) {
+    if (pass < 0 || pass >= config.passes()) {
+      throw new IllegalArgumentException("pass " + pass + " outside [0, " + config.passes() + ")");
+    }
     this.config = config;
+    this.pass = pass;
     this.decoder = new ImageDecoder(config.limits());
   }
 
@@ -48,11 +56,20 @@ public final class SampleMaker {
     } catch (SerializationException e) {
       return List.of(reject(key, null, RejectReason.MALFORMED_RECORD, e.getMessage(), topic, partition, offset));
     }
+    if (pass > 0 && raw.getSplit() != Split.TRAIN) {
+      return List.of();
+    }
     try {
       return make(raw);
     } catch (ImageRejectedException e) {
+      if (pass > 0) {
+        return List.of(); // rejected once, by pass 0
+      }
       return List.of(reject(key, raw.getSource(), e.reason(), e.getMessage(), topic, partition, offset));
     } catch (RuntimeException e) {
+      if (pass > 0) {
+        return List.of();
+      }
       return List.of(reject(key, raw.getSource(), RejectReason.INTERNAL_ERROR, e.toString(), topic, partition, offset));
     }
   }
@@ -67,7 +84,9 @@ public final class SampleMaker {
         out.add(new Outcome.Sample(sample(raw, 0, Pixels.toHwc(base), none)));
         return out;
       }
-      for (int epoch = 0; epoch < config.epochs(); epoch++) {
+      int first = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass : 0;
+      int end = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass + 1 : config.epochs();
+      for (int epoch = first; epoch < end; epoch++) {
         long seed = Seeds.derive(config.runSeed(), raw.getId(), epoch, 0);
         AugmentationParams p = Affine.sample(config.spec(), new SplittableRandom(seed), seed);
         try (Mat aug = Affine.apply(base, p)) {

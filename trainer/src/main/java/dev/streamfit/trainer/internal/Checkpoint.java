@@ -2,6 +2,7 @@ package dev.streamfit.trainer.internal;
 
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.trainer.EvalPoint;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -41,16 +42,24 @@ import java.util.zip.ZipOutputStream;
  * @param nextOffsets next offset to consume per partition key
  * @param model serialised graph with updater
  * @param holdout validation and test samples seen so far
+ * @param extra further trainer state (epoch, champion, early-stopping counters, RNG seed), key → value
+ * @param history every evaluation so far, in order (the learning curve)
  */
 public record Checkpoint(long step, long samplesTrained, long version, Map<String, Long> originOffsets,
-    Map<String, Long> nextOffsets, byte[] model, List<AugmentedSample> holdout) {
+    Map<String, Long> nextOffsets, byte[] model, List<AugmentedSample> holdout, Map<String, String> extra,
+    List<EvalPoint> history) {
+  /** File name of the copy of the best checkpoint (by validation accuracy); never pruned, never resumed from. */
+  public static final String BEST = "best.zip";
   private static final AvroSerde<AugmentedSample> SAMPLE = AvroSerde.of(AugmentedSample.class);
   private static final String PREFIX = "ckpt-";
   private static final String[] ENTRIES = {"state.properties", "model.bin", "holdout.bin"};
   private static final String CHECKSUM = "checksum.sha256";
 
-  /** Writes this checkpoint into {@code dir} and returns its path. Keeps the newest {@code keep}. */
-  public Path write(Path dir, int keep) throws IOException {
+  /**
+   * Writes this checkpoint into {@code dir} and returns its path. Keeps the newest {@code keep}; with
+   * {@code best} also (atomically) replaces {@value #BEST} with a copy.
+   */
+  public Path write(Path dir, int keep, boolean best) throws IOException {
     Files.createDirectories(dir);
     Path target = dir.resolve(String.format("%s%012d.zip", PREFIX, step));
     Path tmp = dir.resolve(target.getFileName() + ".tmp");
@@ -60,6 +69,10 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     props.setProperty("version", String.valueOf(version));
     originOffsets.forEach((k, v) -> props.setProperty("origin." + k, String.valueOf(v)));
     nextOffsets.forEach((k, v) -> props.setProperty("next." + k, String.valueOf(v)));
+    extra.forEach((k, v) -> props.setProperty("x." + k, v));
+    for (int i = 0; i < history.size(); i++) {
+      props.setProperty(String.format("history.%06d", i), history.get(i).toLine());
+    }
     ByteArrayOutputStream state = new ByteArrayOutputStream();
     props.store(state, "streamfit trainer checkpoint");
     ByteArrayOutputStream held = new ByteArrayOutputStream();
@@ -82,14 +95,11 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
       zip.write(checksum(parts).getBytes(StandardCharsets.US_ASCII));
       zip.closeEntry();
     }
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException ignored) {
-      // directory fsync is not supported everywhere
+    commit(tmp, target);
+    if (best) {
+      Path bestTmp = dir.resolve(BEST + ".tmp");
+      Files.copy(target, bestTmp, StandardCopyOption.REPLACE_EXISTING);
+      commit(bestTmp, dir.resolve(BEST));
     }
     List<Path> all = list(dir);
     for (int i = 0; i < all.size() - keep; i++) {
@@ -98,17 +108,31 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     return target;
   }
 
+  /** fsync {@code tmp}, rename it to {@code target}, fsync the directory. */
+  private static void commit(Path tmp, Path target) throws IOException {
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (FileChannel ch = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException ignored) {
+      // directory fsync is not supported everywhere
+    }
+  }
+
   /** Checkpoint files in {@code dir}, oldest first. Stale temp files are deleted. */
   public static List<Path> list(Path dir) throws IOException {
     List<Path> out = new ArrayList<>();
     if (!Files.isDirectory(dir)) {
       return out;
     }
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, PREFIX + "*")) {
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
-        if (p.toString().endsWith(".tmp")) {
-          Files.deleteIfExists(p);
-        } else if (p.toString().endsWith(".zip")) {
+        String name = p.getFileName().toString();
+        if (name.endsWith(".tmp")) {
+          Files.deleteIfExists(p); // left by a crash mid-write
+        } else if (name.startsWith(PREFIX) && name.endsWith(".zip")) {
           out.add(p);
         }
       }
@@ -147,15 +171,22 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     p.load(new ByteArrayInputStream(parts[0]));
     Map<String, Long> origin = new TreeMap<>();
     Map<String, Long> next = new TreeMap<>();
+    Map<String, String> extra = new TreeMap<>();
+    TreeMap<String, EvalPoint> history = new TreeMap<>();
     for (String k : p.stringPropertyNames()) {
-      if (k.startsWith("origin.")) {
+      if (k.startsWith("x.")) {
+        extra.put(k.substring(2), p.getProperty(k));
+      } else if (k.startsWith("history.")) {
+        history.put(k, EvalPoint.parse(p.getProperty(k)));
+      } else if (k.startsWith("origin.")) {
         origin.put(k.substring(7), Long.parseLong(p.getProperty(k)));
       } else if (k.startsWith("next.")) {
         next.put(k.substring(5), Long.parseLong(p.getProperty(k)));
       }
     }
     return new Checkpoint(Long.parseLong(p.getProperty("step")), Long.parseLong(p.getProperty("samplesTrained")),
-        Long.parseLong(p.getProperty("version")), origin, next, parts[1], readHoldout(parts[2]));
+        Long.parseLong(p.getProperty("version")), origin, next, parts[1], readHoldout(parts[2]), extra,
+        List.copyOf(history.values()));
   }
 
   /** A checkpoint read from disk with its path. */
