@@ -60,11 +60,11 @@ public final class DemoCommand implements Callable<Integer> {
       var m = r.served().metadata();
       String url = "http://" + host + ":" + p.port() + "/v1/predict";
       System.out.println();
-      System.out.println("evaluations (validation tunes; the served champion is the best validation accuracy)");
-      System.out.println("  trigger      epoch   step  lr        train loss  train acc  val loss  val acc  test acc  published");
+      System.out.println("evaluations (validation picks the champion; test is reported once, for the served champion)");
+      System.out.println("  trigger      epoch   step  lr        train loss  train acc  val loss  val acc  published");
       for (EvalPoint e : r.trainer().history()) {
-        System.out.printf(Locale.ROOT, "  %-11s %6d %6d  %.2e  %10.4f  %9.4f  %8.4f  %7.4f  %8.4f  %s%n", e.trigger(), e.epoch() + 1,
-            e.step(), e.learningRate(), e.trainLoss(), e.trainAccuracy(), e.valLoss(), e.valAccuracy(), e.testAccuracy(),
+        System.out.printf(Locale.ROOT, "  %-11s %6d %6d  %.2e  %10.4f  %9.4f  %8.4f  %7.4f  %s%n", e.trigger(), e.epoch() + 1,
+            e.step(), e.learningRate(), e.trainLoss(), e.trainAccuracy(), e.valLoss(), e.valAccuracy(),
             e.publishedVersion() > 0 ? "v" + e.publishedVersion() : "-");
       }
       System.out.println();
@@ -73,8 +73,8 @@ public final class DemoCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  images augmented       %d (%d samples, %d train) ; rejected %d %s%n",
           r.processedImages() - r.rejectedImages(), p.watcher().samples(), r.trainSamples(), r.rejectedImages(), r.rejectReasons());
       System.out.printf(Locale.ROOT, "  samples trained        %d in %d steps%n", r.trainer().samplesTrained(), r.trainer().steps());
-      System.out.printf(Locale.ROOT, "  validation accuracy    %s%n", fmt(m.getMetrics().get("val.accuracy")));
-      System.out.printf(Locale.ROOT, "  test accuracy          %s%n", fmt(m.getMetrics().get("test.accuracy")));
+      System.out.printf(Locale.ROOT, "  validation accuracy    %s (champion v%d)%n", fmt(m.getMetrics().get("val.accuracy")), m.getVersion());
+      System.out.printf(Locale.ROOT, "  test accuracy          %s (champion v%d)%n", fmt(m.getMetrics().get("test.accuracy")), m.getVersion());
       System.out.printf(Locale.ROOT, "  checkpoint             %s%n", r.trainer().lastCheckpoint());
       System.out.printf(Locale.ROOT, "  learning curve         %s%n", r.trainer().lastCheckpoint() == null ? "-"
           : r.trainer().lastCheckpoint().resolveSibling(TrainerStage.LEARNING_CURVE));

@@ -7,6 +7,13 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    try {
+      // Before anything loads ND4J: a CUDA build on a GPU its kernels cannot run on stops here, clearly.
+      dev.streamfit.engine.GpuCheck.verifyBeforeNd4j();
+    } catch (IllegalStateException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(1);
+    }
     System.exit(commandLine().execute(args));
   }
 

@@ -12,7 +12,9 @@ import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
+import dev.streamfit.engine.Models;
 import dev.streamfit.trainer.TrainerConfig;
+import dev.streamfit.trainer.internal.Checkpoint;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,11 +40,14 @@ import org.junit.jupiter.api.io.TempDir;
  * The trainer as its own process, killed with SIGKILL at random points 5 times while it consumes 520
  * records, then left to finish. Every published version's checkpoint counted each record once: between
  * consecutive versions the samples trained grow by exactly the records between their end offsets, the
- * last version covers every offset from 0, and versions strictly increase across restarts.
+ * last version covers every offset from 0, versions strictly increase across restarts, and the final
+ * checkpoint loads. {@code bench/trainer-crash.sh} runs the same with 200 kills
+ * ({@code -Dstreamfit.crash.kills=200}).
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class TrainerCrashTest {
-  static final int RECORDS = 520;
+  static final int KILLS = Integer.getInteger("streamfit.crash.kills", 5);
+  static final int RECORDS = Math.max(520, KILLS * 60);
   static final int SIZE = 32;
 
   @TempDir
@@ -56,13 +61,13 @@ class TrainerCrashTest {
 
     Random random = new Random(7);
     int kills = 0;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < KILLS; i++) {
       // Kill after a random number (3..14) of this process's training steps: between checkpoints,
       // inside a step, or while a checkpoint is being written.
       long before = steps();
       Process p = startTrainer(broker.bootstrapServers());
       long target = before + 3 + random.nextInt(12);
-      long until = System.currentTimeMillis() + 60_000;
+      long until = System.currentTimeMillis() + 120_000;
       while (p.isAlive() && steps() < target && System.currentTimeMillis() < until) {
         Thread.sleep(20);
       }
@@ -73,11 +78,11 @@ class TrainerCrashTest {
       }
       p.waitFor(30, TimeUnit.SECONDS);
     }
-    assertThat(kills).isEqualTo(5);
+    assertThat(kills).isEqualTo(KILLS);
 
     Process last = startTrainer(broker.bootstrapServers());
     List<ModelVersion> versions = new ArrayList<>();
-    long deadline = System.currentTimeMillis() + 180_000;
+    long deadline = System.currentTimeMillis() + 180_000 + RECORDS * 20L;
     while (System.currentTimeMillis() < deadline) {
       versions = readVersions(broker.bootstrapServers(), topics);
       if (!versions.isEmpty() && versions.get(versions.size() - 1).getProvenance().getSamplesTrained() == RECORDS) {
@@ -114,6 +119,11 @@ class TrainerCrashTest {
     assertThat(resumes).as("kills landed after checkpoints, so restarts resumed").isGreaterThanOrEqualTo(1);
     assertThat(previousSamples).as("final version trained every record once").isEqualTo(RECORDS);
     assertThat(previousEnd).isEqualTo(RECORDS);
+    // The newest checkpoint verifies, loads, and accounts for every record once.
+    var newest = Checkpoint.newestValid(work.resolve("checkpoints"), (f, why) -> { }).orElseThrow().checkpoint();
+    assertThat(newest.samplesTrained()).isEqualTo(RECORDS);
+    assertThat(newest.nextOffsets().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(RECORDS);
+    assertThat(Models.fromBytes(newest.model(), true).numParams()).isPositive();
   }
 
   private long steps() throws java.io.IOException {
@@ -126,6 +136,7 @@ class TrainerCrashTest {
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "-cp", System.getProperty("java.class.path"),
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.dev.streamfit=info",
+        "-Dorg.slf4j.simpleLogger.log.dev.streamfit.trainer=debug", // one line per step, counted above
         "dev.streamfit.app.Main", "train", "--bootstrap-servers", bootstrap, "--topic-prefix", "crash-",
         "--base", "mobilenetv2-0.35", "--image-size", String.valueOf(SIZE), "--batch-size", "8",
         "--eval-every-steps", "3", "--eval-idle-ms", "500", "--publish-margin", "-1", "--shuffle-buffer", "16", "--work-dir", work.toString());

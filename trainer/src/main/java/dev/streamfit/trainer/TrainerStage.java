@@ -440,6 +440,7 @@ public final class TrainerStage implements AutoCloseable {
     long t0 = System.nanoTime();
     Map<String, Double> perClass = new TreeMap<>();
     Map<String, Double> metrics = measure(perClass);
+    long tMeasured = System.nanoTime();
     double val = metrics.getOrDefault("val.accuracy", Double.NaN);
     double lr = config.training().learningRate() * config.schedule().factor(Math.max(0, step - 1));
     boolean publish = config.policy().beats(val, champion);
@@ -465,7 +466,8 @@ public final class TrainerStage implements AutoCloseable {
         metrics.getOrDefault("train.accuracy", Double.NaN), metrics.getOrDefault("val.loss", Double.NaN), val,
         metrics.getOrDefault("test.accuracy", Double.NaN), publish ? version : 0);
     history.add(point);
-    Path ckpt = checkpoint(best);
+    checkpoint(best);
+    long tCheckpointed = System.nanoTime();
     try {
       LearningCurve.write(history, config.modelName() + " — " + config.base().id() + ", " + config.training().describeOptimizer()
           + ", " + config.schedule().describe(), config.checkpointDir().resolve(LEARNING_CURVE));
@@ -496,11 +498,11 @@ public final class TrainerStage implements AutoCloseable {
     evaluatedSamples = samplesTrained;
     publishStatus(null);
     LOG.info(String.format(java.util.Locale.ROOT,
-        "%s epoch %d step %d: train loss %.4f acc %.4f | val loss %.4f acc %.4f | test acc %.4f | lr %.2e | %s (%d ms)",
-        trigger, epoch + 1, step, point.trainLoss(), point.trainAccuracy(), point.valLoss(), val, point.testAccuracy(), lr,
+        "%s epoch %d step %d: train loss %.4f acc %.4f | val loss %.4f acc %.4f | lr %.2e | %s (evaluate %d ms, checkpoint %d ms, total %d ms)",
+        trigger, epoch + 1, step, point.trainLoss(), point.trainAccuracy(), point.valLoss(), val, lr,
         publish ? "published v" + version + " (" + modelBytes.length / 1_000_000 + " MB)"
             : "not published (champion val " + champion + ", margin " + config.policy().publishMargin() + ")",
-        (System.nanoTime() - t0) / 1_000_000));
+        (tMeasured - t0) / 1_000_000, (tCheckpointed - tMeasured) / 1_000_000, (System.nanoTime() - t0) / 1_000_000));
     if (stoppedEarly) {
       LOG.info("early stopping: no better validation accuracy in {} evaluations (best {}); training ends, champion v{}",
           patience, bestVal, version);

@@ -1,0 +1,181 @@
+package dev.streamfit.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamfit.engine.BaseModel;
+import dev.streamfit.engine.HeadSpec;
+import dev.streamfit.engine.TrainingSpec;
+import dev.streamfit.schemas.AugmentationParams;
+import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.ModelVersion;
+import dev.streamfit.schemas.Split;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.schemas.TrainingMetrics;
+import dev.streamfit.testkit.KafkaBroker;
+import dev.streamfit.testkit.KafkaBrokerExtension;
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The trainer on a real broker: epoch-end evaluations on training.metrics, the learning curve, publishing
+ * gated on the champion, early stopping. Samples are tiny synthetic images whose colour encodes the label.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class TrainerStageTest {
+  static final int SIZE = 32;
+  static final List<String> LABELS = List.of("red", "green", "blue");
+  static final int PER_EPOCH = 96;
+
+  @TempDir
+  Path dir;
+
+  static AugmentedSample sample(Random r, String id, int label, Split split, int epoch) {
+    byte[] px = new byte[SIZE * SIZE * 3];
+    for (int i = 0; i < px.length; i++) {
+      int base = i % 3 == label ? 200 : 40;
+      px[i] = (byte) Math.max(0, Math.min(255, base + r.nextInt(90) - 45));
+    }
+    return AugmentedSample.newBuilder().setSourceId(id).setEpoch(epoch).setVariant(0).setLabel(LABELS.get(label))
+        .setSplit(split).setHeight(SIZE).setWidth(SIZE).setChannels(3).setPixels(ByteBuffer.wrap(px))
+        .setAugmentation(AugmentationParams.newBuilder().setSeed(epoch).setApplied(split == Split.TRAIN).setSpecHash("t").build())
+        .build();
+  }
+
+  /** Validation + test, then epochs 0, 1 and 2 of train, all to partition 0 (epoch-major order). */
+  static void produce(String bootstrap, Topics topics) throws Exception {
+    AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
+    Random r = new Random(3);
+    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < 30; i++) {
+        AugmentedSample v = sample(r, "v" + i, i % 3, i < 15 ? Split.VALIDATION : Split.TEST, 0);
+        p.send(new ProducerRecord<>(topics.augmented(), 0, v.getSourceId(), serde.encode(v)));
+      }
+      for (int epoch = 0; epoch < 3; epoch++) {
+        for (int i = 0; i < PER_EPOCH; i++) {
+          AugmentedSample s = sample(r, "t" + i, i % 3, Split.TRAIN, epoch);
+          p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s)));
+        }
+      }
+      p.flush();
+    }
+  }
+
+  static <T> List<T> readAll(String bootstrap, String topic, Function<byte[], T> decode) {
+    List<T> out = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES), new StringDeserializer(),
+        new ByteArrayDeserializer())) {
+      TopicPartition tp = new TopicPartition(topic, 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      while (c.position(tp) < end) {
+        c.poll(Duration.ofMillis(200)).forEach(rec -> out.add(decode.apply(rec.value())));
+      }
+    }
+    return out;
+  }
+
+  TrainerConfig config(String bootstrap, Topics topics, String name, TrainerPolicy policy, LrSchedule schedule) {
+    return new TrainerConfig(bootstrap, topics, "g-" + name, dir.resolve(name), "synthetic", LABELS,
+        BaseModel.MOBILENET_V2_035, SIZE, new TrainingSpec(HeadSpec.SOFTMAX, TrainingSpec.Optimizer.ADAM, 0.01, 0.9, 0, 0.001,
+        List.of()), schedule, 8, 1L, 32, policy);
+  }
+
+  @Test
+  void evaluatesAtEachEpochEndPublishesOnlyImprovementsAndDrawsTheCurve(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("epochs-", 1, (short) 1);
+    TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    produce(broker.bootstrapServers(), topics);
+    TrainerPolicy policy = new TrainerPolicy(1000, 0, 0, 0, 2, 0.0, 0);
+    TrainerStatus st;
+    try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "a", policy,
+        new LrSchedule(LrSchedule.Kind.COSINE, 36, 1, 0.1)))) {
+      long deadline = System.currentTimeMillis() + 120_000;
+      do {
+        Thread.sleep(200);
+        st = t.status();
+      } while (st.evaluatedSamples() < 3 * PER_EPOCH && st.failure() == null && System.currentTimeMillis() < deadline);
+    }
+    assertThat(st.failure()).isNull();
+    assertThat(st.samplesTrained()).isEqualTo(3 * PER_EPOCH);
+
+    List<TrainingMetrics> metrics = readAll(broker.bootstrapServers(), topics.trainingMetrics(),
+        AvroSerde.of(TrainingMetrics.class)::decode);
+    assertThat(metrics).extracting(TrainingMetrics::getTrigger).containsExactly("epoch_end", "epoch_end", "idle");
+    assertThat(metrics).extracting(TrainingMetrics::getEpoch).containsExactly(0, 1, 2);
+    assertThat(metrics).extracting(TrainingMetrics::getStep).containsExactly(12L, 24L, 36L);
+    assertThat(metrics.get(2).getLearningRate()).isLessThan(metrics.get(0).getLearningRate()); // cosine
+    assertThat(metrics.get(0).getMetrics()).containsKeys("train.loss", "train.accuracy", "val.accuracy", "val.loss",
+        "test.accuracy");
+    assertThat(metrics.get(0).getPerClassValAccuracy()).containsOnlyKeys(LABELS);
+    assertThat(st.history()).hasSize(3);
+
+    // Versions: one per evaluation that beat the champion, each strictly better on validation.
+    List<ModelVersion> versions = readAll(broker.bootstrapServers(), topics.models(), AvroSerde.of(ModelVersion.class)::decode);
+    List<Long> publishedFromMetrics = metrics.stream().map(TrainingMetrics::getPublishedVersion)
+        .filter(java.util.Objects::nonNull).toList();
+    assertThat(versions).extracting(ModelVersion::getVersion).isEqualTo(publishedFromMetrics);
+    double previous = -1;
+    for (ModelVersion v : versions) {
+      assertThat(v.getMetrics().get("val.accuracy")).isGreaterThan(previous);
+      previous = v.getMetrics().get("val.accuracy");
+    }
+    for (TrainingMetrics m : metrics) {
+      if (m.getPublishedVersion() == null) {
+        assertThat(m.getMetrics().get("val.accuracy")).isLessThanOrEqualTo(m.getChampionValAccuracy());
+      }
+    }
+    BufferedImage curve = ImageIO.read(dir.resolve("a").resolve(TrainerStage.LEARNING_CURVE).toFile());
+    assertThat(curve.getWidth()).isEqualTo(1000);
+    assertThat(dir.resolve("a").resolve("best.zip")).exists();
+  }
+
+  @Test
+  void earlyStoppingEndsTrainingAndKeepsTheChampion(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("early-", 1, (short) 1);
+    TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    produce(broker.bootstrapServers(), topics);
+    // Evaluate every step; after the first step the rate is ~0, so nothing improves: patience 2 stops it early.
+    TrainerPolicy policy = new TrainerPolicy(1000, 1, 0, 0, 2, 0.0, 2);
+    TrainerStatus st;
+    try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "b", policy,
+        new LrSchedule(LrSchedule.Kind.STEP, 1, 1e-9, 0)))) {
+      long deadline = System.currentTimeMillis() + 120_000;
+      do {
+        Thread.sleep(200);
+        st = t.status();
+      } while (!st.stoppedEarly() && st.failure() == null && System.currentTimeMillis() < deadline);
+      long trained = st.samplesTrained();
+      Thread.sleep(1500);
+      assertThat(t.status().samplesTrained()).as("nothing trained after stopping").isEqualTo(trained);
+    }
+    assertThat(st.stoppedEarly()).isTrue();
+    assertThat(st.samplesTrained()).isLessThan(3 * PER_EPOCH);
+    assertThat(st.lastVersion()).isEqualTo(1);
+  }
+}
