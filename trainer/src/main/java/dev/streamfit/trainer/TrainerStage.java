@@ -469,8 +469,11 @@ public final class TrainerStage implements AutoCloseable {
     checkpoint(best);
     long tCheckpointed = System.nanoTime();
     try {
-      LearningCurve.write(history, config.modelName() + " — " + config.base().id() + ", " + config.training().describeOptimizer()
-          + ", " + config.schedule().describe(), config.checkpointDir().resolve(LEARNING_CURVE));
+      String tuned = config.training().trainableBlocks() == 0 ? "frozen"
+          : "top " + config.training().trainableBlocks() + " blocks at " + config.training().baseLearningRate();
+      LearningCurve.write(history, config.modelName() + " — " + config.base().id() + " (" + tuned + "), "
+          + config.training().describeOptimizer() + ", " + config.schedule().describe(),
+          config.checkpointDir().resolve(LEARNING_CURVE));
     } catch (IOException | RuntimeException e) {
       LOG.warn("cannot draw the learning curve: {}", e.toString());
     }
