@@ -18,6 +18,7 @@ line=$(grep -o "crash test: .*" "$log" | head -1 || true)
 echo "RESULT trainer_crash.kills $KILLS"
 echo "RESULT trainer_crash.passed $ok"
 echo "RESULT trainer_crash.versions $(echo "$line" | sed -n 's/.* \([0-9]*\) versions.*/\1/p')"
+echo "RESULT trainer_crash.resent $(echo "$line" | sed -n 's/.*(\([0-9]*\) re-sent).*/\1/p')"
 echo "RESULT trainer_crash.resumes $(echo "$line" | sed -n 's/.* \([0-9]*\) resumes.*/\1/p')"
 echo "RESULT trainer_crash.wall_s $(( $(date +%s) - start ))"
 [ "$ok" = 1 ] || { echo "log: $log" >&2; exit 1; }

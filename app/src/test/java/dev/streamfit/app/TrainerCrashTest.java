@@ -93,6 +93,12 @@ class TrainerCrashTest {
     last.destroy();
     last.waitFor(30, TimeUnit.SECONDS);
 
+    // A version whose send a kill may have cut off is re-sent on restart under the same key: the compacted
+    // topic keeps the last record per key, and so does this check.
+    java.util.TreeMap<Long, ModelVersion> byVersion = new java.util.TreeMap<>();
+    versions.forEach(v -> byVersion.put(v.getVersion(), v));
+    long resent = versions.size() - byVersion.size();
+    versions = new ArrayList<>(byVersion.values());
     assertThat(versions).as("published versions").hasSizeGreaterThanOrEqualTo(2);
     long previousVersion = 0;
     long previousSamples = 0;
@@ -114,8 +120,8 @@ class TrainerCrashTest {
     String log = java.nio.file.Files.readString(work.resolve("trainer.log"));
     long resumes = log.lines().filter(l -> l.contains("resumed from checkpoint")).count();
     long steps = log.lines().filter(l -> l.contains("samples) loss")).count();
-    System.out.printf("crash test: %d kills, %d versions, %d resumes from a checkpoint, %d steps run in all (%d kept)%n",
-        kills, versions.size(), resumes, steps, versions.get(versions.size() - 1).getProvenance().getSteps());
+    System.out.printf("crash test: %d kills, %d versions (%d re-sent), %d resumes from a checkpoint, %d steps run in all (%d kept)%n",
+        kills, versions.size(), resent, resumes, steps, versions.get(versions.size() - 1).getProvenance().getSteps());
     assertThat(resumes).as("kills landed after checkpoints, so restarts resumed").isGreaterThanOrEqualTo(1);
     assertThat(previousSamples).as("final version trained every record once").isEqualTo(RECORDS);
     assertThat(previousEnd).isEqualTo(RECORDS);

@@ -21,6 +21,36 @@ public final class TopicsAdmin {
   private TopicsAdmin() {}
 
   /**
+   * Waits until every partition of {@code names} has a leader: producing into a partition the broker has
+   * not taken up yet gets NOT_LEADER retries, which we saw end in out-of-order-sequence errors and 2-minute
+   * delivery timeouts right after creation.
+   */
+  private static void awaitLeaders(Admin admin, List<String> names, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      boolean ready = true;
+      try {
+        for (var d : admin.describeTopics(names).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()) {
+          ready &= d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+        }
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+          throw e;
+        }
+        ready = false;
+      }
+      if (ready) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("partitions of " + names + " have no leader after " + timeout);
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  /**
    * Ensures every topic of {@code topics} exists.
    *
    * @return the names that were created by this call
@@ -49,6 +79,7 @@ public final class TopicsAdmin {
         }
       }
       if (!created.isEmpty()) {
+        awaitLeaders(admin, created, timeout);
         LOG.info("created topics {}", created);
       }
       return created;

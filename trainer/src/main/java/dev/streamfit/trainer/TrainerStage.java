@@ -104,6 +104,9 @@ public final class TrainerStage implements AutoCloseable {
   private final List<AugmentedSample> trainReservoir = new ArrayList<>();
   private long reservoirSeen;
   private Map<String, Double> lastPublishedMetrics = Map.of();
+  // A version counted in the checkpoint but maybe not yet on `models` (crash between the two): re-sent on start.
+  private long pendingParent = -1;
+  private Map<String, Double> pendingMetrics = Map.of();
   private Path lastCheckpoint;
 
   private TrainerStage(TrainerConfig config) {
@@ -163,6 +166,16 @@ public final class TrainerStage implements AutoCloseable {
         stoppedEarly = Boolean.parseBoolean(x.getOrDefault("stoppedEarly", "false"));
         specHashes.addAll(java.util.Arrays.stream(x.getOrDefault("specHashes", "").split(",")).filter(h -> !h.isEmpty()).toList());
         history.addAll(c.history());
+        if (x.containsKey("pending.parent")) {
+          pendingParent = Long.parseLong(x.get("pending.parent"));
+          Map<String, Double> m = new TreeMap<>();
+          x.forEach((k, v) -> {
+            if (k.startsWith("pending.metric.")) {
+              m.put(k.substring("pending.metric.".length()), Double.parseDouble(v));
+            }
+          });
+          pendingMetrics = m;
+        }
         lastCheckpoint = loaded.get().path();
         LOG.info("resumed from checkpoint {} (step {}, epoch {}, version {}, offsets {})", loaded.get().path(), step,
             epoch, version, nextOffsets);
@@ -203,6 +216,13 @@ public final class TrainerStage implements AutoCloseable {
         } else {
           c.seekToBeginning(List.of(tp));
         }
+      }
+      if (pendingParent >= 0) {
+        // The checkpoint counted version `version` as published; the crash may have come before the send.
+        // Re-send it from the restored (identical) model: same key, so the compacted topic keeps one, and
+        // serving ignores a version it already has.
+        LOG.info("re-publishing v{} recorded as pending in the checkpoint", version);
+        publishVersion(producer, pendingMetrics, pendingParent);
       }
       long lastRecordAt = System.currentTimeMillis();
       while (running) {
@@ -454,6 +474,8 @@ public final class TrainerStage implements AutoCloseable {
     long parent = version;
     if (publish) {
       version++;
+      pendingParent = parent;
+      pendingMetrics = Map.copyOf(metrics);
       if (Double.isFinite(val)) {
         champion = Double.isNaN(champion) ? val : Math.max(champion, val);
       }
@@ -477,13 +499,7 @@ public final class TrainerStage implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       LOG.warn("cannot draw the learning curve: {}", e.toString());
     }
-    byte[] modelBytes = null;
-    if (publish) {
-      modelBytes = Models.toBytes(graph, false);
-      send(producer, config.topics().models(), config.modelName() + "@" + version,
-          VERSIONS.encode(modelVersion(modelBytes, metrics, parent)));
-      lastPublishedMetrics = Map.copyOf(metrics);
-    }
+    int modelMb = publish ? publishVersion(producer, metrics, parent) : 0;
     send(producer, config.topics().trainingMetrics(), config.modelName(), METRICS.encode(TrainingMetrics.newBuilder()
         .setModelName(config.modelName()).setStep(step).setEpoch(epoch).setTrigger(trigger).setEvaluatedAt(Instant.now())
         .setSamplesTrained(samplesTrained).setLearningRate(lr).setMetrics(new LinkedHashMap<>(metrics))
@@ -503,7 +519,7 @@ public final class TrainerStage implements AutoCloseable {
     LOG.info(String.format(java.util.Locale.ROOT,
         "%s epoch %d step %d: train loss %.4f acc %.4f | val loss %.4f acc %.4f | lr %.2e | %s (evaluate %d ms, checkpoint %d ms, total %d ms)",
         trigger, epoch + 1, step, point.trainLoss(), point.trainAccuracy(), point.valLoss(), val, lr,
-        publish ? "published v" + version + " (" + modelBytes.length / 1_000_000 + " MB)"
+        publish ? "published v" + version + " (" + modelMb + " MB)"
             : "not published (champion val " + champion + ", margin " + config.policy().publishMargin() + ")",
         (tMeasured - t0) / 1_000_000, (tCheckpointed - tMeasured) / 1_000_000, (System.nanoTime() - t0) / 1_000_000));
     if (stoppedEarly) {
@@ -522,11 +538,27 @@ public final class TrainerStage implements AutoCloseable {
     extra.put("stoppedEarly", String.valueOf(stoppedEarly));
     extra.put("specHashes", String.join(",", specHashes));
     extra.put("shuffleRng", "SplittableRandom(seed ^ step)");
+    if (pendingParent >= 0) {
+      extra.put("pending.parent", String.valueOf(pendingParent));
+      pendingMetrics.forEach((k, v) -> extra.put("pending.metric." + k, String.valueOf(v)));
+    }
     lastCheckpoint = new Checkpoint(step, samplesTrained, version, originOffsets, nextOffsets, Models.toBytes(graph, true),
         List.copyOf(holdout.values()), extra, history).write(config.checkpointDir(), config.policy().keepCheckpoints(), best);
     stepsSinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
     return lastCheckpoint;
+  }
+
+  /** Sends the current model as version {@code version} to {@code models}; returns its size in MB. */
+  private int publishVersion(KafkaProducer<String, byte[]> producer, Map<String, Double> metrics, long parent) {
+    byte[] modelBytes = Models.toBytes(graph, false);
+    send(producer, config.topics().models(), config.modelName() + "@" + version,
+        VERSIONS.encode(modelVersion(modelBytes, metrics, parent)));
+    lastPublishedMetrics = Map.copyOf(metrics);
+    pendingParent = -1;
+    pendingMetrics = Map.of();
+    publishStatus(null);
+    return modelBytes.length / 1_000_000;
   }
 
   private ModelVersion modelVersion(byte[] modelBytes, Map<String, Double> metrics, long parent) {

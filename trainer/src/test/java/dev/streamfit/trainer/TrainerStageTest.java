@@ -68,19 +68,25 @@ class TrainerStageTest {
   static void produce(String bootstrap, Topics topics) throws Exception {
     AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
     Random r = new Random(3);
-    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+    // One request in flight: on this loaded 2-core machine, five in flight into a just-created partition
+    // ended in out-of-order-sequence retries and 2-minute delivery timeouts.
+    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1, ProducerConfig.LINGER_MS_CONFIG, 20),
         new StringSerializer(), new ByteArraySerializer())) {
+      List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
         AugmentedSample v = sample(r, "v" + i, i % 3, i < 15 ? Split.VALIDATION : Split.TEST, 0);
-        p.send(new ProducerRecord<>(topics.augmented(), 0, v.getSourceId(), serde.encode(v)));
+        sent.add(p.send(new ProducerRecord<>(topics.augmented(), 0, v.getSourceId(), serde.encode(v))));
       }
       for (int epoch = 0; epoch < 3; epoch++) {
         for (int i = 0; i < PER_EPOCH; i++) {
           AugmentedSample s = sample(r, "t" + i, i % 3, Split.TRAIN, epoch);
-          p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s)));
+          sent.add(p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))));
         }
       }
-      p.flush();
+      for (var f : sent) {
+        f.get(); // every record is there, or the test fails here
+      }
     }
   }
 
