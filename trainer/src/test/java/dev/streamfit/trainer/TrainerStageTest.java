@@ -159,6 +159,20 @@ class TrainerStageTest {
     BufferedImage curve = ImageIO.read(dir.resolve("a").resolve(TrainerStage.LEARNING_CURVE).toFile());
     assertThat(curve.getWidth()).isEqualTo(1000);
     assertThat(dir.resolve("a").resolve("best.zip")).exists();
+
+    // Flip one byte in the middle of the newest checkpoint: a restarted trainer falls back to the previous one.
+    List<Path> ckpts = dev.streamfit.trainer.internal.Checkpoint.list(dir.resolve("a"));
+    assertThat(ckpts).extracting(f -> f.getFileName().toString())
+        .containsExactly("ckpt-000000000024.zip", "ckpt-000000000036.zip");
+    byte[] b = java.nio.file.Files.readAllBytes(ckpts.get(1));
+    b[b.length / 2] ^= 0x01;
+    java.nio.file.Files.write(ckpts.get(1), b);
+    try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "a", policy,
+        new LrSchedule(LrSchedule.Kind.COSINE, 36, 1, 0.1)))) {
+      assertThat(t.status().steps()).isEqualTo(24);
+      assertThat(t.status().lastCheckpoint()).isEqualTo(ckpts.get(0));
+      assertThat(t.status().history()).hasSize(2);
+    }
   }
 
   @Test
