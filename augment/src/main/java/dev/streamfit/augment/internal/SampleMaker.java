@@ -1,7 +1,7 @@
 package dev.streamfit.augment.internal;
 
 import dev.streamfit.augment.AugmentConfig;
-import dev.streamfit.augment.ops.Affine;
+import dev.streamfit.augment.ops.Augmenter;
 import dev.streamfit.augment.ops.Seeds;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
@@ -78,18 +78,20 @@ public final class SampleMaker {
     byte[] bytes = Hashes.copyOf(raw.getContent());
     int size = config.imageSize();
     List<Outcome> out = new ArrayList<>();
-    try (Mat base = decoder.decodeResized(bytes, size, size)) {
-      if (raw.getSplit() != Split.TRAIN) {
+    if (raw.getSplit() != Split.TRAIN) {
+      try (Mat resized = decoder.decodeResized(bytes, size, size)) {
         AugmentationParams none = AugmentationParams.newBuilder().setSeed(0).setApplied(false).build();
-        out.add(new Outcome.Sample(sample(raw, 0, Pixels.toHwc(base), none)));
-        return out;
+        out.add(new Outcome.Sample(sample(raw, 0, Pixels.toHwc(resized), none)));
       }
+      return out;
+    }
+    try (Mat src = decoder.decodeRgb(bytes)) {
       int first = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass : 0;
       int end = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass + 1 : config.epochs();
       for (int epoch = first; epoch < end; epoch++) {
         long seed = Seeds.derive(config.runSeed(), raw.getId(), epoch, 0);
-        AugmentationParams p = Affine.sample(config.spec(), new SplittableRandom(seed), seed);
-        try (Mat aug = Affine.apply(base, p)) {
+        AugmentationParams p = Augmenter.sample(config.spec(), new SplittableRandom(seed), seed, size, size);
+        try (Mat aug = Augmenter.apply(src, p, size, size)) {
           out.add(new Outcome.Sample(sample(raw, epoch, Pixels.toHwc(aug), p)));
         }
       }
