@@ -3,6 +3,9 @@ package dev.streamfit.imaging;
 import static org.bytedeco.opencv.global.opencv_core.CV_8U;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_COLOR;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_2;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_4;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_REDUCED_COLOR_8;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
@@ -48,12 +51,29 @@ public final class ImageDecoder {
     return h;
   }
 
-  /** Decodes to an 8-bit RGB {@code Mat} (CV_8UC3). The caller closes it. */
+  /** Decodes to an 8-bit RGB {@code Mat} (CV_8UC3) at full size. The caller closes it. */
   public Mat decodeRgb(byte[] bytes) throws ImageRejectedException {
+    return decodeRgb(bytes, 0);
+  }
+
+  /**
+   * Decodes to an 8-bit RGB {@code Mat}, at 1/2, 1/4 or 1/8 scale when the image's shorter side is at
+   * least that many times {@code minSide} (JPEG: DCT-domain scaling, much faster than a full decode and
+   * a resize). EXIF orientation is applied; grey, alpha, 16-bit and CMYK inputs come out as 8-bit RGB.
+   * The caller closes it.
+   */
+  public Mat decodeRgb(byte[] bytes, int minSide) throws ImageRejectedException {
     ImageHeader h = probe(bytes);
+    int factor = reduction(h.width(), h.height(), minSide);
+    int flags = switch (factor) {
+      case 8 -> IMREAD_REDUCED_COLOR_8;
+      case 4 -> IMREAD_REDUCED_COLOR_4;
+      case 2 -> IMREAD_REDUCED_COLOR_2;
+      default -> IMREAD_COLOR;
+    };
     Mat bgr;
     try (BytePointer ptr = new BytePointer(bytes); Mat buf = new Mat(1, bytes.length, CV_8UC1, ptr)) {
-      bgr = imdecode(buf, IMREAD_COLOR);
+      bgr = imdecode(buf, flags);
     }
     if (bgr == null || bgr.empty() || bgr.depth() != CV_8U || bgr.channels() != 3) {
       if (bgr != null) {
@@ -66,12 +86,26 @@ public final class ImageDecoder {
     return bgr;
   }
 
+  /** Largest of 8, 4, 2 (else 1) by which the shorter side can shrink and stay at least {@code minSide}. */
+  static int reduction(int width, int height, int minSide) {
+    if (minSide <= 0) {
+      return 1;
+    }
+    int shorter = Math.min(width, height);
+    for (int f = 8; f >= 2; f /= 2) {
+      if (shorter / f >= minSide) {
+        return f;
+      }
+    }
+    return 1;
+  }
+
   /**
    * Decodes and resizes to exactly {@code width}x{@code height} RGB, see {@link Pixels#resize}. The caller
    * closes it.
    */
   public Mat decodeResized(byte[] bytes, int width, int height) throws ImageRejectedException {
-    try (Mat rgb = decodeRgb(bytes)) {
+    try (Mat rgb = decodeRgb(bytes, Math.max(width, height))) {
       return Pixels.resize(rgb, width, height);
     }
   }

@@ -85,7 +85,7 @@ public final class SampleMaker {
       }
       return out;
     }
-    try (Mat src = decoder.decodeRgb(bytes)) {
+    try (Mat src = decoder.decodeRgb(bytes, size)) { // reduced-scale decode when ≥ 2× the target
       int first = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass : 0;
       int end = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass + 1 : config.epochs();
       for (int epoch = first; epoch < end; epoch++) {
