@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code streamfit augment}: run the augment stage until interrupted. */
-@Command(name = "augment", mixinStandardHelpOptions = true,
+@Command(name = "augment", mixinStandardHelpOptions = true, subcommands = {AugmentPreviewCommand.class},
     description = "Run the augment stage (Kafka Streams, exactly-once) images.raw → images.augmented until interrupted.")
 public final class AugmentCommand implements Callable<Integer> {
   @Mixin

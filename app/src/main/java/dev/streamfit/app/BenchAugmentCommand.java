@@ -1,0 +1,200 @@
+package dev.streamfit.app;
+
+import static org.bytedeco.opencv.global.opencv_core.CV_32F;
+
+import dev.streamfit.augment.AugmentConfig;
+import dev.streamfit.augment.AugmentStage;
+import dev.streamfit.augment.ops.AugmentSpec;
+import dev.streamfit.augment.ops.Augmenter;
+import dev.streamfit.augment.ops.Seeds;
+import dev.streamfit.broker.EmbeddedKafkaBroker;
+import dev.streamfit.imaging.DecodeLimits;
+import dev.streamfit.imaging.ImageDecoder;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.Hashes;
+import dev.streamfit.schemas.RawImage;
+import dev.streamfit.schemas.Split;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.schemas.TopicsAdmin;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.bytedeco.opencv.opencv_core.Mat;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code streamfit bench augment}: img/s of the train augmentation pipeline (JPEG bytes → guarded decode →
+ * rotation ±30°, shift ±10 %, shear ±10°, zoom 0.9–1.1, h-flip, nearest fill, one warp to 224×224 →
+ * float [-1, 1]) on one thread, best of several passes; then through the augment stage (Kafka Streams,
+ * exactly_once_v2, 2 stream threads) on an embedded broker, end to end.
+ */
+@Command(name = "augment", mixinStandardHelpOptions = true,
+    description = "Augmentation img/s: single thread (best of --passes) and through Kafka Streams (EOS v2) on an embedded broker.")
+public final class BenchAugmentCommand implements Callable<Integer> {
+  @Option(names = "--data", defaultValue = "../shared/data/clothing-dataset-small",
+      description = "Dataset root with train/<class>/*.jpg (default ${DEFAULT-VALUE}).")
+  Path data;
+
+  @Option(names = "--n", defaultValue = "500", description = "First N train images in sorted-path order (default ${DEFAULT-VALUE}).")
+  int n;
+
+  @Option(names = "--passes", defaultValue = "5", description = "Single-thread passes; the best is reported (default ${DEFAULT-VALUE}).")
+  int passes;
+
+  @Option(names = "--size", defaultValue = "224", description = "Output side (default ${DEFAULT-VALUE}).")
+  int size;
+
+  @Option(names = "--streams-copies", defaultValue = "4",
+      description = "Each image is sent this many times (distinct ids) through Kafka Streams (default ${DEFAULT-VALUE}).")
+  int copies;
+
+  @Option(names = "--no-streams", description = "Skip the Kafka Streams run.")
+  boolean noStreams;
+
+  /** The issue's peer pipeline: rotation 30, shift 0.1, shear 10, zoom 0.9–1.1, h-flip, nearest. */
+  static AugmentSpec benchSpec() {
+    return new AugmentSpec(30, 0.1, 0.1, 10, 0.9, 1.1, true, false, 1, 1, 0, AugmentSpec.FillMode.NEAREST, 0, 0, 0, 0);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    List<Path> files;
+    try (Stream<Path> s = Files.walk(data.resolve("train"))) {
+      files = s.filter(Files::isRegularFile).sorted().limit(n).toList();
+    }
+    if (files.isEmpty()) {
+      throw new IllegalArgumentException("no train images under " + data.resolve("train") + " (set --data)");
+    }
+    List<byte[]> images = new ArrayList<>();
+    for (Path f : files) {
+      images.add(Files.readAllBytes(f));
+    }
+    System.out.printf(Locale.ROOT, "%d train images from %s, %.1f MB, output %dx%d float [-1, 1]%n", images.size(), data,
+        images.stream().mapToLong(b -> b.length).sum() / 1e6, size, size);
+
+    AugmentSpec spec = benchSpec();
+    ImageDecoder decoder = new ImageDecoder(DecodeLimits.defaults());
+    double best = 0;
+    System.out.println("single thread (bytes → decode → one warp → float tensor)");
+    for (int pass = 0; pass < passes; pass++) {
+      long t0 = System.nanoTime();
+      double checksum = 0;
+      for (int i = 0; i < images.size(); i++) {
+        long seed = Seeds.derive(42, "img-" + i, pass, 0);
+        try (Mat src = decoder.decodeRgb(images.get(i), size);
+            Mat aug = Augmenter.apply(src, Augmenter.sample(spec, new SplittableRandom(seed), seed, size, size), size, size);
+            Mat f = new Mat()) {
+          aug.convertTo(f, CV_32F, 1 / 127.5, -1);
+          checksum += f.ptr(0).getFloat(0);
+        }
+      }
+      double rate = images.size() / ((System.nanoTime() - t0) / 1e9);
+      best = Math.max(best, rate);
+      System.out.printf(Locale.ROOT, "  pass %d: %.1f img/s (checksum %.3f)%n", pass + 1, rate, checksum);
+    }
+    double streams = Double.NaN;
+    double streamsWithStart = Double.NaN;
+    if (!noStreams) {
+      double[] r = streams(images, spec);
+      streams = r[0];
+      streamsWithStart = r[1];
+    }
+    System.out.println();
+    System.out.println("| pipeline | img/s |");
+    System.out.println("|---|---|");
+    System.out.printf(Locale.ROOT, "| streamfit, 1 thread (best of %d passes) | %.1f |%n", passes, best);
+    if (!noStreams) {
+      System.out.printf(Locale.ROOT, "| streamfit augment stage, Kafka Streams EOS v2, 2 threads, first to last output | %.1f |%n", streams);
+      System.out.printf(Locale.ROOT, "| same, including stage start-up | %.1f |%n", streamsWithStart);
+    }
+    System.out.println("| peers (issue text, this machine): Python OpenCV / PIL + fused OpenCV warp / torchvision | 282 / 705 / 128 |");
+    System.out.printf(Locale.ROOT, "RESULT augment.single_thread %.1f%n", best);
+    if (!noStreams) {
+      System.out.printf(Locale.ROOT, "RESULT augment.streams %.1f%n", streams);
+    }
+    return 0;
+  }
+
+  /** {first-to-last-output img/s, img/s including stage start-up} through a fresh augment stage. */
+  private double[] streams(List<byte[]> images, AugmentSpec spec) throws Exception {
+    Path state = Files.createTempDirectory("streamfit-bench-augment");
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
+      Topics topics = new Topics("bench-", 2, (short) 1);
+      TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+      AvroSerde<RawImage> raw = AvroSerde.of(RawImage.class);
+      int total = images.size() * copies;
+      try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+          broker.bootstrapServers(), ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES,
+          ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1), new StringSerializer(), new ByteArraySerializer())) {
+        List<Future<?>> sent = new ArrayList<>();
+        for (int c = 0; c < copies; c++) {
+          for (int i = 0; i < images.size(); i++) {
+            String id = Hashes.sha256Hex(images.get(i)) + "-" + c;
+            RawImage r = RawImage.newBuilder().setId(id).setContent(ByteBuffer.wrap(images.get(i))).setMediaType("image/jpeg")
+                .setLabel("bench").setSplit(Split.TRAIN).setSource("bench").setIngestedAt(Instant.now()).build();
+            sent.add(p.send(new ProducerRecord<>(topics.raw(), id, raw.encode(r))));
+          }
+        }
+        for (Future<?> f : sent) {
+          f.get();
+        }
+      }
+      AugmentConfig cfg = new AugmentConfig(broker.bootstrapServers(), "bench-augment", topics, size, 1, 42L, spec,
+          DecodeLimits.defaults(), 2, state, AugmentConfig.EpochMode.INTERLEAVED);
+      try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+          broker.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES), new StringDeserializer(),
+          new ByteArrayDeserializer())) {
+        c.subscribe(List.of(topics.augmented()));
+        long t0 = System.nanoTime();
+        long first = 0;
+        long last = 0;
+        int seen = 0;
+        try (AugmentStage stage = AugmentStage.start(cfg)) {
+          long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+          while (seen < total && System.nanoTime() < deadline) {
+            int got = c.poll(Duration.ofMillis(100)).count();
+            if (got > 0) {
+              long now = System.nanoTime();
+              if (seen == 0) {
+                first = now;
+              }
+              seen += got;
+              last = now;
+            }
+          }
+        }
+        if (seen < total) {
+          throw new IllegalStateException("only " + seen + " of " + total + " samples came out within 10 min");
+        }
+        System.out.printf(Locale.ROOT, "kafka streams: %d records, first output after %.1f s, last after %.1f s%n", total,
+            (first - t0) / 1e9, (last - t0) / 1e9);
+        return new double[] {(total - 1) / ((last - first) / 1e9), total / ((last - t0) / 1e9)};
+      }
+    } finally {
+      try (Stream<Path> s = Files.walk(state)) {
+        s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+}
