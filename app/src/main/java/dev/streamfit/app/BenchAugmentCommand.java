@@ -160,7 +160,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
         }
       }
       AugmentConfig cfg = new AugmentConfig(broker.bootstrapServers(), "bench-augment", topics, size, 1, 42L, spec,
-          DecodeLimits.defaults(), 2, state, AugmentConfig.EpochMode.INTERLEAVED);
+          DecodeLimits.defaults(), 2, state, AugmentConfig.EpochMode.INTERLEAVED, "");
       try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
           broker.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
           ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES), new StringDeserializer(),

@@ -17,12 +17,15 @@ final class Configs {
   private Configs() {}
 
   static AugmentConfig augment(String bootstrap, Topics topics, StageOptions o, Path stateDir) {
-    return new AugmentConfig(bootstrap, "streamfit-augment", topics, o.imageSize, o.epochs, o.seed, o.spec(),
-        DecodeLimits.defaults(), 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode));
+    // One application id per topic namespace: pipelines sharing a cluster under different prefixes must not
+    // share a consumer group (or transactional ids).
+    String appId = topics.prefix().isEmpty() ? "streamfit-augment" : topics.prefix() + "streamfit-augment";
+    return new AugmentConfig(bootstrap, appId, topics, o.imageSize, o.epochs, o.seed, o.spec(),
+        DecodeLimits.defaults(), 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
   static TrainerConfig trainer(String bootstrap, Topics topics, StageOptions o, Path checkpointDir) {
-    return new TrainerConfig(bootstrap, topics, "streamfit-trainer", checkpointDir, "clothing",
+    return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, "clothing",
         TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), o.imageSize,
         new TrainingSpec(new HeadSpec(o.innerSize, o.dropout), TrainingSpec.Optimizer.parse(o.optimizer), o.learningRate,
             o.momentum, o.fineTuneBlocks, o.fineTuneLearningRate, o.classWeights),

@@ -16,6 +16,10 @@ public final class StageOptions {
       description = "passes: epoch-major replays of images.raw; interleaved: all epochs' variants at once (default ${DEFAULT-VALUE}).")
   String epochMode;
 
+  @Option(names = "--instance-id", defaultValue = "",
+      description = "Stable id of this augment instance (Kafka static membership): a restart takes its partitions back at once.")
+  String instanceId;
+
   @Option(names = "--seed", defaultValue = "42", description = "Run seed for augmentation and weight init (default ${DEFAULT-VALUE}).")
   long seed;
 

@@ -21,9 +21,13 @@ import java.util.Objects;
  * @param streamThreads Kafka Streams threads, in [1, 64]
  * @param stateDir Kafka Streams state directory
  * @param epochMode how the epochs' variants are ordered on {@code images.augmented}
+ * @param instanceId stable id of this instance for Kafka static membership ({@code group.instance.id}): a
+ *     restarted instance takes its partitions back at once instead of after the dead one's session
+ *     timeout; empty = dynamic membership
  */
 public record AugmentConfig(String bootstrapServers, String applicationId, Topics topics, int imageSize, int epochs,
-    long runSeed, AugmentSpec spec, DecodeLimits limits, int streamThreads, Path stateDir, EpochMode epochMode) {
+    long runSeed, AugmentSpec spec, DecodeLimits limits, int streamThreads, Path stateDir, EpochMode epochMode,
+    String instanceId) {
 
   /** How a train image's per-epoch variants reach the trainer. */
   public enum EpochMode {
@@ -50,6 +54,11 @@ public record AugmentConfig(String bootstrapServers, String applicationId, Topic
 
   public AugmentConfig {
     Objects.requireNonNull(epochMode, "epochMode");
+    Objects.requireNonNull(instanceId, "instanceId");
+    if (!instanceId.matches("[A-Za-z0-9._-]{0,200}")) {
+      throw new IllegalArgumentException("augment.instance-id must match [A-Za-z0-9._-]{0,200}, was '" + instanceId
+          + "' (set --instance-id)");
+    }
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(applicationId, "applicationId");
     Objects.requireNonNull(topics, "topics");
@@ -67,17 +76,17 @@ public record AugmentConfig(String bootstrapServers, String applicationId, Topic
   /** Defaults for a pipeline on {@code bootstrapServers}: 224 px, 1 epoch, seed 42, 2 threads. */
   public static AugmentConfig defaults(String bootstrapServers, Topics topics, Path stateDir) {
     return new AugmentConfig(bootstrapServers, "streamfit-augment", topics, 224, 1, 42L, AugmentSpec.defaults(),
-        DecodeLimits.defaults(), 2, stateDir, EpochMode.PASSES);
+        DecodeLimits.defaults(), 2, stateDir, EpochMode.PASSES, "");
   }
 
   public AugmentConfig withEpochs(int n) {
     return new AugmentConfig(bootstrapServers, applicationId, topics, imageSize, n, runSeed, spec, limits, streamThreads,
-        stateDir, epochMode);
+        stateDir, epochMode, instanceId);
   }
 
   public AugmentConfig withEpochMode(EpochMode m) {
     return new AugmentConfig(bootstrapServers, applicationId, topics, imageSize, epochs, runSeed, spec, limits, streamThreads,
-        stateDir, m);
+        stateDir, m, instanceId);
   }
 
   /** Number of Kafka Streams applications (passes over {@code images.raw}) this config runs. */
