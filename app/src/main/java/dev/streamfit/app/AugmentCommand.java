@@ -15,11 +15,27 @@ public final class AugmentCommand implements Callable<Integer> {
   @Mixin
   StageOptions stage;
 
+  @picocli.CommandLine.Option(names = "--metrics-port", defaultValue = "-1",
+      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (records in/out, rejections by reason, per-op time, Kafka Streams client metrics); -1 = off, 0 = any free port.")
+  int metricsPort;
+
+  @picocli.CommandLine.Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Metrics bind address (default ${DEFAULT-VALUE}).")
+  String metricsHost;
+
   @Override
   public Integer call() throws Exception {
+    var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    MetricsServer metrics = metricsPort >= 0 ? new MetricsServer(metricsHost, metricsPort, registry) : null;
+    if (metrics != null) {
+      System.err.println("streamfit augment: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");
+    }
     AugmentStage s = AugmentStage.start(Configs.augment(kafka.bootstrapOrDefault(), kafka.topics(), stage,
-        stage.workDir.resolve("kafka-streams")));
+        stage.workDir.resolve("kafka-streams")), registry);
     Shutdown.awaitSignal(s);
+    if (metrics != null) {
+      metrics.close();
+    }
     return 0;
   }
 }

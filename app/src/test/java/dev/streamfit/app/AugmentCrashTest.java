@@ -97,6 +97,19 @@ class AugmentCrashTest {
       while (System.currentTimeMillis() < settle) {
         read(out, samples, rejections);
       }
+      // The last process serves Prometheus metrics: per-op timers and rejections by reason.
+      String log = Files.readString(work.resolve("augment.log"));
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("metrics at (http://\\S+/metrics)").matcher(log);
+      String url = null;
+      while (m.find()) {
+        url = m.group(1);
+      }
+      assertThat(url).as("metrics URL in the log").isNotNull();
+      String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(url)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("streamfit_augment_records_in_total{pass=\"0\"}")
+          .contains("streamfit_augment_op_seconds_count{op=\"geometry\",pass=\"1\"}")
+          .contains("kafka_stream");
       last.destroy();
       last.waitFor(30, TimeUnit.SECONDS);
 
@@ -157,7 +170,7 @@ class AugmentCrashTest {
         "-Xmx1g", "-cp", System.getProperty("java.class.path"),
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.dev.streamfit=info",
         "dev.streamfit.app.Main", "augment", "--bootstrap-servers", bootstrap, "--topic-prefix", "acrash-",
-        "--epochs", String.valueOf(EPOCHS), "--image-size", "160", "--instance-id", "crash-1", "--work-dir", work.toString());
+        "--epochs", String.valueOf(EPOCHS), "--image-size", "160", "--instance-id", "crash-1", "--metrics-port", "0", "--work-dir", work.toString());
     return new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("augment.log").toFile())).start();
   }

@@ -9,6 +9,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -33,20 +37,30 @@ import org.slf4j.LoggerFactory;
 public final class AugmentStage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AugmentStage.class);
   private final AugmentConfig config;
+  private final MeterRegistry registry;
   private final List<KafkaStreams> passes = new CopyOnWriteArrayList<>();
   private final Thread scheduler;
   private volatile boolean closed;
 
-  private AugmentStage(AugmentConfig config) {
+  private AugmentStage(AugmentConfig config, MeterRegistry registry) {
     this.config = config;
+    this.registry = registry;
     this.scheduler = new Thread(this::schedulePasses, "streamfit-augment-passes");
     this.scheduler.setDaemon(true);
   }
 
-  /** Creates missing topics and starts the stage. */
+  /** Creates missing topics and starts the stage, meters in a private registry. */
   public static AugmentStage start(AugmentConfig config) {
+    return start(config, new SimpleMeterRegistry());
+  }
+
+  /**
+   * Creates missing topics and starts the stage; its meters (records in/out, rejections by reason, per-op
+   * time, and Kafka Streams' own client metrics) go to {@code registry}.
+   */
+  public static AugmentStage start(AugmentConfig config, MeterRegistry registry) {
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
-    AugmentStage stage = new AugmentStage(config);
+    AugmentStage stage = new AugmentStage(config, registry);
     stage.startPass(0);
     if (config.passes() > 1) {
       stage.scheduler.start();
@@ -60,7 +74,8 @@ public final class AugmentStage implements AutoCloseable {
     if (closed) {
       return;
     }
-    KafkaStreams streams = new KafkaStreams(AugmentTopology.build(config, pass), streamsProperties(config, pass));
+    KafkaStreams streams = new KafkaStreams(AugmentTopology.build(config, pass, registry), streamsProperties(config, pass));
+    new KafkaStreamsMetrics(streams, List.of(Tag.of("pass", String.valueOf(pass)))).bindTo(registry);
     streams.setUncaughtExceptionHandler(e -> {
       LOG.error("augment stream thread (pass {}) failed; replacing it", pass, e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

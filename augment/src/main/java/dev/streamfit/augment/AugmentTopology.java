@@ -1,6 +1,9 @@
 package dev.streamfit.augment;
 
+import dev.streamfit.augment.internal.AugmentMetrics;
 import dev.streamfit.augment.internal.Outcome;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.streamfit.augment.internal.SampleMaker;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
@@ -25,18 +28,19 @@ import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 public final class AugmentTopology {
   private AugmentTopology() {}
 
-  /** Builds the topology of pass 0 (the only one in {@code INTERLEAVED} mode). */
+  /** Builds the topology of pass 0 (the only one in {@code INTERLEAVED} mode), meters in a private registry. */
   public static Topology build(AugmentConfig config) {
-    return build(config, 0);
+    return build(config, 0, new SimpleMeterRegistry());
   }
 
   /**
    * Builds the topology of pass {@code pass} over {@code images.raw} (see {@link AugmentConfig.EpochMode}):
    * pass 0 routes to {@code images.augmented} and {@code images.rejected}, later passes emit only the
-   * train images' variants of epoch {@code pass}.
+   * train images' variants of epoch {@code pass}. Records in/out, rejections by reason and per-op times go
+   * to {@code registry}.
    */
-  public static Topology build(AugmentConfig config, int pass) {
-    SampleMaker maker = new SampleMaker(config, pass);
+  public static Topology build(AugmentConfig config, int pass, MeterRegistry registry) {
+    SampleMaker maker = new SampleMaker(config, pass, new AugmentMetrics(registry, pass));
     StreamsBuilder b = new StreamsBuilder();
     KStream<String, Outcome> outcomes = b
         .stream(config.topics().raw(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("raw-images"))

@@ -50,6 +50,7 @@ class AugmentTopologyTest {
     final TestInputTopic<String, byte[]> in;
     final TestOutputTopic<String, AugmentedSample> out;
     final TestOutputTopic<String, Rejection> rejected;
+    final io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
 
     Driver(AugmentConfig config) {
       this(config, 0);
@@ -57,7 +58,7 @@ class AugmentTopologyTest {
 
     Driver(AugmentConfig config, int pass) {
       Properties props = AugmentStage.streamsProperties(config, pass);
-      driver = new TopologyTestDriver(AugmentTopology.build(config, pass), props);
+      driver = new TopologyTestDriver(AugmentTopology.build(config, pass, registry), props);
       in = driver.createInputTopic(config.topics().raw(), new StringSerializer(), new ByteArraySerializer());
       out = driver.createOutputTopic(config.topics().augmented(), new StringDeserializer(),
           AvroSerde.of(AugmentedSample.class));
@@ -99,7 +100,7 @@ class AugmentTopologyTest {
         assertThat(d.rejected.readValuesToList()).hasSize(pass == 0 ? 2 : 0);
       }
     }
-    assertThatThrownBy(() -> AugmentTopology.build(config(3), 3)).hasMessage("pass 3 outside [0, 3)");
+    assertThatThrownBy(() -> AugmentTopology.build(config(3), 3, new io.micrometer.core.instrument.simple.SimpleMeterRegistry())).hasMessage("pass 3 outside [0, 3)");
   }
 
   @Test
@@ -168,6 +169,14 @@ class AugmentTopologyTest {
       assertThat(rej.get(0).getSourceTopic()).isEqualTo("images.raw");
       assertThat(rej.get(0).getMessage()).contains("truncated JPEG");
       assertThat(d.out.readValuesToList()).hasSize(1);
+      var r = d.registry;
+      assertThat(r.get("streamfit.augment.records.in").counter().count()).isEqualTo(4);
+      assertThat(r.get("streamfit.augment.samples.out").tag("split", "train").counter().count()).isEqualTo(1);
+      assertThat(r.get("streamfit.augment.rejections").tag("reason", "corrupt_image").counter().count()).isEqualTo(1);
+      assertThat(r.get("streamfit.augment.rejections").tag("reason", "malformed_record").counter().count()).isEqualTo(1);
+      assertThat(r.get("streamfit.augment.rejections").tag("reason", "unsupported_format").counter().count()).isEqualTo(1);
+      assertThat(r.get("streamfit.augment.op").tag("op", "decode").timer().count()).isEqualTo(1);
+      assertThat(r.get("streamfit.augment.op").tag("op", "geometry").timer().count()).isEqualTo(1);
     }
   }
 

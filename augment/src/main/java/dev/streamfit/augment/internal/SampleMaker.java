@@ -2,6 +2,8 @@ package dev.streamfit.augment.internal;
 
 import dev.streamfit.augment.AugmentConfig;
 import dev.streamfit.augment.ops.Augmenter;
+import dev.streamfit.augment.ops.Geometry;
+import dev.streamfit.augment.ops.Photometric;
 import dev.streamfit.augment.ops.Seeds;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
@@ -34,9 +36,11 @@ public final class SampleMaker {
   private final AugmentConfig config;
   private final ImageDecoder decoder;
   private final int pass;
+  private final AugmentMetrics metrics;
 
-  /** A maker for pass {@code pass} (0-based, below {@link AugmentConfig#passes()}). */
-  public SampleMaker(AugmentConfig config, int pass) {
+  /** A maker for pass {@code pass} (0-based, below {@link AugmentConfig#passes()}), recording into {@code metrics}. */
+  public SampleMaker(AugmentConfig config, int pass, AugmentMetrics metrics) {
+    this.metrics = metrics;
     if (pass < 0 || pass >= config.passes()) {
       throw new IllegalArgumentException("pass " + pass + " outside [0, " + config.passes() + ")");
     }
@@ -47,6 +51,19 @@ public final class SampleMaker {
 
   /** Outcomes of the record at {@code topic/partition/offset} with key {@code key}. */
   public List<Outcome> process(String key, byte[] value, String topic, int partition, long offset) {
+    metrics.recordIn();
+    List<Outcome> out = outcomes(key, value, topic, partition, offset);
+    for (Outcome o : out) {
+      if (o instanceof Outcome.Sample s) {
+        metrics.recordOut(s.sample().getSplit().name().toLowerCase(java.util.Locale.ROOT));
+      } else if (o instanceof Outcome.Reject r) {
+        metrics.recordRejection(r.rejection().getReason());
+      }
+    }
+    return out;
+  }
+
+  private List<Outcome> outcomes(String key, byte[] value, String topic, int partition, long offset) {
     RawImage raw;
     try {
       raw = RAW.decode(value);
@@ -79,20 +96,34 @@ public final class SampleMaker {
     int size = config.imageSize();
     List<Outcome> out = new ArrayList<>();
     if (raw.getSplit() != Split.TRAIN) {
+      long t0 = System.nanoTime();
       try (Mat resized = decoder.decodeResized(bytes, size, size)) {
+        long t1 = System.nanoTime();
+        metrics.decodeNanos(t1 - t0);
         AugmentationParams none = AugmentationParams.newBuilder().setSeed(0).setApplied(false).build();
         out.add(new Outcome.Sample(sample(raw, 0, Pixels.toHwc(resized), none)));
+        metrics.encodeNanos(System.nanoTime() - t1);
       }
       return out;
     }
+    long t0 = System.nanoTime();
     try (Mat src = decoder.decodeRgb(bytes, size)) { // reduced-scale decode when ≥ 2× the target
+      metrics.decodeNanos(System.nanoTime() - t0);
       int first = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass : 0;
       int end = config.epochMode() == AugmentConfig.EpochMode.PASSES ? pass + 1 : config.epochs();
       for (int epoch = first; epoch < end; epoch++) {
         long seed = Seeds.derive(config.runSeed(), raw.getId(), epoch, 0);
         AugmentationParams p = Augmenter.sample(config.spec(), new SplittableRandom(seed), seed, size, size);
-        try (Mat aug = Augmenter.apply(src, p, size, size)) {
-          out.add(new Outcome.Sample(sample(raw, epoch, Pixels.toHwc(aug), p)));
+        long t1 = System.nanoTime();
+        try (Mat warped = Geometry.apply(src, p, size, size)) {
+          long t2 = System.nanoTime();
+          metrics.geometryNanos(t2 - t1);
+          try (Mat aug = Photometric.apply(warped, p)) {
+            long t3 = System.nanoTime();
+            metrics.colourNanos(t3 - t2);
+            out.add(new Outcome.Sample(sample(raw, epoch, Pixels.toHwc(aug), p)));
+            metrics.encodeNanos(System.nanoTime() - t3);
+          }
         }
       }
     }
