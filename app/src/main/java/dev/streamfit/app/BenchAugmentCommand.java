@@ -95,7 +95,10 @@ public final class BenchAugmentCommand implements Callable<Integer> {
     AugmentSpec spec = benchSpec();
     ImageDecoder decoder = new ImageDecoder(DecodeLimits.defaults());
     double best = 0;
-    System.out.println("single thread (bytes → decode → one warp → float tensor)");
+    System.out.printf("single thread (bytes → decode → one warp → float tensor), JPEG decoder: %s%n",
+        dev.streamfit.imaging.internal.TurboJpeg.available() ? "libjpeg-turbo TurboJPEG, DCT-scaled" : "OpenCV imdecode");
+    int cvThreads = org.bytedeco.opencv.global.opencv_core.getNumThreads();
+    org.bytedeco.opencv.global.opencv_core.setNumThreads(1); // OpenCV's own parallel_for off: one thread in all
     for (int pass = 0; pass < passes; pass++) {
       long t0 = System.nanoTime();
       double checksum = 0;
@@ -112,6 +115,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       best = Math.max(best, rate);
       System.out.printf(Locale.ROOT, "  pass %d: %.1f img/s (checksum %.3f)%n", pass + 1, rate, checksum);
     }
+    org.bytedeco.opencv.global.opencv_core.setNumThreads(cvThreads);
     double streams = Double.NaN;
     double streamsWithStart = Double.NaN;
     if (!noStreams) {

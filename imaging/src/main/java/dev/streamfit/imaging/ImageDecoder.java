@@ -10,7 +10,15 @@ import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 
+import static org.bytedeco.opencv.global.opencv_core.ROTATE_180;
+import static org.bytedeco.opencv.global.opencv_core.ROTATE_90_CLOCKWISE;
+import static org.bytedeco.opencv.global.opencv_core.ROTATE_90_COUNTERCLOCKWISE;
+import static org.bytedeco.opencv.global.opencv_core.flip;
+import static org.bytedeco.opencv.global.opencv_core.rotate;
+import static org.bytedeco.opencv.global.opencv_core.transpose;
+
 import dev.streamfit.imaging.internal.ImageHeader;
+import dev.streamfit.imaging.internal.TurboJpeg;
 import dev.streamfit.schemas.RejectReason;
 import java.util.Objects;
 import org.bytedeco.javacpp.BytePointer;
@@ -57,13 +65,20 @@ public final class ImageDecoder {
   }
 
   /**
-   * Decodes to an 8-bit RGB {@code Mat}, at 1/2, 1/4 or 1/8 scale when the image's shorter side is at
-   * least that many times {@code minSide} (JPEG: DCT-domain scaling, much faster than a full decode and
-   * a resize). EXIF orientation is applied; grey, alpha, 16-bit and CMYK inputs come out as 8-bit RGB.
+   * Decodes to an 8-bit RGB {@code Mat} no smaller than {@code minSide} on either side where that saves
+   * work: JPEGs through libjpeg-turbo's TurboJPEG when present, DCT-scaled by M/8 (see {@code TurboJpeg});
+   * otherwise OpenCV at 1/2, 1/4 or 1/8 scale when the shorter side is at least that many times
+   * {@code minSide}. EXIF orientation is applied; grey, alpha, 16-bit and CMYK inputs come out as 8-bit RGB.
    * The caller closes it.
    */
   public Mat decodeRgb(byte[] bytes, int minSide) throws ImageRejectedException {
     ImageHeader h = probe(bytes);
+    if (h.mediaType().equals("image/jpeg")) {
+      java.util.Optional<Mat> turbo = TurboJpeg.decodeRgb(bytes, h.width(), h.height(), minSide);
+      if (turbo.isPresent()) {
+        return orient(turbo.get(), h.orientation());
+      }
+    }
     int factor = reduction(h.width(), h.height(), minSide);
     int flags = switch (factor) {
       case 8 -> IMREAD_REDUCED_COLOR_8;
@@ -84,6 +99,32 @@ public final class ImageDecoder {
     }
     cvtColor(bgr, bgr, COLOR_BGR2RGB);
     return bgr;
+  }
+
+  /** Applies EXIF orientation {@code o} (as OpenCV's imdecode does); consumes {@code m}. */
+  static Mat orient(Mat m, int o) {
+    if (o == 1) {
+      return m;
+    }
+    Mat out = new Mat();
+    try (m) {
+      switch (o) {
+        case 2 -> flip(m, out, 1);
+        case 3 -> rotate(m, out, ROTATE_180);
+        case 4 -> flip(m, out, 0);
+        case 5 -> transpose(m, out);
+        case 6 -> rotate(m, out, ROTATE_90_CLOCKWISE);
+        case 7 -> {
+          try (Mat t = new Mat()) {
+            transpose(m, t);
+            flip(t, out, -1);
+          }
+        }
+        case 8 -> rotate(m, out, ROTATE_90_COUNTERCLOCKWISE);
+        default -> m.copyTo(out);
+      }
+    }
+    return out;
   }
 
   /** Largest of 8, 4, 2 (else 1) by which the shorter side can shrink and stay at least {@code minSide}. */

@@ -6,8 +6,15 @@ import dev.streamfit.schemas.RejectReason;
 /**
  * Reads format, width and height from the first bytes of an encoded image without decoding pixels,
  * and checks that the stream is complete (JPEG ends with EOI, PNG with IEND) and single-frame.
+ *
+ * @param orientation EXIF orientation 1..8 of a JPEG (1 = as stored; PNG always 1)
  */
-public record ImageHeader(String mediaType, int width, int height) {
+public record ImageHeader(String mediaType, int width, int height, int orientation) {
+  /** A header without EXIF orientation (1 = as stored). */
+  public ImageHeader(String mediaType, int width, int height) {
+    this(mediaType, width, height, 1);
+  }
+
   private static final byte[] PNG_SIG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
   /** Parses and validates the container; throws with a reason code if the bytes are not acceptable. */
@@ -31,6 +38,7 @@ public record ImageHeader(String mediaType, int width, int height) {
       throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "truncated JPEG: no end-of-image marker (FFD9)");
     }
     int i = 2;
+    int orientation = 1;
     while (i + 4 <= end) {
       if ((b[i] & 0xFF) != 0xFF) {
         throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt JPEG: expected a marker at byte " + i);
@@ -61,10 +69,13 @@ public record ImageHeader(String mediaType, int width, int height) {
         if (i + 2 + len >= end - 2) {
           throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "truncated JPEG: no scan data after the frame header");
         }
-        return new ImageHeader("image/jpeg", w, h);
+        return new ImageHeader("image/jpeg", w, h, orientation);
       }
       if (marker == 0xDA || marker == 0xD9) {
         break;
+      }
+      if (marker == 0xE1 && orientation == 1) {
+        orientation = exifOrientation(b, i + 4, len - 2);
       }
       i += 2 + len;
     }
@@ -106,6 +117,41 @@ public record ImageHeader(String mediaType, int width, int height) {
       i += (int) (12 + len);
     }
     throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "truncated PNG: no IEND chunk");
+  }
+
+  /** EXIF Orientation (tag 0x0112 of IFD0) of an APP1 payload at {@code off}, 1 if absent or unreadable. */
+  static int exifOrientation(byte[] b, int off, int len) {
+    if (len < 14 || b[off] != 'E' || b[off + 1] != 'x' || b[off + 2] != 'i' || b[off + 3] != 'f') {
+      return 1;
+    }
+    int t = off + 6; // TIFF header
+    int end = off + len;
+    boolean le = b[t] == 'I';
+    if (!le && b[t] != 'M') {
+      return 1;
+    }
+    long ifd = u32(b, t + 4, le);
+    if (ifd < 8 || t + ifd + 2 > end) {
+      return 1;
+    }
+    int p = (int) (t + ifd);
+    int n = u16(b, p, le);
+    for (int k = 0; k < n && p + 2 + 12 * (k + 1) <= end; k++) {
+      int e = p + 2 + 12 * k;
+      if (u16(b, e, le) == 0x0112) {
+        int v = u16(b, e + 8, le);
+        return v >= 1 && v <= 8 ? v : 1;
+      }
+    }
+    return 1;
+  }
+
+  private static int u16(byte[] b, int i, boolean le) {
+    return le ? (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8 : (b[i] & 0xFF) << 8 | (b[i + 1] & 0xFF);
+  }
+
+  private static long u32(byte[] b, int i, boolean le) {
+    return le ? (u16(b, i, true) | (long) u16(b, i + 2, true) << 16) : ((long) u16(b, i, false) << 16 | u16(b, i + 2, false));
   }
 
   private static boolean startsWith(byte[] b, byte[] prefix) {
