@@ -71,6 +71,13 @@ public final class BenchAugmentCommand implements Callable<Integer> {
   @Option(names = "--no-streams", description = "Skip the Kafka Streams run.")
   boolean noStreams;
 
+  @Option(names = "--no-peer", description = "Skip the Python peers (bench/augment_peer.py).")
+  boolean noPeer;
+
+  @Option(names = "--python", defaultValue = "/usr/bin/python3",
+      description = "Python with python3-opencv, python3-pil, python3-torchvision (default ${DEFAULT-VALUE}).")
+  String python;
+
   /** The issue's peer pipeline: rotation 30, shift 0.1, shear 10, zoom 0.9–1.1, h-flip, nearest. */
   static AugmentSpec benchSpec() {
     return new AugmentSpec(30, 0.1, 0.1, 10, 0.9, 1.1, true, false, 1, 1, 0, AugmentSpec.FillMode.NEAREST, 0, 0, 0, 0);
@@ -116,6 +123,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  pass %d: %.1f img/s (checksum %.3f)%n", pass + 1, rate, checksum);
     }
     org.bytedeco.opencv.global.opencv_core.setNumThreads(cvThreads);
+    Map<String, Double> peers = noPeer ? Map.of() : peers();
     double streams = Double.NaN;
     double streamsWithStart = Double.NaN;
     if (!noStreams) {
@@ -131,12 +139,39 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "| streamfit augment stage, Kafka Streams EOS v2, 2 threads, first to last output | %.1f |%n", streams);
       System.out.printf(Locale.ROOT, "| same, including stage start-up | %.1f |%n", streamsWithStart);
     }
-    System.out.println("| peers (issue text, this machine): Python OpenCV / PIL + fused OpenCV warp / torchvision | 282 / 705 / 128 |");
+    peers.forEach((name, rate) -> System.out.printf(Locale.ROOT, "| peer %s, 1 thread (best of %d passes) | %.1f (streamfit %.2f×) |%n",
+        name, passes, rate, best / rate));
     System.out.printf(Locale.ROOT, "RESULT augment.single_thread %.1f%n", best);
+    if (!peers.isEmpty()) {
+      double bestPeer = peers.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+      System.out.printf(Locale.ROOT, "RESULT ratio.augment.single_thread_vs_best_peer %.2f%n", best / bestPeer);
+    }
     if (!noStreams) {
       System.out.printf(Locale.ROOT, "RESULT augment.streams %.1f%n", streams);
     }
     return 0;
+  }
+
+  /** Runs bench/augment_peer.py on the same images; empty (with a note) if it cannot run. */
+  private Map<String, Double> peers() {
+    Path script = Path.of(System.getProperty("streamfit.home", ".")).resolve("bench/augment_peer.py");
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    try {
+      Process p = new ProcessBuilder(python, script.toString(), "--data", data.toString(), "--n", String.valueOf(n),
+          "--passes", String.valueOf(passes)).redirectErrorStream(true).start();
+      for (String line : new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+        String[] f = line.trim().split(" ");
+        if (f.length == 3 && f[0].equals("PEER")) {
+          out.put(f[1], Double.parseDouble(f[2]));
+        } else if (!line.isBlank()) {
+          System.out.println("  peer: " + line);
+        }
+      }
+      p.waitFor();
+    } catch (java.io.IOException | InterruptedException | NumberFormatException e) {
+      System.out.println("  peers skipped: " + e.getMessage() + " (apt-get install python3-opencv python3-pil python3-torchvision)");
+    }
+    return out;
   }
 
   /** {first-to-last-output img/s, img/s including stage start-up} through a fresh augment stage. */

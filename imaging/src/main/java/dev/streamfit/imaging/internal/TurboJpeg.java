@@ -15,10 +15,10 @@ import java.util.Optional;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * JPEG decoding through libjpeg-turbo's TurboJPEG API (Debian {@code libturbojpeg0}, loaded with JNA),
- * straight to RGB and DCT-scaled by M/8 to the smallest size that still covers the target — the IDCT,
- * upsampling and colour conversion then run on up to 64× fewer pixels. OpenCV can only scale by 1/2, 1/4,
- * 1/8. Optional: when the library is missing (or {@code -Dstreamfit.turbojpeg=false}) callers use OpenCV.
+ * JPEG decoding through libjpeg-turbo's TurboJPEG API (Debian {@code libturbojpeg0}, loaded with JNA):
+ * SIMD-accelerated (the libjpeg inside OpenCV's bundle decodes the same photos 2.6× slower here), straight
+ * to RGB, fast integer IDCT, and DCT-scaled by 1/2, 1/4 or 1/8 when the result still covers the target.
+ * Optional: when the library is missing (or {@code -Dstreamfit.turbojpeg=false}) callers use OpenCV.
  * Stateless apart from the loaded library; a TurboJPEG handle is created per call, so it is thread-safe.
  */
 public final class TurboJpeg {
@@ -70,7 +70,9 @@ public final class TurboJpeg {
     for (int i = 0; i < n.getValue(); i++) {
       int num = p.getInt(8L * i);
       int denom = p.getInt(8L * i + 4);
-      if (num <= denom) {
+      // Only 1/1, 1/2, 1/4, 1/8: libjpeg-turbo's SIMD IDCT covers the 8x8 case, and the M/8 scales in between
+      // run scalar code — measured here, a 5/8-scaled decode took 0.75 ms against 0.49 ms at full size.
+      if (num == 1 && (denom == 1 || denom == 2 || denom == 4 || denom == 8)) {
         out.add(new int[] {num, denom});
       }
     }
@@ -89,8 +91,8 @@ public final class TurboJpeg {
   }
 
   /**
-   * Decodes {@code jpeg} ({@code width}x{@code height} from its header) to RGB at the smallest DCT scale
-   * whose sides are both at least {@code minSide} (full size if none is). Empty for CMYK/YCCK JPEGs
+   * Decodes {@code jpeg} ({@code width}x{@code height} from its header) to RGB at the smallest of 1/8, 1/4,
+   * 1/2 whose sides are both at least {@code minSide} (full size if none is). Empty for CMYK/YCCK JPEGs
    * (left to OpenCV) or when the library is absent; throws for data libjpeg reports as corrupt. The caller
    * closes the returned Mat.
    */
