@@ -139,8 +139,10 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "| streamfit augment stage, Kafka Streams EOS v2, 2 threads, first to last output | %.1f |%n", streams);
       System.out.printf(Locale.ROOT, "| same, including stage start-up | %.1f |%n", streamsWithStart);
     }
-    peers.forEach((name, rate) -> System.out.printf(Locale.ROOT, "| peer %s, 1 thread (best of %d passes) | %.1f (streamfit %.2f×) |%n",
-        name, passes, rate, best / rate));
+    for (var e : peers.entrySet()) {
+      System.out.printf(Locale.ROOT, "| peer %s, 1 thread (best of %d passes) | %.1f (streamfit %.2f×) |%n",
+          e.getKey(), passes, e.getValue(), best / e.getValue());
+    }
     System.out.printf(Locale.ROOT, "RESULT augment.single_thread %.1f%n", best);
     if (!peers.isEmpty()) {
       double bestPeer = peers.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
