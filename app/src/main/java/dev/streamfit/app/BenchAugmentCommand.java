@@ -103,7 +103,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
     ImageDecoder decoder = new ImageDecoder(DecodeLimits.defaults());
     double best = 0;
     System.out.printf("single thread (bytes → decode → one warp → float tensor), JPEG decoder: %s%n",
-        dev.streamfit.imaging.internal.TurboJpeg.available() ? "libjpeg-turbo TurboJPEG, DCT-scaled" : "OpenCV imdecode");
+        dev.streamfit.imaging.internal.TurboJpeg.available() ? "libjpeg-turbo TurboJPEG" : "OpenCV imdecode (libturbojpeg0 not installed)");
     int cvThreads = org.bytedeco.opencv.global.opencv_core.getNumThreads();
     org.bytedeco.opencv.global.opencv_core.setNumThreads(1); // OpenCV's own parallel_for off: one thread in all
     for (int pass = 0; pass < passes; pass++) {
@@ -206,12 +206,16 @@ public final class BenchAugmentCommand implements Callable<Integer> {
           broker.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
           ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES), new StringDeserializer(),
           new ByteArrayDeserializer())) {
-        c.subscribe(List.of(topics.augmented()));
+        List<org.apache.kafka.common.TopicPartition> parts = new ArrayList<>();
+        c.partitionsFor(topics.augmented()).forEach(pi -> parts.add(new org.apache.kafka.common.TopicPartition(pi.topic(), pi.partition())));
+        c.assign(parts);
+        c.seekToBeginning(parts);
         long t0 = System.nanoTime();
         long first = 0;
         long last = 0;
         int seen = 0;
-        try (AugmentStage stage = AugmentStage.start(cfg)) {
+        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (AugmentStage stage = AugmentStage.start(cfg, registry)) {
           long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
           while (seen < total && System.nanoTime() < deadline) {
             int got = c.poll(Duration.ofMillis(100)).count();
@@ -230,6 +234,17 @@ public final class BenchAugmentCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "kafka streams: %d records, first output after %.1f s, last after %.1f s%n", total,
             (first - t0) / 1e9, (last - t0) / 1e9);
+        StringBuilder ops = new StringBuilder();
+        double busy = 0;
+        for (String op : List.of("decode", "geometry", "colour", "encode")) {
+          var t = registry.find("streamfit.augment.op").tag("op", op).timer();
+          if (t != null && t.count() > 0) {
+            ops.append(String.format(Locale.ROOT, " %s %.3f ms", op, t.mean(java.util.concurrent.TimeUnit.MILLISECONDS)));
+            busy += t.totalTime(java.util.concurrent.TimeUnit.SECONDS);
+          }
+        }
+        System.out.printf(Locale.ROOT, "  per image (stream threads):%s; augmentation busy %.1f thread-s of %.1f s wall x 2 threads%n",
+            ops, busy, (last - first) / 1e9);
         return new double[] {(total - 1) / ((last - first) / 1e9), total / ((last - t0) / 1e9)};
       }
     } finally {

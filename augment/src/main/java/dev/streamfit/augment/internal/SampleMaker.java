@@ -118,12 +118,20 @@ public final class SampleMaker {
         try (Mat warped = Geometry.apply(src, p, size, size)) {
           long t2 = System.nanoTime();
           metrics.geometryNanos(t2 - t1);
-          try (Mat aug = Photometric.apply(warped, p)) {
-            long t3 = System.nanoTime();
-            metrics.colourNanos(t3 - t2);
-            out.add(new Outcome.Sample(sample(raw, epoch, Pixels.toHwc(aug), p)));
-            metrics.encodeNanos(System.nanoTime() - t3);
+          byte[] hwc;
+          long t3;
+          if (Photometric.isIdentity(p)) {
+            t3 = t2;
+            hwc = Pixels.toHwc(warped);
+          } else {
+            try (Mat aug = Photometric.apply(warped, p)) {
+              t3 = System.nanoTime();
+              metrics.colourNanos(t3 - t2);
+              hwc = Pixels.toHwc(aug);
+            }
           }
+          out.add(new Outcome.Sample(sample(raw, epoch, hwc, p)));
+          metrics.encodeNanos(System.nanoTime() - t3);
         }
       }
     }

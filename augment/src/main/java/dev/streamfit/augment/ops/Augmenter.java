@@ -46,8 +46,7 @@ public final class Augmenter {
   /** Applies {@code p} to {@code src}, producing {@code outW}x{@code outH} RGB; the caller closes the result. */
   public static Mat apply(Mat src, AugmentationParams p, int outW, int outH) {
     Mat warped = Geometry.apply(src, p, outW, outH);
-    if (p.getSaturation() == 1 && p.getContrast() == 1 && p.getBrightness() == 1 && p.getChannelShift() == 0
-        && p.getBlurSigma() == 0) {
+    if (Photometric.isIdentity(p)) {
       return warped;
     }
     try (warped) {

@@ -23,6 +23,12 @@ import org.bytedeco.opencv.opencv_core.Size;
 public final class Photometric {
   private Photometric() {}
 
+  /** True when {@code p} changes no colour (every op at its identity). */
+  public static boolean isIdentity(AugmentationParams p) {
+    return p.getSaturation() == 1 && p.getContrast() == 1 && p.getBrightness() == 1 && p.getChannelShift() == 0
+        && p.getBlurSigma() == 0;
+  }
+
   /** All colour ops of {@code p} in order; returns a new Mat (a copy when nothing applies). */
   public static Mat apply(Mat rgb, AugmentationParams p) {
     Mat cur = rgb.clone();
