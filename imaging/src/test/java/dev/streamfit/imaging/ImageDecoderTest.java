@@ -94,7 +94,7 @@ class ImageDecoderTest {
     return Arrays.copyOf(b.array(), b.position());
   }
 
-  private static void chunk(ByteBuffer b, String type, byte[] data) {
+  static void chunk(ByteBuffer b, String type, byte[] data) {
     b.putInt(data.length).put(type.getBytes()).put(data);
     CRC32 crc = new CRC32();
     crc.update(type.getBytes());

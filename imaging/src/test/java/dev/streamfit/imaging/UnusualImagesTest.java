@@ -11,7 +11,6 @@ import dev.streamfit.schemas.RejectReason;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -177,18 +176,10 @@ class UnusualImagesTest {
     byte[] idat = z.toByteArray();
     ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12 + idat.length + 12);
     b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
-    chunk(b, "IHDR", ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 0).put((byte) 0)
+    ImageDecoderTest.chunk(b, "IHDR", ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 0).put((byte) 0)
         .put((byte) 0).put((byte) 0).array());
-    chunk(b, "IDAT", idat);
-    chunk(b, "IEND", new byte[0]);
+    ImageDecoderTest.chunk(b, "IDAT", idat);
+    ImageDecoderTest.chunk(b, "IEND", new byte[0]);
     return Arrays.copyOf(b.array(), b.position());
-  }
-
-  private static void chunk(ByteBuffer b, String type, byte[] data) {
-    b.putInt(data.length).put(type.getBytes()).put(data);
-    CRC32 crc = new CRC32();
-    crc.update(type.getBytes());
-    crc.update(data);
-    b.putInt((int) crc.getValue());
   }
 }
