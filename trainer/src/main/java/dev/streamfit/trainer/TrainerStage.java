@@ -427,15 +427,12 @@ public final class TrainerStage implements AutoCloseable {
     }
   }
 
+  /** Validation and train metrics (test is scored only for a version about to be published, see {@link #scoreTest}). */
   private Map<String, Double> measure(Map<String, Double> perClassVal) {
     Map<String, Double> metrics = new TreeMap<>();
-    for (Split split : List.of(Split.VALIDATION, Split.TEST)) {
-      String name = split == Split.VALIDATION ? "val" : "test";
-      List<AugmentedSample> set = holdout.values().stream().filter(s -> s.getSplit() == split).toList();
-      if (set.isEmpty()) {
-        continue;
-      }
-      score(set, name, metrics, split == Split.VALIDATION ? perClassVal : null);
+    List<AugmentedSample> val = held(Split.VALIDATION);
+    if (!val.isEmpty()) {
+      score(val, "val", metrics, perClassVal);
     }
     if (!trainReservoir.isEmpty()) {
       score(trainReservoir, "train", metrics, null);
@@ -451,7 +448,23 @@ public final class TrainerStage implements AutoCloseable {
   }
 
   /**
-   * Evaluates on the held-out samples, records the point, checkpoints, sends it to {@code training.metrics},
+   * Adds test loss/accuracy to {@code metrics}. Called only for a version that will be published: the test
+   * split is looked at once per champion, never to choose one.
+   */
+  private void scoreTest(Map<String, Double> metrics) {
+    List<AugmentedSample> test = held(Split.TEST);
+    if (!test.isEmpty()) {
+      score(test, "test", metrics, null);
+    }
+  }
+
+  private List<AugmentedSample> held(Split split) {
+    return holdout.values().stream().filter(s -> s.getSplit() == split).toList();
+  }
+
+  /**
+   * Evaluates on the validation samples (and, for a version to publish, the test samples), records the
+   * point, checkpoints, sends it to {@code training.metrics},
    * redraws the learning curve and publishes a model version if it beats the champion. Call after
    * {@link #drain()}.
    */
@@ -473,6 +486,7 @@ public final class TrainerStage implements AutoCloseable {
     }
     long parent = version;
     if (publish) {
+      scoreTest(metrics);
       version++;
       pendingParent = parent;
       pendingMetrics = Map.copyOf(metrics);

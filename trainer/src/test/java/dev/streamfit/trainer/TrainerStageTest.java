@@ -152,6 +152,8 @@ class TrainerStageTest {
       previous = v.getMetrics().get("val.accuracy");
     }
     for (TrainingMetrics m : metrics) {
+      // test is scored only for a version being published: never used to choose one
+      assertThat(m.getMetrics().containsKey("test.accuracy")).isEqualTo(m.getPublishedVersion() != null);
       if (m.getPublishedVersion() == null) {
         assertThat(m.getMetrics().get("val.accuracy")).isLessThanOrEqualTo(m.getChampionValAccuracy());
       }
