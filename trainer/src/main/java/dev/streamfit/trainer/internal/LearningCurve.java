@@ -57,9 +57,9 @@ public final class LearningCurve {
       panel(g, points, 560, "accuracy", 0, 1, EvalPoint::trainAccuracy, EvalPoint::valAccuracy);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
       g.setColor(TRAIN);
-      g.drawString("■ train", W - 220, 24);
+      g.drawString("■ train", W - 190, H - 12); // legend under the panels, clear of a long title
       g.setColor(VAL);
-      g.drawString("■ validation", W - 150, 24);
+      g.drawString("■ validation", W - 120, H - 12);
     } finally {
       g.dispose();
     }
