@@ -219,10 +219,15 @@ public final class TrainerStage implements AutoCloseable {
       }
       if (pendingParent >= 0) {
         // The checkpoint counted version `version` as published; the crash may have come before the send.
-        // Re-send it from the restored (identical) model: same key, so the compacted topic keeps one, and
-        // serving ignores a version it already has.
-        LOG.info("re-publishing v{} recorded as pending in the checkpoint", version);
-        publishVersion(producer, pendingMetrics, pendingParent);
+        // Unless it is the last record on `models`, re-send it from the restored (identical) model: same
+        // key, so the compacted topic keeps one, and serving ignores a version it already has.
+        if (lastModelKey().equals(config.modelName() + "@" + version)) {
+          pendingParent = -1;
+          pendingMetrics = Map.of();
+        } else {
+          LOG.info("re-publishing v{} recorded as pending in the checkpoint", version);
+          publishVersion(producer, pendingMetrics, pendingParent);
+        }
       }
       long lastRecordAt = System.currentTimeMillis();
       while (running) {
@@ -561,6 +566,32 @@ public final class TrainerStage implements AutoCloseable {
     stepsSinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
     return lastCheckpoint;
+  }
+
+  /** Key of the last record on {@code models} ("" if none or unreadable within 10 s). */
+  private String lastModelKey() {
+    TopicPartition tp = new TopicPartition(config.topics().models(), 0);
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.bootstrapServers(), ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES,
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Topics.MODEL_MAX_BYTES), new StringDeserializer(), new ByteArrayDeserializer())) {
+      c.assign(List.of(tp));
+      long end = c.endOffsets(List.of(tp), Duration.ofSeconds(10)).get(tp);
+      if (end == 0) {
+        return "";
+      }
+      c.seek(tp, end - 1);
+      long deadline = System.currentTimeMillis() + 10_000;
+      String key = "";
+      while (c.position(tp) < end && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          key = r.key() == null ? "" : r.key();
+        }
+      }
+      return key;
+    } catch (RuntimeException e) {
+      LOG.warn("cannot read the last record of {}: {}", tp, e.toString());
+      return "";
+    }
   }
 
   /** Sends the current model as version {@code version} to {@code models}; returns its size in MB. */
