@@ -40,8 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The trainer as its own process, killed with SIGKILL at random points 5 times while it consumes 520
  * records, then left to finish. Every published version's checkpoint counted each record once: between
  * consecutive versions the samples trained grow by exactly the records between their end offsets, the
- * last version covers every offset from 0, versions strictly increase across restarts, and the final
- * checkpoint loads. {@code bench/trainer-crash.sh} runs the same with 200 kills
+ * last version covers every offset from 0, versions are 1, 2, 3, … across restarts (none skipped, none
+ * repeated), and the final checkpoint loads. {@code bench/trainer-crash.sh} runs the same with 200 kills
  * ({@code -Dstreamfit.crash.kills=200}).
  */
 @ExtendWith(KafkaBrokerExtension.class)
