@@ -13,7 +13,10 @@ public final class AugmentCommand implements Callable<Integer> {
   KafkaOptions kafka;
 
   @Mixin
-  StageOptions stage;
+  CommonOptions common;
+
+  @Mixin
+  AugmentOptions augment;
 
   @picocli.CommandLine.Option(names = "--metrics-port", defaultValue = "-1",
       description = "Serve Prometheus metrics at http://HOST:PORT/metrics (records in/out, rejections by reason, per-op time, Kafka Streams client metrics); -1 = off, 0 = any free port.")
@@ -30,8 +33,8 @@ public final class AugmentCommand implements Callable<Integer> {
     if (metrics != null) {
       System.err.println("streamfit augment: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");
     }
-    AugmentStage s = AugmentStage.start(Configs.augment(kafka.bootstrapOrDefault(), kafka.topics(), stage,
-        stage.workDir.resolve("kafka-streams")), registry);
+    AugmentStage s = AugmentStage.start(Configs.augment(kafka.bootstrapOrDefault(), kafka.topics(), common, augment,
+        common.workDir.resolve("kafka-streams")), registry);
     Shutdown.awaitSignal(s);
     if (metrics != null) {
       metrics.close();

@@ -33,7 +33,10 @@ import picocli.CommandLine.Option;
     description = "Write a PNG grid of originals and their augmented variants (same spec and seeds as the stage).")
 public final class AugmentPreviewCommand implements Callable<Integer> {
   @Mixin
-  StageOptions stage;
+  CommonOptions common;
+
+  @Mixin
+  AugmentOptions augment;
 
   @Option(names = "--data", required = true, description = "Folder with <split>/<class>/* or any images below it.")
   Path data;
@@ -58,8 +61,8 @@ public final class AugmentPreviewCommand implements Callable<Integer> {
     if (files.isEmpty()) {
       throw new IllegalArgumentException("no JPEG/PNG images under " + root + " (set --data)");
     }
-    AugmentSpec spec = stage.spec();
-    int size = stage.imageSize;
+    AugmentSpec spec = augment.spec();
+    int size = common.imageSize;
     int gap = 4;
     ImageDecoder decoder = new ImageDecoder(DecodeLimits.defaults());
     try (Mat grid = new Mat(files.size() * (size + gap) - gap, (variants + 1) * (size + gap) - gap, CV_8UC3,
@@ -73,7 +76,7 @@ public final class AugmentPreviewCommand implements Callable<Integer> {
             if (c == 0) {
               cell = dev.streamfit.imaging.Pixels.resize(src, size, size);
             } else {
-              long seed = Seeds.derive(stage.seed, id, c - 1, 0);
+              long seed = Seeds.derive(common.seed, id, c - 1, 0);
               cell = Augmenter.apply(src, Augmenter.sample(spec, new SplittableRandom(seed), seed, size, size), size, size);
             }
             try (cell; Rect at = new Rect(c * (size + gap), r * (size + gap), size, size); Mat dst = grid.apply(at)) {

@@ -16,21 +16,21 @@ import java.nio.file.Path;
 final class Configs {
   private Configs() {}
 
-  static AugmentConfig augment(String bootstrap, Topics topics, StageOptions o, Path stateDir) {
+  static AugmentConfig augment(String bootstrap, Topics topics, CommonOptions c, AugmentOptions o, Path stateDir) {
     // One application id per topic namespace: pipelines sharing a cluster under different prefixes must not
     // share a consumer group (or transactional ids).
     String appId = topics.prefix().isEmpty() ? "streamfit-augment" : topics.prefix() + "streamfit-augment";
-    return new AugmentConfig(bootstrap, appId, topics, o.imageSize, o.epochs, o.seed, o.spec(),
+    return new AugmentConfig(bootstrap, appId, topics, c.imageSize, o.epochs, c.seed, o.spec(),
         DecodeLimits.defaults(), 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
-  static TrainerConfig trainer(String bootstrap, Topics topics, StageOptions o, Path checkpointDir) {
+  static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir) {
     return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, "clothing",
-        TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), o.imageSize,
+        TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), c.imageSize,
         new TrainingSpec(new HeadSpec(o.innerSize, o.dropout), TrainingSpec.Optimizer.parse(o.optimizer), o.learningRate,
             o.momentum, o.fineTuneBlocks, o.fineTuneLearningRate, o.classWeights),
         new LrSchedule(LrSchedule.parseKind(o.lrSchedule), o.lrScheduleSteps, o.lrGamma, o.lrMinFactor),
-        o.batchSize, o.seed, o.shuffleBuffer,
+        o.batchSize, c.seed, o.shuffleBuffer,
         new TrainerPolicy(o.evalIdleMs, o.evalEverySteps, o.checkpointEverySteps, o.checkpointEverySeconds,
             o.keepCheckpoints, o.publishMargin, o.earlyStopPatience));
   }

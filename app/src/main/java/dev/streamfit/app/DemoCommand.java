@@ -49,7 +49,7 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
     Path dataDir = data != null ? data : bundledSample();
-    Path runDir = stage.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    Path runDir = stage.common.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     System.out.println("streamfit demo: data " + dataDir + ", run dir " + runDir);
     Pipeline p = Pipeline.start(kafka.bootstrapServers, kafka.topics(), stage, runDir, host, port);
     try {

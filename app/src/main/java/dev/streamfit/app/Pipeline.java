@@ -60,8 +60,8 @@ final class Pipeline implements AutoCloseable {
     AugmentStage augment = null;
     // Validate every stage's config before starting anything (errors name key, bound, value, flag).
     Configs.serving("validate:0", topics, host, port);
-    Configs.trainer("validate:0", topics, o, runDir.resolve("checkpoints"));
-    Configs.augment("validate:0", topics, o, runDir.resolve("kafka-streams"));
+    Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"));
+    Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"));
     try {
       if (bootstrapOrNull == null) {
         broker = EmbeddedKafkaBroker.start();
@@ -69,8 +69,8 @@ final class Pipeline implements AutoCloseable {
       String bootstrap = broker != null ? broker.bootstrapServers() : bootstrapOrNull;
       TopicsAdmin.ensure(bootstrap, topics, Duration.ofSeconds(30));
       serving = ServingStage.start(Configs.serving(bootstrap, topics, host, port));
-      trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o, runDir.resolve("checkpoints")));
-      augment = AugmentStage.start(Configs.augment(bootstrap, topics, o, runDir.resolve("kafka-streams")));
+      trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints")));
+      augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams")));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);
       return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher);
     } catch (RuntimeException e) {

@@ -13,12 +13,15 @@ public final class TrainCommand implements Callable<Integer> {
   KafkaOptions kafka;
 
   @Mixin
-  StageOptions stage;
+  CommonOptions common;
+
+  @Mixin
+  TrainerOptions trainer;
 
   @Override
   public Integer call() throws Exception {
-    TrainerStage t = TrainerStage.start(Configs.trainer(kafka.bootstrapOrDefault(), kafka.topics(), stage,
-        stage.workDir.resolve("checkpoints")));
+    TrainerStage t = TrainerStage.start(Configs.trainer(kafka.bootstrapOrDefault(), kafka.topics(), common, trainer,
+        common.workDir.resolve("checkpoints")));
     Shutdown.awaitSignal(t);
     return 0;
   }

@@ -1,0 +1,84 @@
+package dev.streamfit.app;
+
+import picocli.CommandLine.Option;
+
+/** Options of the trainer stage: base, head, optimisation, schedule, evaluation, checkpoints, publishing. */
+public final class TrainerOptions {
+  @Option(names = "--learning-rate", defaultValue = "0.005", description = "Learning rate of the head (default ${DEFAULT-VALUE}).")
+  double learningRate;
+
+  @Option(names = "--base", defaultValue = "mobilenet-v1-0.75",
+      description = "Pretrained base: mobilenet-v1-0.75 or mobilenetv2-0.35 (default ${DEFAULT-VALUE}; chosen on validation).")
+  String base;
+
+  @Option(names = "--inner-size", defaultValue = "0", description = "Inner dense layer of the head, units; 0 = none (default ${DEFAULT-VALUE}).")
+  int innerSize;
+
+  @Option(names = "--dropout", defaultValue = "0", description = "Dropout rate before the softmax layer (default ${DEFAULT-VALUE}).")
+  double dropout;
+
+  @Option(names = "--batch-size", defaultValue = "16", description = "Training minibatch size (default ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--eval-idle-ms", defaultValue = "3000",
+      description = "Evaluate (checkpoint, maybe publish) after this long without new training input, ms (default ${DEFAULT-VALUE}).")
+  long evalIdleMs;
+
+  @Option(names = "--eval-every-steps", defaultValue = "0",
+      description = "Also evaluate every N steps; 0 = at epoch ends and when idle only (default ${DEFAULT-VALUE}).")
+  int evalEverySteps;
+
+  @Option(names = "--optimizer", defaultValue = "adam", description = "adam or sgd (Nesterov momentum) (default ${DEFAULT-VALUE}).")
+  String optimizer;
+
+  @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE}).")
+  double momentum;
+
+  @Option(names = "--lr-schedule", defaultValue = "constant",
+      description = "constant, step, exponential, cosine or cyclical (default ${DEFAULT-VALUE}).")
+  String lrSchedule;
+
+  @Option(names = "--lr-schedule-steps", defaultValue = "1000",
+      description = "Schedule period in steps: decay interval, cosine length or half cycle (default ${DEFAULT-VALUE}).")
+  long lrScheduleSteps;
+
+  @Option(names = "--lr-gamma", defaultValue = "0.5", description = "Decay factor of step/exponential schedules (default ${DEFAULT-VALUE}).")
+  double lrGamma;
+
+  @Option(names = "--lr-min-factor", defaultValue = "0.0",
+      description = "Floor of cosine/cyclical schedules, as a fraction of the rate (default ${DEFAULT-VALUE}).")
+  double lrMinFactor;
+
+  @Option(names = "--fine-tune-blocks", defaultValue = "0",
+      description = "Train the base's top K blocks too; 0 = frozen base (default ${DEFAULT-VALUE}).")
+  int fineTuneBlocks;
+
+  @Option(names = "--fine-tune-learning-rate", defaultValue = "0.0005",
+      description = "Learning rate of the fine-tuned blocks (default ${DEFAULT-VALUE}).")
+  double fineTuneLearningRate;
+
+  @Option(names = "--class-weights", split = ",", description = "Loss weight per class, in label order, comma-separated (default: all 1).")
+  java.util.List<Double> classWeights = new java.util.ArrayList<>();
+
+  @Option(names = "--early-stop-patience", defaultValue = "0",
+      description = "Stop training after N evaluations without a better validation accuracy; 0 = never (default ${DEFAULT-VALUE}).")
+  int earlyStopPatience;
+
+  @Option(names = "--publish-margin", defaultValue = "0.0",
+      description = "Publish when validation accuracy beats the champion by more than this; negative = every evaluation (default ${DEFAULT-VALUE}).")
+  double publishMargin;
+
+  @Option(names = "--checkpoint-every-steps", defaultValue = "0", description = "Checkpoint every N steps; 0 = off (default ${DEFAULT-VALUE}).")
+  int checkpointEverySteps;
+
+  @Option(names = "--checkpoint-every-seconds", defaultValue = "600",
+      description = "Checkpoint at least this often while training, s; 0 = off (default ${DEFAULT-VALUE}).")
+  long checkpointEverySeconds;
+
+  @Option(names = "--keep-checkpoints", defaultValue = "3", description = "Newest checkpoints kept besides the best (default ${DEFAULT-VALUE}).")
+  int keepCheckpoints;
+
+  @Option(names = "--shuffle-buffer", defaultValue = "256",
+      description = "Train minibatches are drawn at random from this many buffered samples (default ${DEFAULT-VALUE}).")
+  int shuffleBuffer;
+}
