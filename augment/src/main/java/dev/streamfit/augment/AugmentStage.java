@@ -131,11 +131,6 @@ public final class AugmentStage implements AutoCloseable {
     return total > 0;
   }
 
-  /** Passes running so far (1 until pass 0 has caught up, at most {@link AugmentConfig#passes()}). */
-  public int passesStarted() {
-    return passes.size();
-  }
-
   /** Kafka Streams properties of pass {@code pass} of {@code config}. */
   public static Properties streamsProperties(AugmentConfig config, int pass) {
     Properties p = new Properties();

@@ -82,11 +82,6 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
         t, schedule, batchSize, seed, shuffleBuffer, policy);
   }
 
-  public TrainerConfig withPolicy(TrainerPolicy p) {
-    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, p);
-  }
-
   /** Key → value view recorded in model provenance. */
   public Map<String, String> asMap() {
     Map<String, String> m = new LinkedHashMap<>();
