@@ -35,8 +35,21 @@ final class Configs {
             o.keepCheckpoints, o.publishMargin, o.earlyStopPatience));
   }
 
+  /** The defaults at {@code host}:{@code port}, tokens from the environment (demo). */
   static ServingConfig serving(String bootstrap, Topics topics, String host, int port) {
-    ServingConfig d = ServingConfig.defaults(bootstrap, topics, port);
-    return new ServingConfig(bootstrap, topics, host, port, d.defaultTopK(), d.maxBodyBytes(), d.limits(), d.httpThreads());
+    return ServingConfig.defaults(bootstrap, topics, port).withAddress(host, port).withTokens(env("STREAMFIT_API_TOKEN"),
+        env("STREAMFIT_ADMIN_TOKEN"));
+  }
+
+  static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {
+    return new ServingConfig(bootstrap, topics, o.modelName, o.host, o.port, o.topK, o.maxBodyBytes,
+        DecodeLimits.defaults(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
+        env("STREAMFIT_API_TOKEN"), env("STREAMFIT_ADMIN_TOKEN"), !o.noTopicInference,
+        topics.prefix() + "streamfit-serving", o.recentPredictions);
+  }
+
+  private static String env(String name) {
+    String v = System.getenv(name);
+    return v == null || v.isEmpty() ? null : v;
   }
 }

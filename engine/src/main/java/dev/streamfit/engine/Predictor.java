@@ -8,13 +8,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A loaded classifier answering predictions on model-ready pixel tensors. Thread-safe: forward passes
- * are serialised on this instance (one graph, one workspace set).
+ * are serialised on this instance (one graph, one workspace set). {@link #close} frees the graph's native
+ * memory; the predictor must not be used afterwards.
  */
-public final class Predictor {
+public final class Predictor implements AutoCloseable {
   private final ComputationGraph graph;
   private final InputEncoder encoder;
   private final OutputDecoder decoder;
   private final List<String> labels;
+  private boolean closed;
 
   /** A predictor for a graph taking {@code layout} ({@link InputEncoder#NCHW} or NHWC) inputs. */
   public Predictor(ComputationGraph graph, List<String> labels, int height, int width, String layout) {
@@ -29,6 +31,9 @@ public final class Predictor {
     try (INDArray x = encoder.encode(images)) {
       INDArray out;
       synchronized (this) {
+        if (closed) {
+          throw new IllegalStateException("predictor closed");
+        }
         CpuTuning.threadsForBatch(images.size());
         out = graph.outputSingle(false, x);
       }
@@ -49,6 +54,27 @@ public final class Predictor {
       result.add(decoder.topK(p, k));
     }
     return result;
+  }
+
+  /**
+   * Frees the graph's parameters (waits for a running forward pass). Idempotent. Deliberately not
+   * {@link ComputationGraph#close()}: that also destroys the calling thread's workspaces and calls
+   * {@code System.gc()}, a full stop-the-world collection (40–70 ms measured) on every model swap.
+   */
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      INDArray params = graph.params();
+      if (params != null && params.closeable()) {
+        params.close();
+      }
+    }
+  }
+
+  /** The graph (owned by this predictor; for verification, not for concurrent use). */
+  public ComputationGraph graph() {
+    return graph;
   }
 
   public List<String> labels() {

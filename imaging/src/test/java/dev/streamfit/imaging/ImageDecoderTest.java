@@ -95,10 +95,6 @@ class ImageDecoderTest {
   }
 
   static void chunk(ByteBuffer b, String type, byte[] data) {
-    b.putInt(data.length).put(type.getBytes()).put(data);
-    CRC32 crc = new CRC32();
-    crc.update(type.getBytes());
-    crc.update(data);
-    b.putInt((int) crc.getValue());
+    dev.streamfit.testkit.TestImages.chunk(b, type, data);
   }
 }

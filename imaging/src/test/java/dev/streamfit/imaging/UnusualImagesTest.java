@@ -141,45 +141,11 @@ class UnusualImagesTest {
     assertThat(ImageDecoderTest.reasonOf(decoder, tiff).reason()).isEqualTo(RejectReason.UNSUPPORTED_FORMAT);
   }
 
-  /** Inserts an APP1 Exif segment (big-endian TIFF, one IFD entry: Orientation) after SOI. */
   static byte[] withExifOrientation(byte[] jpeg, int orientation) {
-    ByteBuffer tiff = ByteBuffer.allocate(26);
-    tiff.put(new byte[] {'M', 'M', 0, 42}).putInt(8).putShort((short) 1)
-        .putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0).putInt(0);
-    byte[] exif = new byte[6 + tiff.capacity()];
-    System.arraycopy(new byte[] {'E', 'x', 'i', 'f', 0, 0}, 0, exif, 0, 6);
-    System.arraycopy(tiff.array(), 0, exif, 6, tiff.capacity());
-    ByteBuffer out = ByteBuffer.allocate(jpeg.length + 4 + exif.length);
-    out.put(jpeg, 0, 2).put((byte) 0xFF).put((byte) 0xE1).putShort((short) (exif.length + 2)).put(exif)
-        .put(jpeg, 2, jpeg.length - 2);
-    return out.array();
+    return dev.streamfit.testkit.TestImages.withExifOrientation(jpeg, orientation);
   }
 
-  /** A real PNG of {@code w}x{@code h} grey pixels, all zero: tiny on disk, huge decoded. */
   static byte[] pngBomb(int w, int h) {
-    Deflater d = new Deflater(9);
-    byte[] row = new byte[w + 1];
-    ByteArrayOutputStream z = new ByteArrayOutputStream();
-    byte[] buf = new byte[1 << 16];
-    for (int y = 0; y < h; y++) {
-      d.setInput(row);
-      while (!d.needsInput()) {
-        int n = d.deflate(buf);
-        z.write(buf, 0, n);
-      }
-    }
-    d.finish();
-    while (!d.finished()) {
-      int n = d.deflate(buf);
-      z.write(buf, 0, n);
-    }
-    byte[] idat = z.toByteArray();
-    ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12 + idat.length + 12);
-    b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
-    ImageDecoderTest.chunk(b, "IHDR", ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 0).put((byte) 0)
-        .put((byte) 0).put((byte) 0).array());
-    ImageDecoderTest.chunk(b, "IDAT", idat);
-    ImageDecoderTest.chunk(b, "IEND", new byte[0]);
-    return Arrays.copyOf(b.array(), b.position());
+    return dev.streamfit.testkit.TestImages.pngBomb(w, h);
   }
 }

@@ -2,45 +2,118 @@ package dev.streamfit.serving;
 
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Configuration of the serving stage. Immutable; validated on construction.
+ * Configuration of the serving stage. Immutable; validated on construction (errors name the key, the
+ * bound, the value and the flag that sets it).
  *
  * @param bootstrapServers Kafka {@code bootstrap.servers}
  * @param topics topic catalogue
+ * @param modelName serve only versions of this model; null serves the first model name seen on {@code models}
  * @param host HTTP bind address (default 127.0.0.1)
  * @param port HTTP port, 0 for a free one, else in [1, 65535]
  * @param defaultTopK labels returned when the request does not say ({@code ?k=}), in [1, 100]
  * @param maxBodyBytes largest request body accepted; larger answers 413
- * @param limits decode guards for uploaded images
- * @param httpThreads request-handling threads, in [1, 256]
+ * @param limits decode guards for uploaded images (the augment stage's)
+ * @param httpThreads request-handling threads, in [1, 512]; bounds the requests being decoded at once
+ * @param maxInFlight predictions admitted at once (HTTP and batch items); beyond it requests get 429
+ * @param maxBatch largest micro-batch of one forward pass, in [1, 256]; 1 = one forward per request
+ * @param batchLinger how long the batcher waits for more requests once it has one (0 = take what is queued)
+ * @param apiToken bearer token required on {@code /v1/*}; null = no auth
+ * @param adminToken bearer token allowing admin calls from non-loopback clients; null = loopback only
+ * @param topicInference whether to answer {@code inference.requests} on {@code inference.results}
+ * @param inferenceGroupId consumer group of topic inference (replicas share the partitions)
+ * @param recentPredictions how many recent predictions the web page shows, in [0, 10000]
  */
-public record ServingConfig(String bootstrapServers, Topics topics, String host, int port, int defaultTopK,
-    int maxBodyBytes, DecodeLimits limits, int httpThreads) {
+public record ServingConfig(String bootstrapServers, Topics topics, String modelName, String host, int port,
+    int defaultTopK, int maxBodyBytes, DecodeLimits limits, int httpThreads, int maxInFlight, int maxBatch,
+    Duration batchLinger, String apiToken, String adminToken, boolean topicInference, String inferenceGroupId,
+    int recentPredictions) {
   public ServingConfig {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(limits, "limits");
-    if (port < 0 || port > 65535) {
-      throw new IllegalArgumentException("serving.port must be in [0, 65535], was " + port + " (set --port)");
+    Objects.requireNonNull(batchLinger, "batchLinger");
+    Objects.requireNonNull(inferenceGroupId, "inferenceGroupId");
+    range("serving.port", port, 0, 65535, "--port");
+    range("serving.top-k", defaultTopK, 1, 100, "--top-k");
+    range("serving.max-body-bytes", maxBodyBytes, 1024, 64 * 1024 * 1024, "--max-body-bytes");
+    range("serving.http-threads", httpThreads, 1, 512, "--http-threads");
+    range("serving.max-in-flight", maxInFlight, 1, 100_000, "--max-in-flight");
+    range("serving.max-batch", maxBatch, 1, 256, "--max-batch");
+    range("serving.recent-predictions", recentPredictions, 0, 10_000, "--recent-predictions");
+    if (batchLinger.isNegative() || batchLinger.compareTo(Duration.ofSeconds(1)) > 0) {
+      throw new IllegalArgumentException("serving.batch-linger must be in [0, 1000] ms, was " + batchLinger.toMillis()
+          + " ms (set --batch-linger-ms)");
     }
-    if (defaultTopK < 1 || defaultTopK > 100) {
-      throw new IllegalArgumentException("serving.top-k must be in [1, 100], was " + defaultTopK + " (set --top-k)");
+    if (apiToken != null && apiToken.length() < 8) {
+      throw new IllegalArgumentException("serving.api-token must have at least 8 characters, had " + apiToken.length()
+          + " (set a longer STREAMFIT_API_TOKEN)");
     }
-    if (maxBodyBytes < 1024 || maxBodyBytes > 64 * 1024 * 1024) {
-      throw new IllegalArgumentException("serving.max-body-bytes must be in [1024, 67108864], was " + maxBodyBytes
-          + " (set --max-body-bytes)");
+    if (adminToken != null && adminToken.length() < 8) {
+      throw new IllegalArgumentException("serving.admin-token must have at least 8 characters, had "
+          + adminToken.length() + " (set a longer STREAMFIT_ADMIN_TOKEN)");
     }
-    if (httpThreads < 1 || httpThreads > 256) {
-      throw new IllegalArgumentException("serving.http-threads must be in [1, 256], was " + httpThreads
-          + " (set --http-threads)");
+    if (modelName != null && modelName.isBlank()) {
+      throw new IllegalArgumentException("serving.model-name must not be blank (omit --model-name to serve any)");
     }
   }
 
-  /** 127.0.0.1:{@code port}, top-3, 16 MiB bodies, default decode limits, 8 threads. */
+  private static void range(String key, long value, long min, long max, String flag) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], was " + value + " (set " + flag + ")");
+    }
+  }
+
+  /**
+   * 127.0.0.1:{@code port}, any model name, top-3, 16 MiB bodies, default decode limits, 64 HTTP threads,
+   * 64 in flight, batches of up to 16 without linger, no tokens, topic inference on (group
+   * {@code <prefix>streamfit-serving}), 50 recent predictions.
+   */
   public static ServingConfig defaults(String bootstrapServers, Topics topics, int port) {
-    return new ServingConfig(bootstrapServers, topics, "127.0.0.1", port, 3, 16 * 1024 * 1024, DecodeLimits.defaults(), 8);
+    return new ServingConfig(bootstrapServers, topics, null, "127.0.0.1", port, 3, 16 * 1024 * 1024,
+        DecodeLimits.defaults(), 64, 64, 16, Duration.ZERO, null, null, true, topics.prefix() + "streamfit-serving", 50);
+  }
+
+  /** This config with another body cap. */
+  public ServingConfig withMaxBodyBytes(int bytes) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, bytes, limits, httpThreads,
+        maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
+  }
+
+  /** This config with other batching and admission limits. */
+  public ServingConfig withBatching(int maxBatch, Duration linger, int maxInFlight) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, linger, apiToken, adminToken, topicInference, inferenceGroupId,
+        recentPredictions);
+  }
+
+  /** This config with the given tokens (either may be null). */
+  public ServingConfig withTokens(String apiToken, String adminToken) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId,
+        recentPredictions);
+  }
+
+  /** This config bound to {@code host}:{@code port}. */
+  public ServingConfig withAddress(String host, int port) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId,
+        recentPredictions);
+  }
+
+  /** This config with topic inference on or off. */
+  public ServingConfig withTopicInference(boolean on) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, apiToken, adminToken, on, inferenceGroupId, recentPredictions);
+  }
+
+  /** This config serving only {@code name} (null = any). */
+  public ServingConfig withModelName(String name) {
+    return new ServingConfig(bootstrapServers, topics, name, host, port, defaultTopK, maxBodyBytes, limits, httpThreads,
+        maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
   }
 }

@@ -1,44 +1,83 @@
 package dev.streamfit.serving;
 
+import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.serving.internal.HttpApi;
+import dev.streamfit.serving.internal.InferenceQueue;
+import dev.streamfit.serving.internal.ModelHandle;
 import dev.streamfit.serving.internal.ModelRegistry;
+import dev.streamfit.serving.internal.ModelVerifier;
+import dev.streamfit.serving.internal.PredictService;
+import dev.streamfit.serving.internal.RecentPredictions;
+import dev.streamfit.serving.internal.ServingMetrics;
+import dev.streamfit.serving.internal.TopicInference;
+import dev.streamfit.serving.internal.TrainingFeed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The serving stage: follows {@code models}, keeps the newest verified version active, and answers
- * HTTP: {@code POST /v1/predict} (image bytes in the body; {@code ?k=} top-k), {@code GET /v1/models},
- * {@code GET /healthz}, {@code GET /readyz} (200 once a model is loaded). Thread-safe.
+ * The serving stage: recovers the champion from {@code models}, verifies and hot-swaps each newer version,
+ * answers HTTP ({@code /v1/predict}, {@code /v1/predict:batch}, {@code /v1/models}, the web page at
+ * {@code /}, {@code /metrics}, {@code /healthz}, {@code /readyz}; see {@code /openapi.json}) and, if
+ * configured, {@code inference.requests} → {@code inference.results}. Concurrent predictions share forward
+ * passes (micro-batching). Thread-safe; {@link #close} stops everything it started.
  */
 public final class ServingStage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ServingStage.class);
+  private final ServingConfig config;
+  private final InferenceQueue queue;
   private final ModelRegistry registry;
+  private final TrainingFeed training;
   private final HttpApi http;
+  private final TopicInference inference;
 
-  private ServingStage(ModelRegistry registry, HttpApi http) {
+  private ServingStage(ServingConfig config, InferenceQueue queue, ModelRegistry registry, TrainingFeed training,
+      HttpApi http, TopicInference inference) {
+    this.config = config;
+    this.queue = queue;
     this.registry = registry;
+    this.training = training;
     this.http = http;
+    this.inference = inference;
   }
 
-  /** Creates missing topics, starts following models and listening. */
+  /** Creates missing topics, starts following models and metrics, listening, and topic inference. */
   public static ServingStage start(ServingConfig config) {
+    // The JDK server otherwise leaves Nagle on: a reply written as headers + body then waits for the
+    // client's delayed ACK (up to 40 ms on Linux). Read once, when the first server is created.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
-    ModelRegistry registry = new ModelRegistry(config.bootstrapServers(), config.topics());
+    ServingMetrics metrics = new ServingMetrics();
+    ImageDecoder decoder = new ImageDecoder(config.limits());
+    InferenceQueue queue = new InferenceQueue(config.maxBatch(), config.batchLinger(), metrics);
+    ModelRegistry registry = new ModelRegistry(config, new ModelVerifier(decoder, queue), metrics);
+    PredictService service = new PredictService(registry, queue, decoder);
+    RecentPredictions recent = new RecentPredictions(config.recentPredictions());
+    TrainingFeed training = new TrainingFeed(config.bootstrapServers(), config.topics().trainingMetrics());
     HttpApi http;
     try {
-      http = new HttpApi(config, registry::active);
+      http = new HttpApi(config, service, training, recent, metrics);
     } catch (IOException e) {
+      queue.close();
       throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
           + " (port in use? set --port)", e);
     }
+    TopicInference inference = config.topicInference() ? new TopicInference(config, service, metrics, recent) : null;
     registry.start();
+    training.start();
     http.start();
-    LOG.info("serving on http://{}:{}/ (models from {})", config.host(), http.port(), config.topics().models());
-    return new ServingStage(registry, http);
+    if (inference != null) {
+      inference.start();
+    }
+    LOG.info("serving on http://{}:{}/ (models from {}{})", config.host(), http.port(), config.topics().models(),
+        inference == null ? "" : "; answering " + config.topics().inferenceRequests() + " on " + config.topics().inferenceResults());
+    return new ServingStage(config, queue, registry, training, http, inference);
   }
 
   /** The bound HTTP port. */
@@ -46,14 +85,29 @@ public final class ServingStage implements AutoCloseable {
     return http.port();
   }
 
-  /** The active model, or null before one loads. */
+  /** The active model (metadata and predictor; do not close it), or null before one is active. */
   public ActiveModel active() {
-    return registry.active();
+    ModelHandle h = registry.peek();
+    return h == null ? null : h.model();
+  }
+
+  /** Every version seen on {@code models}, newest first, with its status. */
+  public List<ModelState> versions() {
+    return registry.versions();
+  }
+
+  public ServingConfig config() {
+    return config;
   }
 
   @Override
   public void close() {
     http.close();
+    if (inference != null) {
+      inference.close();
+    }
+    training.close();
     registry.close();
+    queue.close();
   }
 }

@@ -1,143 +1,186 @@
 package dev.streamfit.serving;
 
+import static dev.streamfit.serving.Fixtures.await;
+import static dev.streamfit.serving.Fixtures.publish;
+import static dev.streamfit.serving.Fixtures.state;
+import static dev.streamfit.serving.Fixtures.version;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.streamfit.engine.BaseModel;
-import dev.streamfit.engine.InputEncoder;
-import dev.streamfit.engine.Models;
-import dev.streamfit.schemas.AvroSerde;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamfit.schemas.Hashes;
-import dev.streamfit.schemas.InputSpec;
-import dev.streamfit.schemas.ModelVersion;
-import dev.streamfit.schemas.Provenance;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
+import dev.streamfit.testkit.TestImages;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.Arrays;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Real broker, real DL4J model, real HTTP server. */
+/** Real broker, real DL4J models, real HTTP server: recovery, verification, rollback, auth, admission. */
 @ExtendWith(KafkaBrokerExtension.class)
 class ServingStageTest {
-  static final List<String> LABELS = List.of("dress", "hat", "shoes");
-  static final Topics TOPICS = new Topics("serving-test-", 1, (short) 1);
-  static ServingStage serving;
-  static KafkaProducer<String, byte[]> producer;
-  static byte[] modelBytes;
-  final HttpClient http = HttpClient.newHttpClient();
+  static final ObjectMapper JSON = new ObjectMapper();
 
-  @BeforeAll
-  static void start(KafkaBroker broker) {
-    ServingConfig d = ServingConfig.defaults(broker.bootstrapServers(), TOPICS, 0);
-    serving = ServingStage.start(new ServingConfig(d.bootstrapServers(), TOPICS, "127.0.0.1", 0, 2, 400_000, d.limits(), 4));
-    producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MODEL_MAX_BYTES), new StringSerializer(), new ByteArraySerializer());
-    modelBytes = Models.toBytes(Models.newClassifier(BaseModel.MOBILENET_V2_035, LABELS, 1e-3, 1, 224), false);
+  static ServingConfig config(KafkaBroker broker, Topics topics) {
+    return ServingConfig.defaults(broker.bootstrapServers(), topics, 0).withTopicInference(false);
   }
 
-  @AfterAll
-  static void stop() {
-    producer.close();
-    serving.close();
-  }
-
-  static ModelVersion version(long v, byte[] bytes, String sha) {
-    return ModelVersion.newBuilder().setModelName("test").setVersion(v).setCreatedAt(Instant.now())
-        .setFormat(Models.FORMAT).setModelBytes(ByteBuffer.wrap(bytes)).setSha256(sha).setLabels(LABELS)
-        .setInput(new InputSpec(224, 224, 3, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE))
-        .setMetrics(Map.of("val.accuracy", 0.5))
-        .setProvenance(Provenance.newBuilder().setBaseModel("mobilenetv2-0.35").setRunSeed(1).setConfig(Map.of())
-            .setOffsets(List.of()).setSteps(1).setSamplesTrained(16).build())
-        .build();
-  }
-
-  static void publish(ModelVersion mv) throws Exception {
-    producer.send(new ProducerRecord<>(TOPICS.models(), "test@" + mv.getVersion(), AvroSerde.of(ModelVersion.class).encode(mv))).get();
-  }
-
-  HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + serving.port() + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  HttpResponse<String> post(String path, byte[] body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + serving.port() + path))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  static byte[] jpeg() throws Exception {
-    Path dir = Path.of(System.getProperty("streamfit.root", "..")).resolve("data/clothing-sample/test/hat");
-    try (Stream<Path> s = Files.list(dir)) {
-      return Files.readAllBytes(s.sorted().findFirst().orElseThrow());
+  @Test
+  void recoversTheChampionFromTheTopicAloneAndNeverServesABrokenVersion(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("recover-", 1, (short) 1);
+    dev.streamfit.schemas.TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    byte[] good = Fixtures.good(1);
+    try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      publish(p, topics, version(1, Fixtures.good(0)));
+      publish(p, topics, version(2, good));
+      publish(p, topics, version(3, Fixtures.nanWeights())); // newest, but broken
+      publish(p, topics, version("other-model", 9, good, Hashes.sha256Hex(good), Fixtures.LABELS));
     }
-  }
+    try (ServingStage s = ServingStage.start(config(broker, topics).withModelName("clothing"))) {
+      await("a version active", () -> s.active() != null);
+      assertThat(s.active().version()).isEqualTo(2);
+      assertThat(state(s, 3).status()).isEqualTo("rejected");
+      assertThat(state(s, 3).reason()).startsWith("non_finite_weights");
+      assertThat(state(s, 1).status()).isEqualTo("available");
+      assertThat(state(s, 9)).as("another model's version").isNull();
+      Fixtures.Client c = new Fixtures.Client(s.port());
+      HttpResponse<String> r = c.post("/v1/predict", TestImages.sampleJpeg("test", "shoes"));
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(r.body()).get("modelVersion").asLong()).isEqualTo(2);
+      assertThat(r.headers().firstValue("X-Model-Version")).contains("2");
 
-  static void await(BooleanSupplier cond) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (!cond.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("condition not met within 60 s");
-      }
-      Thread.sleep(100);
+      JsonNode models = JSON.readTree(c.get("/v1/models").body());
+      assertThat(models.get("activeVersion").asLong()).isEqualTo(2);
+      assertThat(models.get("versions")).hasSize(3);
+      assertThat(models.get("active").get("provenance").get("samplesTrained").asLong()).isEqualTo(32);
+      assertThat(models.get("active").get("provenance").get("parentVersion").asLong()).isEqualTo(1);
+      assertThat(c.get("/v1/models/3").body()).contains("\"status\":\"rejected\"").contains("non_finite_weights");
+      assertThat(c.get("/v1/models/77").statusCode()).isEqualTo(404);
     }
   }
 
   @Test
-  void servesOnlyVerifiedVersionsAndAnswersBadInputWith4xx() throws Exception {
-    assertThat(get("/healthz").statusCode()).isEqualTo(200);
-    assertThat(get("/readyz").statusCode()).isEqualTo(503);
-    assertThat(post("/v1/predict", jpeg()).statusCode()).isEqualTo(503);
+  void adminRollbackActivatesAnOlderVersionAndNewerVersionsStillArrive(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("rollback-", 1, (short) 1);
+    try (ServingStage s = ServingStage.start(config(broker, topics));
+        KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      Fixtures.Client c = new Fixtures.Client(s.port());
+      assertThat(c.get("/readyz").statusCode()).isEqualTo(503);
+      assertThat(c.post("/v1/predict", TestImages.sampleJpeg("test", "hat")).statusCode()).isEqualTo(503);
+      publish(p, topics, version(1, Fixtures.good(1)));
+      publish(p, topics, version(2, Fixtures.good(2)));
+      await("v2 active", () -> s.active() != null && s.active().version() == 2);
+      assertThat(c.get("/readyz").body()).contains("\"modelVersion\":2");
 
-    publish(version(1, modelBytes, Hashes.sha256Hex(modelBytes)));
-    await(() -> serving.active() != null);
-    assertThat(get("/readyz").body()).contains("\"modelVersion\":1");
+      HttpResponse<String> r = c.post("/v1/models/1:activate", new byte[0]);
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(s.active().version()).isEqualTo(1);
+      assertThat(state(s, 2).status()).isEqualTo("retired");
+      assertThat(JSON.readTree(c.post("/v1/predict", TestImages.sampleJpeg("test", "hat")).body())
+          .get("modelVersion").asLong()).isEqualTo(1);
+      assertThat(c.post("/v1/models/42:activate", new byte[0]).statusCode()).isEqualTo(404);
+      assertThat(c.get("/v1/models/1:activate").statusCode()).isEqualTo(405);
 
-    HttpResponse<String> ok = post("/v1/predict", jpeg());
-    assertThat(ok.statusCode()).isEqualTo(200);
-    assertThat(ok.body()).contains("\"modelVersion\":1").contains("\"predictions\":[{\"label\":");
-    assertThat(post("/v1/predict?k=3", jpeg()).body().split("\"label\"")).hasSize(4);
+      // A broken version is refused on activation too, and the active one stays.
+      publish(p, topics, version(3, Fixtures.truncated()));
+      await("v3 rejected", () -> state(s, 3) != null && "rejected".equals(state(s, 3).status()));
+      assertThat(state(s, 3).reason()).startsWith("load_failed");
+      HttpResponse<String> refused = c.post("/v1/models/3:activate", new byte[0]);
+      assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);
+      assertThat(refused.body()).contains("load_failed");
+      assertThat(s.active().version()).isEqualTo(1);
 
-    // A version whose bytes do not match its checksum never becomes active.
-    byte[] tampered = modelBytes.clone();
-    tampered[tampered.length / 2] ^= 1;
-    publish(version(2, tampered, Hashes.sha256Hex(modelBytes)));
-    publish(version(3, modelBytes, Hashes.sha256Hex(modelBytes)));
-    await(() -> serving.active().version() == 3);
-    assertThat(get("/v1/models").body()).contains("\"version\":3").contains("\"samplesTrained\":16");
-
-    byte[] jpeg = jpeg();
-    assertStatus(post("/v1/predict", new byte[0]), 422, "empty");
-    assertStatus(post("/v1/predict", "hello, not an image".getBytes()), 415, "unsupported_format");
-    assertStatus(post("/v1/predict", Arrays.copyOf(jpeg, jpeg.length / 2)), 422, "corrupt_image");
-    assertStatus(post("/v1/predict", new byte[500_000]), 413, "too_large");
-    assertThat(get("/v1/predict").statusCode()).isEqualTo(405);
-    assertThat(get("/nope").statusCode()).isEqualTo(404);
-    // still answering
-    assertThat(post("/v1/predict", jpeg).statusCode()).isEqualTo(200);
+      // Versions move forward again with the next new one.
+      publish(p, topics, version(4, Fixtures.good(4)));
+      await("v4 active", () -> s.active().version() == 4);
+    }
   }
 
-  private static void assertStatus(HttpResponse<String> r, int status, String code) {
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-    assertThat(r.body()).contains("\"error\":\"" + code + "\"");
+  @Test
+  void tokensGuardTheApiAndSaturationAnswers429(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("auth-", 1, (short) 1);
+    ServingConfig cfg = config(broker, topics).withTokens("api-secret-1", "admin-secret-1")
+        .withBatching(1, Duration.ZERO, 1);
+    try (ServingStage s = ServingStage.start(cfg);
+        KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      publish(p, topics, version(1, Fixtures.good(1)));
+      await("v1 active", () -> s.active() != null);
+      Fixtures.Client anon = new Fixtures.Client(s.port());
+      byte[] jpeg = TestImages.sampleJpeg("test", "pants");
+      HttpResponse<String> denied = anon.post("/v1/predict", jpeg);
+      assertThat(denied.statusCode()).isEqualTo(401);
+      assertThat(denied.body()).contains("\"error\":\"unauthorized\"");
+      assertThat(anon.get("/v1/models").statusCode()).isEqualTo(401);
+      assertThat(anon.get("/healthz").statusCode()).isEqualTo(200);
+      assertThat(anon.get("/readyz").statusCode()).isEqualTo(200);
+      assertThat(anon.get("/").statusCode()).isEqualTo(200);
+      Fixtures.Client wrong = new Fixtures.Client(s.port());
+      wrong.token = "api-secret-2";
+      assertThat(wrong.post("/v1/predict", jpeg).statusCode()).isEqualTo(401);
+      Fixtures.Client user = new Fixtures.Client(s.port());
+      user.token = "api-secret-1";
+      assertThat(user.post("/v1/predict", jpeg).statusCode()).isEqualTo(200);
+
+      // One prediction admitted at a time: concurrent clients get 429 with Retry-After, never 5xx.
+      ExecutorService pool = Executors.newFixedThreadPool(12);
+      try {
+        List<Future<HttpResponse<String>>> fs = new ArrayList<>();
+        for (int i = 0; i < 48; i++) {
+          fs.add(pool.submit(() -> user.post("/v1/predict", jpeg)));
+        }
+        int ok = 0;
+        int busy = 0;
+        for (Future<HttpResponse<String>> f : fs) {
+          HttpResponse<String> r = f.get();
+          if (r.statusCode() == 200) {
+            ok++;
+          } else {
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+            assertThat(r.body()).contains("\"error\":\"overloaded\"");
+            assertThat(r.headers().firstValue("Retry-After")).contains("1");
+            busy++;
+          }
+        }
+        assertThat(ok).isPositive();
+        assertThat(busy).isPositive();
+      } finally {
+        pool.shutdownNow();
+      }
+      String metrics = anon.get("/metrics").body();
+      assertThat(metrics).contains("streamfit_serving_rejections_total{reason=\"overloaded\",source=\"http\"}")
+          .contains("streamfit_serving_request_seconds_bucket").contains("streamfit_serving_model_version 1.0")
+          .contains("streamfit_serving_model_swaps_total 1.0");
+    }
+  }
+
+  @Test
+  void theOpenApiDocumentListsEveryRouteServed(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("openapi-", 1, (short) 1);
+    try (ServingStage s = ServingStage.start(config(broker, topics))) {
+      Fixtures.Client c = new Fixtures.Client(s.port());
+      JsonNode doc = JSON.readTree(c.get("/openapi.json").body());
+      assertThat(doc.get("openapi").asText()).startsWith("3.");
+      List<String> paths = new ArrayList<>();
+      for (Iterator<String> it = doc.get("paths").fieldNames(); it.hasNext(); ) {
+        paths.add(it.next());
+      }
+      assertThat(paths).contains("/v1/predict", "/v1/predict:batch", "/v1/models", "/v1/models/{version}",
+          "/v1/models/{version}:activate", "/v1/training", "/v1/predictions/recent", "/healthz", "/readyz", "/metrics");
+      for (String path : paths) {
+        String concrete = path.replace("{version}", "1");
+        HttpResponse<String> r = doc.get("paths").get(path).has("get") ? c.get(concrete) : c.post(concrete, new byte[0]);
+        assertThat(r.statusCode()).as(path).isNotIn(405, 500);
+        assertThat(r.body()).as(path).doesNotContain("\"error\":\"not_found\"");
+      }
+    }
   }
 }

@@ -1,19 +1,22 @@
 package dev.streamfit.serving.internal;
 
-import dev.streamfit.engine.Models;
-import dev.streamfit.engine.Predictor;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.serving.ActiveModel;
+import dev.streamfit.serving.ModelState;
+import dev.streamfit.serving.ServingConfig;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.NavigableMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -22,28 +25,41 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows the {@code models} topic from the beginning (no consumer group: every serving instance sees
- * every version) and activates each newer version that verifies: decodable record, SHA-256 matches,
- * graph loads, output width equals the label count. A version that fails is logged and never answers.
+ * Follows the {@code models} topic (no consumer group: every serving instance sees every version) and
+ * keeps the newest verified version active. On start it reads the topic to its end, then verifies the
+ * newest version, falling back to older ones until one verifies: the champion is recovered from the topic
+ * alone. Afterwards each version newer than any seen is verified ({@link ModelVerifier}) and swapped in
+ * atomically; versions never move backwards unless {@link #activate} (admin rollback) asks. A refused
+ * version is recorded with its reason and never answers. Thread-safe; one thread owns the consumer.
  */
 public final class ModelRegistry implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
-  private final String bootstrapServers;
+  private static final AvroSerde<ModelVersion> SERDE = AvroSerde.of(ModelVersion.class);
+
+  private final ServingConfig config;
   private final String topic;
-  private final AtomicReference<ActiveModel> active = new AtomicReference<>();
-  private final AtomicLong rejectedVersions = new AtomicLong();
+  private final ModelVerifier verifier;
+  private final ServingMetrics metrics;
+  private final AtomicReference<ModelHandle> current = new AtomicReference<>();
+  private final NavigableMap<Long, ModelState> versions = new ConcurrentSkipListMap<>();
+  private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
+  private final CountDownLatch recovered = new CountDownLatch(1);
   private final Thread thread;
+  private volatile String modelName;
+  private volatile long highestSeen = -1;
   private volatile boolean running = true;
   private volatile KafkaConsumer<String, byte[]> consumer;
 
-  public ModelRegistry(String bootstrapServers, Topics topics) {
-    this.bootstrapServers = bootstrapServers;
-    this.topic = topics.models();
+  public ModelRegistry(ServingConfig config, ModelVerifier verifier, ServingMetrics metrics) {
+    this.config = config;
+    this.topic = config.topics().models();
+    this.verifier = verifier;
+    this.metrics = metrics;
+    this.modelName = config.modelName();
     this.thread = new Thread(this::run, "streamfit-model-registry");
     this.thread.setDaemon(true);
   }
@@ -52,21 +68,85 @@ public final class ModelRegistry implements AutoCloseable {
     thread.start();
   }
 
-  /** The active model, or null before the first version loads. */
-  public ActiveModel active() {
-    return active.get();
+  /** The active model retained for the caller (release it when done), or null before one is active. */
+  public ModelHandle acquire() {
+    while (true) {
+      ModelHandle h = current.get();
+      if (h == null || h.tryRetain()) {
+        return h;
+      }
+      // raced with a swap that freed h: the new one is in place already
+    }
   }
 
-  /** Versions that failed verification. */
-  public long rejectedVersions() {
-    return rejectedVersions.get();
+  /** The active model (not retained: for metadata only), or null. */
+  public ModelHandle peek() {
+    return current.get();
+  }
+
+  /** Every version seen, newest first. */
+  public List<ModelState> versions() {
+    return new ArrayList<>(versions.descendingMap().values());
+  }
+
+  /** The version's state, or null if never seen. */
+  public ModelState version(long v) {
+    return versions.get(v);
+  }
+
+  /** Whether the start-up read of the topic has finished (and the champion, if any, was tried). */
+  public boolean recovered() {
+    return recovered.getCount() == 0;
+  }
+
+  /** The model name being served (configured, or the first seen), or null. */
+  public String modelName() {
+    return modelName;
+  }
+
+  /**
+   * Admin: verifies version {@code v} again (from its record on the topic) and makes it active, older or
+   * not. Completes with its new state, or exceptionally with {@link IllegalArgumentException} (unknown
+   * version) or {@link ModelVerifier.VerificationException}.
+   */
+  public CompletableFuture<ModelState> activate(long v) {
+    CompletableFuture<ModelState> f = new CompletableFuture<>();
+    ModelState s = versions.get(v);
+    if (s == null) {
+      f.completeExceptionally(new IllegalArgumentException("no version " + v + " of " + modelName + " on " + topic));
+      return f;
+    }
+    commands.add(() -> {
+      try {
+        ModelHandle h = current.get();
+        if (h != null && h.version() == v) {
+          f.complete(versions.get(v));
+          return;
+        }
+        ModelVersion mv = fetch(s.partition(), s.offset());
+        promote(mv, true);
+        ModelState now = versions.get(v);
+        if ("active".equals(now.status())) {
+          f.complete(now);
+        } else {
+          f.completeExceptionally(new ModelVerifier.VerificationException(now.reason().split(":")[0], now.reason()));
+        }
+      } catch (Exception e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f;
   }
 
   private void run() {
+    // Loading and checking a candidate runs native ops on this thread while the inference thread serves:
+    // one OpenMP thread here keeps it from spinning on the cores serving needs.
+    dev.streamfit.engine.CpuTuning.setThreads(1);
     Map<String, Object> props = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.CLIENT_ID_CONFIG, config.topics().prefix() + "streamfit-serving-models",
         ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES,
         ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Topics.MODEL_MAX_BYTES,
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 4);
@@ -76,61 +156,139 @@ public final class ModelRegistry implements AutoCloseable {
       c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
       c.assign(parts);
       c.seekToBeginning(parts);
+      recover(c, parts);
+      recovered.countDown();
       while (running) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
-          consider(r);
+        for (Runnable cmd; (cmd = commands.poll()) != null; ) {
+          cmd.run();
+        }
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          ModelVersion mv = decode(r);
+          if (mv != null) {
+            promote(mv, false);
+          }
         }
       }
     } catch (WakeupException e) {
       // closing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       LOG.error("model registry stopped", e);
+    } finally {
+      recovered.countDown();
     }
   }
 
-  private void consider(ConsumerRecord<String, byte[]> r) {
+  /** Reads to the end offsets as of now, then activates the newest version that verifies. */
+  private void recover(KafkaConsumer<String, byte[]> c, List<TopicPartition> parts) throws InterruptedException {
+    Map<TopicPartition, Long> end = c.endOffsets(parts);
+    while (running && parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+      for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+        decode(r); // records the version as available
+      }
+    }
+    for (ModelState s : versions.descendingMap().values()) {
+      if (!running) {
+        return;
+      }
+      ModelVersion mv = fetch(s.partition(), s.offset());
+      if (promote(mv, true)) {
+        LOG.info("recovered {} v{} from {} ({} versions on the topic)", mv.getModelName(), mv.getVersion(), topic, versions.size());
+        break;
+      }
+    }
+    for (TopicPartition p : parts) {
+      c.seek(p, end.get(p));
+    }
+  }
+
+  /** Decodes a record and records its version; null if not one of ours. */
+  private ModelVersion decode(ConsumerRecord<String, byte[]> r) {
+    if (r.value() == null) {
+      return null; // tombstone
+    }
     ModelVersion mv;
     try {
-      mv = AvroSerde.of(ModelVersion.class).decode(r.value());
+      mv = SERDE.decode(r.value());
     } catch (RuntimeException e) {
-      rejectedVersions.incrementAndGet();
-      LOG.warn("models record at offset {} is not a ModelVersion: {}", r.offset(), e.getMessage());
-      return;
+      metrics.verificationFailed("malformed_record");
+      LOG.warn("{} record at {}-{} offset {} is not a ModelVersion: {}", topic, r.topic(), r.partition(), r.offset(), e.getMessage());
+      return null;
     }
-    if (mv == null) {
-      return;
+    String name = mv.getModelName();
+    if (modelName == null) {
+      modelName = name;
+      LOG.info("serving model {} (the first on {}; set --model-name to choose)", name, topic);
+    } else if (!modelName.equals(name)) {
+      return null;
     }
-    ActiveModel current = active.get();
-    if (current != null && mv.getVersion() <= current.version()) {
-      return;
-    }
-    try {
-      active.set(verifyAndLoad(mv));
-      LOG.info("serving {} v{} (metrics {})", mv.getModelName(), mv.getVersion(), mv.getMetrics());
-    } catch (Exception e) {
-      rejectedVersions.incrementAndGet();
-      LOG.warn("model version {} rejected: {}", mv.getVersion(), e.getMessage());
-    }
+    ModelVersion meta = ModelVersion.newBuilder(mv).setModelBytes(ByteBuffer.allocate(0)).build();
+    versions.putIfAbsent(mv.getVersion(), new ModelState(meta, r.partition(), r.offset(), "available", null, Instant.now()));
+    return mv;
   }
 
-  static ActiveModel verifyAndLoad(ModelVersion mv) throws Exception {
-    ByteBuffer buf = mv.getModelBytes();
-    String sha = Hashes.sha256Hex(buf);
-    if (!sha.equals(mv.getSha256())) {
-      throw new IllegalArgumentException("SHA-256 mismatch: record says " + mv.getSha256() + ", bytes hash to " + sha);
+  /**
+   * Verifies and activates {@code mv} if it is newer than any version seen before (or {@code force}).
+   * Returns whether it is active afterwards.
+   */
+  private boolean promote(ModelVersion mv, boolean force) throws InterruptedException {
+    long v = mv.getVersion();
+    if (!force && v <= highestSeen) {
+      ModelHandle h = current.get();
+      if (h == null || h.version() != v) {
+        versions.computeIfPresent(v, (k, s) -> "available".equals(s.status()) ? s.with("skipped", null) : s);
+      }
+      return false;
     }
-    if (!Models.FORMAT.equals(mv.getFormat())) {
-      throw new IllegalArgumentException("unsupported model format " + mv.getFormat());
+    highestSeen = Math.max(highestSeen, v);
+    long t0 = System.nanoTime();
+    ModelHandle next;
+    try {
+      next = verifier.verify(mv);
+    } catch (ModelVerifier.VerificationException e) {
+      metrics.verificationFailed(e.reason());
+      versions.computeIfPresent(v, (k, s) -> s.with("rejected", e.reason() + ": " + e.getMessage()));
+      LOG.warn("{} v{} refused ({}): {}", mv.getModelName(), v, e.reason(), e.getMessage());
+      return false;
     }
-    ComputationGraph graph = Models.fromBytes(Hashes.copyOf(buf), false);
-    long outputs = graph.getLayer(Models.HEAD).getParam("b").length();
-    if (outputs != mv.getLabels().size()) {
-      throw new IllegalArgumentException("model has " + outputs + " outputs for " + mv.getLabels().size() + " labels");
+    ModelHandle old = current.getAndSet(next);
+    metrics.activated(v);
+    versions.computeIfPresent(v, (k, s) -> s.with("active", null));
+    if (old != null) {
+      versions.computeIfPresent(old.version(), (k, s) -> "active".equals(s.status()) ? s.with("retired", null) : s);
+      old.release(); // freed once its in-flight requests finish
     }
-    Predictor predictor = new Predictor(graph, mv.getLabels(), mv.getInput().getHeight(), mv.getInput().getWidth(),
-        mv.getInput().getLayout());
-    ModelVersion meta = ModelVersion.newBuilder(mv).setModelBytes(ByteBuffer.allocate(0)).build();
-    return new ActiveModel(meta, predictor, Instant.now());
+    LOG.info("serving {} v{} (verified and warmed up in {} ms; metrics {})", mv.getModelName(), v,
+        (System.nanoTime() - t0) / 1_000_000, mv.getMetrics());
+    return true;
+  }
+
+  /** Reads the record at {@code offset} again (rollback, recovery), then restores the position. */
+  private ModelVersion fetch(int partition, long offset) {
+    KafkaConsumer<String, byte[]> c = consumer;
+    TopicPartition tp = new TopicPartition(topic, partition);
+    long position = c.position(tp);
+    List<TopicPartition> others = c.assignment().stream().filter(p -> !p.equals(tp)).toList();
+    c.pause(others);
+    try {
+      c.seek(tp, offset);
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200)).records(tp)) {
+          if (r.offset() == offset) {
+            return SERDE.decode(r.value());
+          }
+          if (r.offset() > offset) {
+            throw new IllegalStateException("record " + tp + "@" + offset + " is gone (compacted or deleted)");
+          }
+        }
+      }
+      throw new IllegalStateException("record " + tp + "@" + offset + " not fetched within 30 s");
+    } finally {
+      c.seek(tp, position);
+      c.resume(others);
+    }
   }
 
   @Override
@@ -144,6 +302,10 @@ public final class ModelRegistry implements AutoCloseable {
       thread.join(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    ModelHandle h = current.getAndSet(null);
+    if (h != null) {
+      h.release();
     }
   }
 }

@@ -1,0 +1,27 @@
+package dev.streamfit.serving;
+
+import dev.streamfit.schemas.ModelVersion;
+import java.time.Instant;
+
+/**
+ * What serving knows about one published version. Immutable.
+ *
+ * @param metadata the version's record without its model bytes
+ * @param partition partition of its {@code models} record
+ * @param offset offset of its {@code models} record
+ * @param status {@code available} (seen, not loaded), {@code active}, {@code retired} (was active),
+ *     {@code rejected} (failed verification), {@code skipped} (not newer than the active version)
+ * @param reason rejection reason code and message; null unless rejected
+ * @param changedAt when the status last changed
+ */
+public record ModelState(ModelVersion metadata, int partition, long offset, String status, String reason,
+    Instant changedAt) {
+  public long version() {
+    return metadata.getVersion();
+  }
+
+  /** This state with another status and reason, changed now. */
+  public ModelState with(String newStatus, String newReason) {
+    return new ModelState(metadata, partition, offset, newStatus, newReason, Instant.now());
+  }
+}

@@ -1,0 +1,174 @@
+package dev.streamfit.serving.internal;
+
+import dev.streamfit.engine.LabelScore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The micro-batcher: one worker thread runs every forward pass of the process. Requests queued while a
+ * pass runs are taken together (up to {@code maxBatch}, same model version) into the next pass, so
+ * throughput grows with load while a lone request waits for nothing. Verification and warm-up passes of
+ * candidate models run on the same thread ({@link #runExclusive}) between batches, so they never compete
+ * with serving for cores. Thread-safe.
+ */
+public final class InferenceQueue implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceQueue.class);
+
+  /** One answered image: top-k, the version that answered, the pass it was part of. */
+  public record Prediction(long version, List<LabelScore> top, double forwardMs, int batchSize, double queueMs) {}
+
+  private record Job(ModelHandle model, byte[] pixels, int k, CompletableFuture<Prediction> result, long enqueuedNanos) {}
+
+  private final BlockingDeque<Object> queue = new LinkedBlockingDeque<>();
+  private final int maxBatch;
+  private final long lingerNanos;
+  private final ServingMetrics metrics;
+  private final Thread worker;
+  private volatile boolean running = true;
+
+  public InferenceQueue(int maxBatch, Duration linger, ServingMetrics metrics) {
+    this.maxBatch = maxBatch;
+    this.lingerNanos = linger.toNanos();
+    this.metrics = metrics;
+    this.worker = new Thread(this::run, "streamfit-inference");
+    this.worker.setDaemon(true);
+    this.worker.start();
+  }
+
+  /**
+   * Queues {@code pixels} (HWC RGB at the model's input size) for {@code model}, which the caller has
+   * retained and keeps retained until the future completes.
+   */
+  public CompletableFuture<Prediction> submit(ModelHandle model, byte[] pixels, int k) {
+    CompletableFuture<Prediction> f = new CompletableFuture<>();
+    if (!running) {
+      f.completeExceptionally(new IllegalStateException("inference queue closed"));
+      return f;
+    }
+    queue.add(new Job(model, pixels, k, f, System.nanoTime()));
+    return f;
+  }
+
+  /** Runs {@code task} on the inference thread between batches and returns its result. */
+  public <T> T runExclusive(Callable<T> task) throws Exception {
+    FutureTask<T> t = new FutureTask<>(task);
+    queue.add(t);
+    try {
+      return t.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception x) {
+        throw x;
+      }
+      throw e;
+    }
+  }
+
+  /** Requests waiting for a forward pass. */
+  public int depth() {
+    return queue.size();
+  }
+
+  private void run() {
+    List<Job> batch = new ArrayList<>(maxBatch);
+    while (running) {
+      Object first;
+      try {
+        first = queue.take();
+      } catch (InterruptedException e) {
+        break;
+      }
+      if (first instanceof FutureTask<?> t) {
+        t.run();
+        continue;
+      }
+      batch.clear();
+      Job j0 = (Job) first;
+      batch.add(j0);
+      try {
+        fill(batch, j0.model());
+      } catch (InterruptedException e) {
+        forward(batch);
+        break;
+      }
+      forward(batch);
+    }
+    // Fail whatever is left so no caller waits forever.
+    for (Object o; (o = queue.poll()) != null; ) {
+      if (o instanceof Job j) {
+        j.result().completeExceptionally(new IllegalStateException("inference queue closed"));
+      } else if (o instanceof FutureTask<?> t) {
+        t.cancel(false);
+      }
+    }
+  }
+
+  /** Adds queued jobs of the same model to {@code batch}, waiting up to the linger for more. */
+  private void fill(List<Job> batch, ModelHandle model) throws InterruptedException {
+    long deadline = System.nanoTime() + lingerNanos;
+    while (batch.size() < maxBatch) {
+      Object next = queue.poll();
+      if (next == null && lingerNanos > 0) {
+        long left = deadline - System.nanoTime();
+        next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+      }
+      if (next == null) {
+        return;
+      }
+      if (next instanceof Job j && j.model() == model) {
+        batch.add(j);
+      } else {
+        queue.addFirst(next); // another version's request or a task: next pass
+        return;
+      }
+    }
+  }
+
+  private void forward(List<Job> batch) {
+    long t0 = System.nanoTime();
+    ModelHandle model = batch.get(0).model();
+    try {
+      List<byte[]> pixels = new ArrayList<>(batch.size());
+      int k = 1;
+      for (Job j : batch) {
+        pixels.add(j.pixels());
+        k = Math.max(k, j.k());
+      }
+      List<List<LabelScore>> tops = model.model().predictor().topK(pixels, k);
+      long t1 = System.nanoTime();
+      double forwardMs = (t1 - t0) / 1e6;
+      metrics.forward(batch.size(), t1 - t0);
+      for (int i = 0; i < batch.size(); i++) {
+        Job j = batch.get(i);
+        List<LabelScore> top = tops.get(i);
+        j.result().complete(new Prediction(model.version(), top.subList(0, Math.min(j.k(), top.size())), forwardMs,
+            batch.size(), (t0 - j.enqueuedNanos()) / 1e6));
+      }
+    } catch (RuntimeException | Error e) {
+      LOG.error("forward pass of {} images on v{} failed", batch.size(), model.version(), e);
+      for (Job j : batch) {
+        j.result().completeExceptionally(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    worker.interrupt();
+    try {
+      worker.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

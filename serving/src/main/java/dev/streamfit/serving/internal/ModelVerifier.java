@@ -1,0 +1,178 @@
+package dev.streamfit.serving.internal;
+
+import dev.streamfit.engine.InputEncoder;
+import dev.streamfit.engine.Models;
+import dev.streamfit.engine.Predictor;
+import dev.streamfit.imaging.ImageDecoder;
+import dev.streamfit.imaging.ImageRejectedException;
+import dev.streamfit.imaging.Pixels;
+import dev.streamfit.schemas.Hashes;
+import dev.streamfit.schemas.ModelVersion;
+import dev.streamfit.serving.ActiveModel;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/**
+ * Checks a published version before it may answer: SHA-256 of the bytes, format, input spec, that the
+ * graph loads, finite weights, and a smoke prediction on the bundled reference images (output shape
+ * {@code [n, labels]}, finite, rows summing to 1, identical on a second pass), which also warms the
+ * graph up at batch sizes 1 and n. The forward passes run on the inference thread between batches.
+ * Thread-safe.
+ */
+public final class ModelVerifier {
+  /** Why a version was refused; {@code reason} is a stable code. */
+  public static final class VerificationException extends Exception {
+    private final String reason;
+
+    VerificationException(String reason, String message) {
+      super(message);
+      this.reason = reason;
+    }
+
+    public String reason() {
+      return reason;
+    }
+  }
+
+  private static final String REFERENCE_DIR = "/dev/streamfit/serving/reference/";
+  private final List<byte[]> references;
+  private final ImageDecoder decoder;
+  private final InferenceQueue queue;
+
+  public ModelVerifier(ImageDecoder decoder, InferenceQueue queue) {
+    this.decoder = decoder;
+    this.queue = queue;
+    this.references = loadReferences();
+  }
+
+  private static List<byte[]> loadReferences() {
+    List<byte[]> out = new ArrayList<>();
+    try (InputStream index = ModelVerifier.class.getResourceAsStream(REFERENCE_DIR + "index.txt")) {
+      if (index == null) {
+        throw new IllegalStateException("bundled reference images missing: " + REFERENCE_DIR + "index.txt");
+      }
+      for (String name : new String(index.readAllBytes(), StandardCharsets.UTF_8).split("\\R")) {
+        if (name.isBlank() || name.startsWith("#")) {
+          continue;
+        }
+        try (InputStream in = ModelVerifier.class.getResourceAsStream(REFERENCE_DIR + name.trim())) {
+          if (in == null) {
+            throw new IllegalStateException("bundled reference image missing: " + name);
+          }
+          out.add(in.readAllBytes());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return List.copyOf(out);
+  }
+
+  /** Verifies {@code mv} and returns it loaded and warmed up, or throws with the reason. */
+  public ModelHandle verify(ModelVersion mv) throws VerificationException, InterruptedException {
+    ByteBuffer buf = mv.getModelBytes();
+    String sha = Hashes.sha256Hex(buf);
+    if (!sha.equals(mv.getSha256())) {
+      throw new VerificationException("sha256_mismatch", "SHA-256 mismatch: record says " + mv.getSha256()
+          + ", the " + buf.remaining() + " model bytes hash to " + sha);
+    }
+    if (!Models.FORMAT.equals(mv.getFormat())) {
+      throw new VerificationException("unsupported_format", "model format " + mv.getFormat() + " is not " + Models.FORMAT);
+    }
+    var in = mv.getInput();
+    if (in.getChannels() != 3 || in.getHeight() < 16 || in.getHeight() > 2048 || in.getWidth() < 16
+        || in.getWidth() > 2048 || !(InputEncoder.NCHW.equals(in.getLayout()) || InputEncoder.NHWC.equals(in.getLayout()))
+        || !InputEncoder.MINUS_ONE_TO_ONE.equals(in.getScaling())) {
+      throw new VerificationException("bad_input_spec", "input spec " + in + " is not 3-channel, 16..2048 px, NCHW/NHWC, "
+          + InputEncoder.MINUS_ONE_TO_ONE);
+    }
+    List<String> labels = mv.getLabels().stream().map(String::valueOf).toList();
+    if (labels.isEmpty() || new HashSet<>(labels).size() != labels.size()) {
+      throw new VerificationException("bad_labels", "labels must be non-empty and distinct, were " + labels);
+    }
+    ComputationGraph graph;
+    try {
+      graph = Models.fromBytes(Hashes.copyOf(buf), false);
+    } catch (IOException | RuntimeException e) {
+      throw new VerificationException("load_failed", "graph does not load: " + e);
+    }
+    Predictor predictor = new Predictor(graph, labels, in.getHeight(), in.getWidth(), in.getLayout());
+    boolean ok = false;
+    try {
+      INDArray params = graph.params();
+      if (params == null || params.length() == 0) {
+        throw new VerificationException("load_failed", "graph has no parameters");
+      }
+      if (BooleanIndexing.or(params, Conditions.isNan()) || BooleanIndexing.or(params, Conditions.isInfinite())) {
+        throw new VerificationException("non_finite_weights", "weights contain NaN or infinite values");
+      }
+      smoke(predictor, labels.size());
+      ModelVersion meta = ModelVersion.newBuilder(mv).setModelBytes(ByteBuffer.allocate(0)).build();
+      ok = true;
+      return new ModelHandle(new ActiveModel(meta, predictor, Instant.now()));
+    } finally {
+      if (!ok) {
+        predictor.close();
+      }
+    }
+  }
+
+  private void smoke(Predictor predictor, int classes) throws VerificationException, InterruptedException {
+    List<byte[]> pixels = new ArrayList<>();
+    for (byte[] jpeg : references) {
+      try (Mat m = decoder.decodeResized(jpeg, predictor.width(), predictor.height())) {
+        pixels.add(Pixels.toHwc(m));
+      } catch (ImageRejectedException e) {
+        throw new IllegalStateException("bundled reference image refused: " + e.getMessage(), e);
+      }
+    }
+    // One image per pass: each pass holds up serving requests queued behind it for one single-image
+    // forward at most. The first image runs twice (the first pass on a fresh graph also warms it up).
+    double[] again = forward(predictor, pixels.get(0), classes);
+    for (int i = 0; i < pixels.size(); i++) {
+      double[] p = forward(predictor, pixels.get(i), classes);
+      double sum = 0;
+      for (int c = 0; c < classes; c++) {
+        if (!Double.isFinite(p[c]) || p[c] < 0) {
+          throw new VerificationException("smoke_failed", "reference image " + i + " gives probability " + p[c]);
+        }
+        if (i == 0 && Math.abs(p[c] - again[c]) > 1e-4) {
+          throw new VerificationException("smoke_failed", "reference image 0 gives different outputs on two passes");
+        }
+        sum += p[c];
+      }
+      if (Math.abs(sum - 1) > 1e-3) {
+        throw new VerificationException("smoke_failed", "reference image " + i + " probabilities sum to " + sum);
+      }
+    }
+  }
+
+  private double[] forward(Predictor predictor, byte[] pixels, int classes) throws VerificationException,
+      InterruptedException {
+    double[][] out;
+    try {
+      out = queue.runExclusive(() -> predictor.probabilities(List.of(pixels)));
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new VerificationException("smoke_failed", "forward pass on a reference image fails: " + e);
+    }
+    if (out.length != 1 || out[0].length != classes) {
+      throw new VerificationException("shape_mismatch", "output is [" + out.length + ", " + (out.length == 0 ? 0 : out[0].length)
+          + "] for 1 image and " + classes + " labels");
+    }
+    return out[0];
+  }
+}

@@ -1,0 +1,103 @@
+package dev.streamfit.serving.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/** A minimal {@code multipart/form-data} reader (RFC 7578) over an in-memory body. Stateless. */
+final class Multipart {
+  /** One part: its form field name, file name (may be null), content type (may be null) and bytes. */
+  record Part(String name, String filename, String contentType, byte[] content) {}
+
+  private Multipart() {}
+
+  /** The boundary of a {@code multipart/form-data} content type, or null if it is not one. */
+  static String boundary(String contentType) {
+    if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+      return null;
+    }
+    for (String p : contentType.split(";")) {
+      String kv = p.trim();
+      if (kv.toLowerCase(Locale.ROOT).startsWith("boundary=")) {
+        String b = kv.substring("boundary=".length());
+        return b.startsWith("\"") && b.endsWith("\"") && b.length() >= 2 ? b.substring(1, b.length() - 1) : b;
+      }
+    }
+    throw new IllegalArgumentException("multipart/form-data without a boundary parameter");
+  }
+
+  /** The parts of {@code body}; throws IllegalArgumentException when it is not well-formed. */
+  static List<Part> parse(byte[] body, String boundary) {
+    byte[] delim = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+    List<Part> parts = new ArrayList<>();
+    int pos = indexOf(body, delim, 0);
+    if (pos < 0) {
+      throw new IllegalArgumentException("multipart body has no boundary line");
+    }
+    while (true) {
+      int after = pos + delim.length;
+      if (after + 1 < body.length && body[after] == '-' && body[after + 1] == '-') {
+        return parts; // closing delimiter
+      }
+      int headersStart = skipCrlf(body, after);
+      int headersEnd = indexOf(body, new byte[] {'\r', '\n', '\r', '\n'}, headersStart);
+      if (headersEnd < 0) {
+        throw new IllegalArgumentException("multipart part without a header end");
+      }
+      String headers = new String(body, headersStart, headersEnd - headersStart, StandardCharsets.UTF_8);
+      int contentStart = headersEnd + 4;
+      byte[] next = new byte[delim.length + 2];
+      next[0] = '\r';
+      next[1] = '\n';
+      System.arraycopy(delim, 0, next, 2, delim.length);
+      int contentEnd = indexOf(body, next, contentStart);
+      if (contentEnd < 0) {
+        throw new IllegalArgumentException("multipart part is not terminated by the boundary");
+      }
+      String name = null;
+      String filename = null;
+      String type = null;
+      for (String line : headers.split("\r\n")) {
+        String lower = line.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("content-disposition:")) {
+          name = param(line, "name");
+          filename = param(line, "filename");
+        } else if (lower.startsWith("content-type:")) {
+          type = line.substring("content-type:".length()).trim();
+        }
+      }
+      parts.add(new Part(name, filename, type, Arrays.copyOfRange(body, contentStart, contentEnd)));
+      pos = contentEnd + 2;
+    }
+  }
+
+  private static String param(String header, String key) {
+    for (String p : header.split(";")) {
+      String kv = p.trim();
+      if (kv.regionMatches(true, 0, key + "=", 0, key.length() + 1)) {
+        String v = kv.substring(key.length() + 1);
+        return v.startsWith("\"") && v.endsWith("\"") && v.length() >= 2 ? v.substring(1, v.length() - 1) : v;
+      }
+    }
+    return null;
+  }
+
+  private static int skipCrlf(byte[] b, int i) {
+    return i + 1 < b.length && b[i] == '\r' && b[i + 1] == '\n' ? i + 2 : i;
+  }
+
+  static int indexOf(byte[] hay, byte[] needle, int from) {
+    outer:
+    for (int i = Math.max(0, from); i <= hay.length - needle.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,78 @@
+package dev.streamfit.serving.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Serving's meters, scraped at {@code GET /metrics}: request latency histograms by endpoint and status,
+ * forward-pass time and batch size, the active model version, swaps, verification failures by reason,
+ * rejections by reason, topic-inference records by outcome. Thread-safe.
+ */
+public final class ServingMetrics {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicLong activeVersion = new AtomicLong(-1);
+  private final Timer forward;
+  private final DistributionSummary batchSize;
+  private final Counter swaps;
+
+  public ServingMetrics() {
+    Gauge.builder("streamfit.serving.model.version", activeVersion, AtomicLong::get)
+        .description("Version of the active model (-1 before one is loaded)").register(registry);
+    forward = Timer.builder("streamfit.serving.forward").description("One forward pass (a micro-batch)")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+    batchSize = DistributionSummary.builder("streamfit.serving.batch.size").description("Images per forward pass")
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry);
+    swaps = Counter.builder("streamfit.serving.model.swaps").description("Model versions made active").register(registry);
+  }
+
+  /** A finished HTTP request. */
+  public void request(String endpoint, int status, long nanos) {
+    Timer.builder("streamfit.serving.request").description("HTTP request latency, from first byte read to reply")
+        .tags("endpoint", endpoint, "status", Integer.toString(status))
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void forward(int images, long nanos) {
+    forward.record(nanos, TimeUnit.NANOSECONDS);
+    batchSize.record(images);
+  }
+
+  void activated(long version) {
+    activeVersion.set(version);
+    swaps.increment();
+  }
+
+  void verificationFailed(String reason) {
+    Counter.builder("streamfit.serving.model.verification.failures").tag("reason", reason)
+        .description("Model versions refused by verification").register(registry).increment();
+  }
+
+  /** A request or record refused; {@code reason} is a stable code (e.g. corrupt_image, too_large, overloaded). */
+  public void rejected(String source, String reason) {
+    Counter.builder("streamfit.serving.rejections").tags("source", source, "reason", reason)
+        .description("Requests answered with an error, by reason").register(registry).increment();
+  }
+
+  void inferenceRecord(String outcome) {
+    Counter.builder("streamfit.serving.inference.records").tag("outcome", outcome)
+        .description("inference.requests records answered").register(registry).increment();
+  }
+
+  /** Prometheus text exposition. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+}

@@ -1,0 +1,246 @@
+package dev.streamfit.serving.internal;
+
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.LabelScore;
+import dev.streamfit.schemas.PredictionRequest;
+import dev.streamfit.schemas.PredictionResult;
+import dev.streamfit.schemas.RejectReason;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.serving.ServingConfig;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Topic inference: consumes {@code inference.requests} in a consumer group (serving replicas share its
+ * partitions) and answers each record on {@code inference.results}, keyed by request id, exactly once:
+ * results and consumed offsets commit in one transaction. A record that is not a request, or an image
+ * that is refused, gets a result carrying the error, so no record ever blocks its partition. While no
+ * model is active the assigned partitions are paused. Thread-safe; one thread owns the clients.
+ */
+public final class TopicInference implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TopicInference.class);
+  private final ServingConfig config;
+  private final PredictService service;
+  private final ServingMetrics metrics;
+  private final RecentPredictions recent;
+  private final Thread thread;
+  private volatile boolean running = true;
+  private volatile KafkaConsumer<String, byte[]> consumer;
+
+  public TopicInference(ServingConfig config, PredictService service, ServingMetrics metrics, RecentPredictions recent) {
+    this.config = config;
+    this.service = service;
+    this.metrics = metrics;
+    this.recent = recent;
+    this.thread = new Thread(this::run, "streamfit-topic-inference");
+    this.thread.setDaemon(true);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  private void run() {
+    Topics t = config.topics();
+    Map<String, Object> cp = Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, config.inferenceGroupId(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(8, 2 * config.maxBatch()),
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.RAW_MAX_BYTES,
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 * Topics.RAW_MAX_BYTES);
+    Map<String, Object> pp = Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.inferenceGroupId() + "-" + UUID.randomUUID(),
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.LINGER_MS_CONFIG, 1);
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(cp, new StringDeserializer(), new ByteArrayDeserializer());
+        KafkaProducer<String, byte[]> p = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
+      consumer = c;
+      p.initTransactions();
+      c.subscribe(List.of(t.inferenceRequests()));
+      while (running) {
+        boolean ready = service.registry().peek() != null;
+        Set<TopicPartition> assigned = c.assignment();
+        if (!ready) {
+          c.pause(assigned);
+        } else if (!c.paused().isEmpty()) {
+          c.resume(c.paused());
+        }
+        ConsumerRecords<String, byte[]> records = c.poll(Duration.ofMillis(200));
+        if (records.isEmpty()) {
+          continue;
+        }
+        try {
+          answer(c, p, records);
+        } catch (ProducerFencedException e) {
+          throw e;
+        } catch (KafkaException e) {
+          LOG.warn("inference transaction aborted ({}); re-reading from the committed offsets", e.toString());
+          p.abortTransaction();
+          rewind(c, records.partitions());
+        }
+      }
+    } catch (WakeupException e) {
+      // closing
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.error("topic inference stopped", e);
+    }
+  }
+
+  private void answer(KafkaConsumer<String, byte[]> c, KafkaProducer<String, byte[]> p,
+      ConsumerRecords<String, byte[]> records) throws InterruptedException {
+    long t0 = System.nanoTime();
+    AvroSerde<PredictionRequest> reqSerde = AvroSerde.of(PredictionRequest.class);
+    AvroSerde<PredictionResult> resSerde = AvroSerde.of(PredictionResult.class);
+    List<ConsumerRecord<String, byte[]>> all = new ArrayList<>();
+    records.forEach(all::add);
+    List<PredictionRequest> requests = new ArrayList<>();
+    List<byte[]> images = new ArrayList<>();
+    List<Integer> index = new ArrayList<>();
+    PredictionResult[] results = new PredictionResult[all.size()];
+    for (int i = 0; i < all.size(); i++) {
+      ConsumerRecord<String, byte[]> r = all.get(i);
+      PredictionRequest req = null;
+      try {
+        req = r.value() == null ? null : reqSerde.decode(r.value());
+      } catch (RuntimeException e) {
+        // fall through: malformed
+      }
+      if (req == null) {
+        results[i] = error(fallbackId(r), RejectReason.MALFORMED_RECORD.code(), "record value is not a PredictionRequest");
+        continue;
+      }
+      requests.add(req);
+      images.add(bytes(req.getContent()));
+      index.add(i);
+    }
+    // Group by requested k so each group shares forward passes (usually one group).
+    Map<Integer, List<Integer>> byK = new HashMap<>();
+    for (int j = 0; j < requests.size(); j++) {
+      byK.computeIfAbsent(Math.max(1, requests.get(j).getTopK()), x -> new ArrayList<>()).add(j);
+    }
+    for (Map.Entry<Integer, List<Integer>> g : byK.entrySet()) {
+      List<byte[]> groupImages = g.getValue().stream().map(images::get).toList();
+      List<PredictService.Outcome> outs;
+      try {
+        outs = service.predictAll(groupImages, g.getKey());
+      } catch (PredictService.NoModelException e) {
+        throw new KafkaException("model went away"); // cannot happen once active; retried via rewind
+      } catch (java.util.concurrent.ExecutionException e) {
+        outs = null;
+        for (int j : g.getValue()) {
+          results[index.get(j)] = error(requests.get(j).getRequestId().toString(), RejectReason.INTERNAL_ERROR.code(),
+              String.valueOf(e.getCause()));
+        }
+      }
+      if (outs == null) {
+        continue;
+      }
+      double latency = (System.nanoTime() - t0) / 1e6;
+      for (int n = 0; n < outs.size(); n++) {
+        int j = g.getValue().get(n);
+        String id = requests.get(j).getRequestId().toString();
+        PredictService.Outcome o = outs.get(n);
+        if (o.rejected() != null) {
+          results[index.get(j)] = error(id, o.rejected().reason().code(), o.rejected().getMessage());
+        } else {
+          var pr = o.prediction();
+          results[index.get(j)] = PredictionResult.newBuilder().setRequestId(id).setModelVersion(pr.version())
+              .setPredictions(pr.top().stream().map(s -> new LabelScore(s.label(), s.probability())).toList())
+              .setError(null).setLatencyMs(latency).build();
+          metrics.inferenceRecord("ok");
+          if (!pr.top().isEmpty()) {
+            recent.add(new RecentPredictions.Entry(Instant.now(), "topic", id, pr.version(), pr.top().get(0).label(),
+                pr.top().get(0).probability(), latency));
+          }
+        }
+      }
+    }
+    p.beginTransaction();
+    for (PredictionResult res : results) {
+      p.send(new ProducerRecord<>(config.topics().inferenceResults(), res.getRequestId().toString(), resSerde.encode(res)));
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition tp : records.partitions()) {
+      List<ConsumerRecord<String, byte[]>> rs = records.records(tp);
+      offsets.put(tp, new OffsetAndMetadata(rs.get(rs.size() - 1).offset() + 1));
+    }
+    p.sendOffsetsToTransaction(offsets, c.groupMetadata());
+    p.commitTransaction();
+  }
+
+  private PredictionResult error(String requestId, String code, String message) {
+    metrics.inferenceRecord(code);
+    metrics.rejected("topic", code);
+    return PredictionResult.newBuilder().setRequestId(requestId).setModelVersion(null).setPredictions(List.of())
+        .setError(code + ": " + message).setLatencyMs(0).build();
+  }
+
+  private static String fallbackId(ConsumerRecord<String, byte[]> r) {
+    return r.key() != null ? r.key() : r.topic() + "-" + r.partition() + "@" + r.offset();
+  }
+
+  private static byte[] bytes(ByteBuffer b) {
+    ByteBuffer d = b.duplicate();
+    byte[] out = new byte[d.remaining()];
+    d.get(out);
+    return out;
+  }
+
+  private static void rewind(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts) {
+    Map<TopicPartition, OffsetAndMetadata> committed = c.committed(parts);
+    for (TopicPartition tp : parts) {
+      OffsetAndMetadata om = committed.get(tp);
+      if (om != null) {
+        c.seek(tp, om.offset());
+      } else {
+        c.seekToBeginning(List.of(tp));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    try {
+      thread.join(15_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package dev.streamfit.serving.internal;
+
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.TrainingMetrics;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows {@code training.metrics} from the beginning (no group) and keeps the newest evaluations per
+ * model, from which the web page draws the learning curve. Thread-safe; one thread owns the consumer.
+ */
+public final class TrainingFeed implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingFeed.class);
+  private static final int KEEP = 2000;
+  private final String bootstrap;
+  private final String topic;
+  private final Deque<Map<String, Object>> points = new ArrayDeque<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+  private volatile KafkaConsumer<String, byte[]> consumer;
+
+  public TrainingFeed(String bootstrap, String topic) {
+    this.bootstrap = bootstrap;
+    this.topic = topic;
+    this.thread = new Thread(this::run, "streamfit-training-feed");
+    this.thread.setDaemon(true);
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  /** Evaluations of {@code modelName} (all models if null), oldest first, as JSON-ready maps. */
+  public synchronized List<Map<String, Object>> points(String modelName) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Map<String, Object> p : points) {
+      if (modelName == null || modelName.equals(p.get("model"))) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  private synchronized void add(Map<String, Object> p) {
+    if (points.size() == KEEP) {
+      points.removeFirst();
+    }
+    points.addLast(p);
+  }
+
+  private void run() {
+    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer = c;
+      List<TopicPartition> parts = new ArrayList<>();
+      c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      AvroSerde<TrainingMetrics> serde = AvroSerde.of(TrainingMetrics.class);
+      while (running) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
+          try {
+            TrainingMetrics m = serde.decode(r.value());
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("model", m.getModelName());
+            p.put("step", m.getStep());
+            p.put("epoch", m.getEpoch());
+            p.put("trigger", m.getTrigger());
+            p.put("evaluatedAt", m.getEvaluatedAt().toString());
+            p.put("samplesTrained", m.getSamplesTrained());
+            p.put("learningRate", m.getLearningRate());
+            p.put("metrics", m.getMetrics());
+            p.put("publishedVersion", m.getPublishedVersion());
+            add(p);
+          } catch (RuntimeException e) {
+            LOG.warn("{} offset {}: not a TrainingMetrics record ({}); skipped", topic, r.offset(), e.getMessage());
+          }
+        }
+      }
+    } catch (WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      LOG.error("training feed stopped", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.streamfit.serving;
+
+import static dev.streamfit.serving.Fixtures.await;
+import static dev.streamfit.serving.Fixtures.publish;
+import static dev.streamfit.serving.Fixtures.version;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.PredictionRequest;
+import dev.streamfit.schemas.PredictionResult;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.testkit.KafkaBroker;
+import dev.streamfit.testkit.KafkaBrokerExtension;
+import dev.streamfit.testkit.TestImages;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** inference.requests → inference.results: every request answered once, bad ones with an error, none stalls. */
+@ExtendWith(KafkaBrokerExtension.class)
+class TopicInferenceTest {
+  @Test
+  void everyRequestGetsOneResultKeyedByItsIdAndBadOnesCarryAnError(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("topic-inference-", 2, (short) 1);
+    AvroSerde<PredictionRequest> serde = AvroSerde.of(PredictionRequest.class);
+    try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers());
+        ServingStage s = ServingStage.start(ServingConfig.defaults(broker.bootstrapServers(), topics, 0))) {
+      // Requests sent before any model exists wait (paused), they are not answered with errors.
+      byte[] hat = TestImages.sampleJpeg("test", "hat");
+      Map<String, byte[]> requests = new HashMap<>();
+      for (int i = 0; i < 20; i++) {
+        requests.put("ok-" + i, hat);
+      }
+      requests.put("truncated", TestImages.hostile().get("truncated"));
+      requests.put("empty", new byte[0]);
+      requests.put("gif", TestImages.hostile().get("gif"));
+      for (Map.Entry<String, byte[]> e : requests.entrySet()) {
+        PredictionRequest req = PredictionRequest.newBuilder().setRequestId(e.getKey())
+            .setContent(ByteBuffer.wrap(e.getValue())).setTopK(2).build();
+        p.send(new ProducerRecord<>(topics.inferenceRequests(), e.getKey(), serde.encode(req))).get();
+      }
+      p.send(new ProducerRecord<>(topics.inferenceRequests(), "garbage", "not avro".getBytes())).get();
+      p.send(new ProducerRecord<>(topics.inferenceRequests(), "after-garbage", serde.encode(PredictionRequest.newBuilder()
+          .setRequestId("after-garbage").setContent(ByteBuffer.wrap(hat)).setTopK(1).build()))).get();
+      Thread.sleep(1500);
+      publish(p, topics, version(7, Fixtures.good(7)));
+
+      Map<String, PredictionResult> results = new HashMap<>();
+      Map<String, Integer> counts = new HashMap<>();
+      AvroSerde<PredictionResult> rs = AvroSerde.of(PredictionResult.class);
+      try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "ti-check",
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+          new StringDeserializer(), new ByteArrayDeserializer())) {
+        c.subscribe(List.of(topics.inferenceResults()));
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (results.size() < requests.size() + 2 && System.currentTimeMillis() < deadline) {
+          for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+            PredictionResult res = rs.decode(r.value());
+            assertThat(r.key()).isEqualTo(res.getRequestId().toString());
+            results.put(r.key(), res);
+            counts.merge(r.key(), 1, Integer::sum);
+          }
+        }
+        // no duplicates arrive later either
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofSeconds(1))) {
+          counts.merge(r.key(), 1, Integer::sum);
+        }
+      }
+      assertThat(results).hasSize(requests.size() + 2);
+      assertThat(counts.values()).allMatch(n -> n == 1);
+      for (int i = 0; i < 20; i++) {
+        PredictionResult ok = results.get("ok-" + i);
+        assertThat(ok.getError()).isNull();
+        assertThat(ok.getModelVersion()).isEqualTo(7L);
+        assertThat(ok.getPredictions()).hasSize(2);
+      }
+      assertThat(results.get("after-garbage").getPredictions()).hasSize(1);
+      assertThat(results.get("truncated").getError().toString()).startsWith("corrupt_image: ");
+      assertThat(results.get("empty").getError().toString()).startsWith("empty: ");
+      assertThat(results.get("gif").getError().toString()).startsWith("unsupported_format: ");
+      assertThat(results.get("garbage").getError().toString()).startsWith("malformed_record: ");
+      assertThat(results.get("garbage").getModelVersion()).isNull();
+      assertThat(new Fixtures.Client(s.port()).get("/v1/predictions/recent").body()).contains("\"source\":\"topic\"");
+    }
+  }
+}

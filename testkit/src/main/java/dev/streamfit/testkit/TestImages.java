@@ -1,0 +1,209 @@
+package dev.streamfit.testkit;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+
+/**
+ * Image payloads for tests of every stage that takes images from outside: hostile ones (which a guarded
+ * decoder must refuse with a reason) and valid but unusual ones (which it must accept). Built with the
+ * JDK only, deterministic. Stateless.
+ */
+public final class TestImages {
+  private TestImages() {}
+
+  /** A real JPEG of the bundled sample ({@code data/clothing-sample/<split>/<label>}, first in name order). */
+  public static byte[] sampleJpeg(String split, String label) {
+    Path dir = Path.of(System.getProperty("streamfit.root", "..")).resolve("data/clothing-sample").resolve(split).resolve(label);
+    try (Stream<Path> s = Files.list(dir)) {
+      return Files.readAllBytes(s.sorted().findFirst().orElseThrow());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Path of the first sample image of {@code split/label}. */
+  public static Path samplePath(String split, String label) {
+    Path dir = Path.of(System.getProperty("streamfit.root", "..")).resolve("data/clothing-sample").resolve(split).resolve(label);
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.sorted().findFirst().orElseThrow().toAbsolutePath();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Payloads a guarded decoder must refuse, by name: empty, random, truncated JPEG, header-only JPEG,
+   * a PNG declaring 100000x100000, a real ~100 KB PNG bomb (10000x10000), an animated GIF, a TIFF.
+   */
+  public static Map<String, byte[]> hostile() {
+    byte[] jpeg = sampleJpeg("test", "hat");
+    byte[] random = new byte[4096];
+    new Random(1).nextBytes(random);
+    random[0] = 0x12;
+    Map<String, byte[]> m = new LinkedHashMap<>();
+    m.put("empty", new byte[0]);
+    m.put("random", random);
+    m.put("truncated", Arrays.copyOf(jpeg, jpeg.length / 2));
+    m.put("header-only", Arrays.copyOf(jpeg, 200));
+    m.put("declared-huge", pngHeader(100_000, 100_000));
+    m.put("bomb", pngBomb(10_000, 10_000));
+    m.put("gif", new byte[] {'G', 'I', 'F', '8', '9', 'a', 2, 0, 2, 0, 0, 0, 0, '!', (byte) 0xFF, 11, 'N', 'E', 'T', 'S', 'C',
+        'A', 'P', 'E', '2', '.', '0', 3, 1, 0, 0, 0, ';'});
+    m.put("tiff", new byte[] {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 0});
+    return m;
+  }
+
+  /**
+   * Valid but unusual images, by name: grayscale JPEG, CMYK JPEG, PNG with alpha, 16-bit PNG, EXIF-rotated
+   * JPEG, tiny 12x16 JPEG, large 4000x5000 JPEG.
+   */
+  public static Map<String, byte[]> unusual() {
+    Map<String, byte[]> m = new LinkedHashMap<>();
+    m.put("grayscale", encode(gradient(64, 48, BufferedImage.TYPE_BYTE_GRAY), "jpeg"));
+    m.put("cmyk", cmykJpeg(12, 16));
+    m.put("alpha", encode(gradient(40, 30, BufferedImage.TYPE_4BYTE_ABGR), "png"));
+    m.put("16-bit", encode(gradient(40, 30, BufferedImage.TYPE_USHORT_GRAY), "png"));
+    m.put("exif-rotated", withExifOrientation(encode(gradient(20, 10, BufferedImage.TYPE_3BYTE_BGR), "jpeg"), 6));
+    m.put("tiny", encode(gradient(12, 16, BufferedImage.TYPE_3BYTE_BGR), "jpeg"));
+    m.put("large", encode(gradient(4000, 5000, BufferedImage.TYPE_3BYTE_BGR), "jpeg"));
+    return m;
+  }
+
+  private static BufferedImage gradient(int w, int h, int type) {
+    BufferedImage img = new BufferedImage(w, h, type);
+    WritableRaster r = img.getRaster();
+    int bands = r.getNumBands();
+    int max = r.getSampleModel().getSampleSize(0) == 16 ? 65535 : 255;
+    int[] px = new int[bands];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        for (int b = 0; b < bands; b++) {
+          px[b] = b == 3 ? max / 2 : (int) ((long) max * ((x + y * (b + 1)) % (w + h)) / (w + h));
+        }
+        r.setPixel(x, y, px);
+      }
+    }
+    return img;
+  }
+
+  /** Encodes with ImageIO ({@code jpeg} or {@code png}). */
+  public static byte[] encode(BufferedImage img, String format) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      if (!ImageIO.write(img, format, out)) {
+        throw new IllegalStateException("no ImageIO writer for " + format + " and image type " + img.getType());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** A 4-component JPEG without an Adobe marker (libjpeg reads it as CMYK). */
+  public static byte[] cmykJpeg(int w, int h) {
+    WritableRaster raster = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, w, h, 4, null);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        raster.setPixel(x, y, new int[] {0, 255, 255, 0});
+      }
+    }
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(ios);
+      writer.write(null, new IIOImage(raster, null, null), null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    return out.toByteArray();
+  }
+
+  /** Inserts an APP1 Exif segment (big-endian TIFF, one IFD entry: Orientation) after SOI. */
+  public static byte[] withExifOrientation(byte[] jpeg, int orientation) {
+    ByteBuffer tiff = ByteBuffer.allocate(26);
+    tiff.put(new byte[] {'M', 'M', 0, 42}).putInt(8).putShort((short) 1)
+        .putShort((short) 0x0112).putShort((short) 3).putInt(1).putShort((short) orientation).putShort((short) 0).putInt(0);
+    byte[] exif = new byte[6 + tiff.capacity()];
+    System.arraycopy(new byte[] {'E', 'x', 'i', 'f', 0, 0}, 0, exif, 0, 6);
+    System.arraycopy(tiff.array(), 0, exif, 6, tiff.capacity());
+    ByteBuffer out = ByteBuffer.allocate(jpeg.length + 4 + exif.length);
+    out.put(jpeg, 0, 2).put((byte) 0xFF).put((byte) 0xE1).putShort((short) (exif.length + 2)).put(exif)
+        .put(jpeg, 2, jpeg.length - 2);
+    return out.array();
+  }
+
+  /** A PNG whose IHDR declares {@code w}x{@code h}, with one empty IDAT and IEND. */
+  public static byte[] pngHeader(int w, int h) {
+    ByteBuffer b = ByteBuffer.allocate(8 + 25 + 13 + 12);
+    b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    chunk(b, "IHDR", ihdr(w, h));
+    chunk(b, "IDAT", new byte[] {0});
+    chunk(b, "IEND", new byte[0]);
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  /** A real PNG of {@code w}x{@code h} grey pixels, all zero: tiny on disk, huge decoded. */
+  public static byte[] pngBomb(int w, int h) {
+    Deflater d = new Deflater(9);
+    byte[] row = new byte[w + 1];
+    ByteArrayOutputStream z = new ByteArrayOutputStream();
+    byte[] buf = new byte[1 << 16];
+    for (int y = 0; y < h; y++) {
+      d.setInput(row);
+      while (!d.needsInput()) {
+        int n = d.deflate(buf);
+        z.write(buf, 0, n);
+      }
+    }
+    d.finish();
+    while (!d.finished()) {
+      int n = d.deflate(buf);
+      z.write(buf, 0, n);
+    }
+    d.end();
+    byte[] idat = z.toByteArray();
+    ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12 + idat.length + 12);
+    b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'});
+    chunk(b, "IHDR", ihdr(w, h));
+    chunk(b, "IDAT", idat);
+    chunk(b, "IEND", new byte[0]);
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  private static byte[] ihdr(int w, int h) {
+    return ByteBuffer.allocate(13).putInt(w).putInt(h).put((byte) 8).put((byte) 0).put((byte) 0).put((byte) 0)
+        .put((byte) 0).array();
+  }
+
+  /** Appends a PNG chunk with its CRC. */
+  public static void chunk(ByteBuffer b, String type, byte[] data) {
+    b.putInt(data.length);
+    byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    b.put(t).put(data);
+    CRC32 crc = new CRC32();
+    crc.update(t);
+    crc.update(data);
+    b.putInt((int) crc.getValue());
+  }
+}
