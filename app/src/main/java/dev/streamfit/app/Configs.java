@@ -44,6 +44,7 @@ final class Configs {
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {
     return new ServingConfig(bootstrap, topics, o.modelName, o.host, o.port, o.topK, o.maxBodyBytes,
         DecodeLimits.defaults(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
+        o.inferenceWorkers == 0 ? Math.min(16, Runtime.getRuntime().availableProcessors()) : o.inferenceWorkers,
         env("STREAMFIT_API_TOKEN"), env("STREAMFIT_ADMIN_TOKEN"), !o.noTopicInference,
         topics.prefix() + "streamfit-serving", o.recentPredictions);
   }

@@ -25,7 +25,11 @@ public final class ServingOptions {
   @Option(names = "--max-in-flight", defaultValue = "64", description = "Predictions admitted at once; beyond, 429 (default ${DEFAULT-VALUE}).")
   int maxInFlight;
 
-  @Option(names = "--max-batch", defaultValue = "16", description = "Largest micro-batch per forward pass; 1 = one pass per request (default ${DEFAULT-VALUE}).")
+  @Option(names = "--inference-workers", defaultValue = "0",
+      description = "Forward passes at once, each on its own model copy; 0 = one per core, at most 16 (default ${DEFAULT-VALUE}).")
+  int inferenceWorkers;
+
+  @Option(names = "--max-batch", defaultValue = "8", description = "Largest micro-batch per forward pass; 1 = one pass per request (default ${DEFAULT-VALUE}).")
   int maxBatch;
 
   @Option(names = "--batch-linger-ms", defaultValue = "0", description = "Wait this long for more requests once one is queued (default ${DEFAULT-VALUE}).")

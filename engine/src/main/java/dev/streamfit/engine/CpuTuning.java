@@ -44,6 +44,9 @@ public final class CpuTuning {
 
   /** Sets the OpenMP thread count for the calling thread's next native ops (benchmarks). */
   public static void setThreads(int threads) {
+    // NativeOpsHolder reads the backend's configuration that loading ND4J sets up: load it first (a no-op
+    // once loaded), or a thread that touches ND4J first through here fails with an NPE in its static init.
+    org.nd4j.linalg.factory.Nd4j.getBackend();
     org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(Math.max(1, threads));
   }
 

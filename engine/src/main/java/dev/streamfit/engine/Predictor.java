@@ -16,10 +16,24 @@ public final class Predictor implements AutoCloseable {
   private final InputEncoder encoder;
   private final OutputDecoder decoder;
   private final List<String> labels;
+  private final int threads;
   private boolean closed;
 
   /** A predictor for a graph taking {@code layout} ({@link InputEncoder#NCHW} or NHWC) inputs. */
   public Predictor(ComputationGraph graph, List<String> labels, int height, int width, String layout) {
+    this(graph, labels, height, width, layout, 0);
+  }
+
+  /**
+   * As above, with {@code threads} OpenMP threads per forward pass, or 0 to choose from the batch size
+   * ({@link CpuTuning#threadsForBatch}). Set it when several predictors run forward passes at once (one
+   * per core: 1).
+   */
+  public Predictor(ComputationGraph graph, List<String> labels, int height, int width, String layout, int threads) {
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be >= 0, was " + threads);
+    }
+    this.threads = threads;
     this.graph = Objects.requireNonNull(graph, "graph");
     this.labels = List.copyOf(labels);
     this.encoder = new InputEncoder(height, width, layout);
@@ -34,7 +48,11 @@ public final class Predictor implements AutoCloseable {
         if (closed) {
           throw new IllegalStateException("predictor closed");
         }
-        CpuTuning.threadsForBatch(images.size());
+        if (threads > 0) {
+          CpuTuning.setThreads(threads);
+        } else {
+          CpuTuning.threadsForBatch(images.size());
+        }
         out = graph.outputSingle(false, x);
       }
       try (out) {
@@ -75,6 +93,14 @@ public final class Predictor implements AutoCloseable {
   /** The graph (owned by this predictor; for verification, not for concurrent use). */
   public ComputationGraph graph() {
     return graph;
+  }
+
+  /** A predictor on a deep copy of this graph, with {@code threads} OpenMP threads per pass (0 = auto). */
+  public synchronized Predictor copy(int threads) {
+    if (closed) {
+      throw new IllegalStateException("predictor closed");
+    }
+    return new Predictor(graph.clone(), labels, encoder.height(), encoder.width(), encoder.layout(), threads);
   }
 
   public List<String> labels() {

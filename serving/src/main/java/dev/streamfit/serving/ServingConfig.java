@@ -21,6 +21,9 @@ import java.util.Objects;
  * @param maxInFlight predictions admitted at once (HTTP and batch items); beyond it requests get 429
  * @param maxBatch largest micro-batch of one forward pass, in [1, 256]; 1 = one forward per request
  * @param batchLinger how long the batcher waits for more requests once it has one (0 = take what is queued)
+ * @param inferenceWorkers forward passes run at once, each on its own copy of the model, in [1, 64]; with
+ *     several, each pass gets {@code cores / workers} OpenMP threads (on CPU one worker per core beats one
+ *     worker using every core: measured 1.3–1.9x on 2 cores)
  * @param apiToken bearer token required on {@code /v1/*}; null = no auth
  * @param adminToken bearer token allowing admin calls from non-loopback clients; null = loopback only
  * @param topicInference whether to answer {@code inference.requests} on {@code inference.results}
@@ -29,7 +32,7 @@ import java.util.Objects;
  */
 public record ServingConfig(String bootstrapServers, Topics topics, String modelName, String host, int port,
     int defaultTopK, int maxBodyBytes, DecodeLimits limits, int httpThreads, int maxInFlight, int maxBatch,
-    Duration batchLinger, String apiToken, String adminToken, boolean topicInference, String inferenceGroupId,
+    Duration batchLinger, int inferenceWorkers, String apiToken, String adminToken, boolean topicInference, String inferenceGroupId,
     int recentPredictions) {
   public ServingConfig {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -44,6 +47,7 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
     range("serving.http-threads", httpThreads, 1, 512, "--http-threads");
     range("serving.max-in-flight", maxInFlight, 1, 100_000, "--max-in-flight");
     range("serving.max-batch", maxBatch, 1, 256, "--max-batch");
+    range("serving.inference-workers", inferenceWorkers, 1, 64, "--inference-workers");
     range("serving.recent-predictions", recentPredictions, 0, 10_000, "--recent-predictions");
     if (batchLinger.isNegative() || batchLinger.compareTo(Duration.ofSeconds(1)) > 0) {
       throw new IllegalArgumentException("serving.batch-linger must be in [0, 1000] ms, was " + batchLinger.toMillis()
@@ -70,50 +74,58 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
 
   /**
    * 127.0.0.1:{@code port}, any model name, top-3, 16 MiB bodies, default decode limits, 64 HTTP threads,
-   * 64 in flight, batches of up to 16 without linger, no tokens, topic inference on (group
+   * 64 in flight, batches of up to 8 without linger, one inference worker per core (at most 16), no tokens, topic inference on (group
    * {@code <prefix>streamfit-serving}), 50 recent predictions.
    */
   public static ServingConfig defaults(String bootstrapServers, Topics topics, int port) {
     return new ServingConfig(bootstrapServers, topics, null, "127.0.0.1", port, 3, 16 * 1024 * 1024,
-        DecodeLimits.defaults(), 64, 64, 16, Duration.ZERO, null, null, true, topics.prefix() + "streamfit-serving", 50);
+        DecodeLimits.defaults(), 64, 64, 8, Duration.ZERO,
+        Math.min(16, Runtime.getRuntime().availableProcessors()), null, null, true, topics.prefix() + "streamfit-serving", 50);
   }
 
   /** This config with another body cap. */
   public ServingConfig withMaxBodyBytes(int bytes) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, bytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
+  }
+
+  /** This config with {@code workers} inference workers. */
+  public ServingConfig withInferenceWorkers(int workers) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, workers, apiToken, adminToken, topicInference, inferenceGroupId,
+        recentPredictions);
   }
 
   /** This config with other batching and admission limits. */
   public ServingConfig withBatching(int maxBatch, Duration linger, int maxInFlight) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
-        httpThreads, maxInFlight, maxBatch, linger, apiToken, adminToken, topicInference, inferenceGroupId,
+        httpThreads, maxInFlight, maxBatch, linger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
         recentPredictions);
   }
 
   /** This config with the given tokens (either may be null). */
   public ServingConfig withTokens(String apiToken, String adminToken) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
-        httpThreads, maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId,
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
         recentPredictions);
   }
 
   /** This config bound to {@code host}:{@code port}. */
   public ServingConfig withAddress(String host, int port) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
-        httpThreads, maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId,
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
         recentPredictions);
   }
 
   /** This config with topic inference on or off. */
   public ServingConfig withTopicInference(boolean on) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
-        httpThreads, maxInFlight, maxBatch, batchLinger, apiToken, adminToken, on, inferenceGroupId, recentPredictions);
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, on, inferenceGroupId, recentPredictions);
   }
 
   /** This config serving only {@code name} (null = any). */
   public ServingConfig withModelName(String name) {
     return new ServingConfig(bootstrapServers, topics, name, host, port, defaultTopK, maxBodyBytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
   }
 }

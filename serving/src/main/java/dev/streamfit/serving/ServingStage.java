@@ -55,7 +55,7 @@ public final class ServingStage implements AutoCloseable {
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     ServingMetrics metrics = new ServingMetrics();
     ImageDecoder decoder = new ImageDecoder(config.limits());
-    InferenceQueue queue = new InferenceQueue(config.maxBatch(), config.batchLinger(), metrics);
+    InferenceQueue queue = new InferenceQueue(config.maxBatch(), config.batchLinger(), config.inferenceWorkers(), metrics);
     ModelRegistry registry = new ModelRegistry(config, new ModelVerifier(decoder, queue), metrics);
     PredictService service = new PredictService(registry, queue, decoder);
     RecentPredictions recent = new RecentPredictions(config.recentPredictions());

@@ -15,11 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The micro-batcher: one worker thread runs every forward pass of the process. Requests queued while a
- * pass runs are taken together (up to {@code maxBatch}, same model version) into the next pass, so
- * throughput grows with load while a lone request waits for nothing. Verification and warm-up passes of
- * candidate models run on the same thread ({@link #runExclusive}) between batches, so they never compete
- * with serving for cores. Thread-safe.
+ * The micro-batcher: a fixed set of worker threads runs every forward pass of the process, worker
+ * {@code i} on its own copy of the model. A free worker takes whatever is queued (up to {@code maxBatch}
+ * requests of one model version) into one pass, so throughput grows with load while a lone request waits
+ * for nothing. Verification and warm-up passes of candidate models run on the workers too
+ * ({@link #runExclusive}), between batches, so they never add threads competing with serving for cores.
+ * Thread-safe.
  */
 public final class InferenceQueue implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceQueue.class);
@@ -33,16 +34,33 @@ public final class InferenceQueue implements AutoCloseable {
   private final int maxBatch;
   private final long lingerNanos;
   private final ServingMetrics metrics;
-  private final Thread worker;
+  private final List<Thread> workers = new ArrayList<>();
   private volatile boolean running = true;
 
-  public InferenceQueue(int maxBatch, Duration linger, ServingMetrics metrics) {
+  public InferenceQueue(int maxBatch, Duration linger, int workers, ServingMetrics metrics) {
     this.maxBatch = maxBatch;
     this.lingerNanos = linger.toNanos();
     this.metrics = metrics;
-    this.worker = new Thread(this::run, "streamfit-inference");
-    this.worker.setDaemon(true);
-    this.worker.start();
+    for (int i = 0; i < workers; i++) {
+      int index = i;
+      Thread t = new Thread(() -> run(index), "streamfit-inference-" + i);
+      t.setDaemon(true);
+      this.workers.add(t);
+    }
+    this.workers.forEach(Thread::start);
+  }
+
+  /** Number of worker threads (= model copies per version). */
+  public int workers() {
+    return workers.size();
+  }
+
+  /**
+   * OpenMP threads each worker's forward pass should use: 0 (choose by batch size) with one worker, else
+   * an equal share of the cores, at least one.
+   */
+  public int threadsPerWorker() {
+    return workers.size() == 1 ? 0 : Math.max(1, Runtime.getRuntime().availableProcessors() / workers.size());
   }
 
   /**
@@ -78,7 +96,7 @@ public final class InferenceQueue implements AutoCloseable {
     return queue.size();
   }
 
-  private void run() {
+  private void run(int worker) {
     List<Job> batch = new ArrayList<>(maxBatch);
     while (running) {
       Object first;
@@ -97,10 +115,10 @@ public final class InferenceQueue implements AutoCloseable {
       try {
         fill(batch, j0.model());
       } catch (InterruptedException e) {
-        forward(batch);
+        forward(batch, worker);
         break;
       }
-      forward(batch);
+      forward(batch, worker);
     }
     // Fail whatever is left so no caller waits forever.
     for (Object o; (o = queue.poll()) != null; ) {
@@ -133,7 +151,7 @@ public final class InferenceQueue implements AutoCloseable {
     }
   }
 
-  private void forward(List<Job> batch) {
+  private void forward(List<Job> batch, int worker) {
     long t0 = System.nanoTime();
     ModelHandle model = batch.get(0).model();
     try {
@@ -143,7 +161,7 @@ public final class InferenceQueue implements AutoCloseable {
         pixels.add(j.pixels());
         k = Math.max(k, j.k());
       }
-      List<List<LabelScore>> tops = model.model().predictor().topK(pixels, k);
+      List<List<LabelScore>> tops = model.predictor(worker).topK(pixels, k);
       long t1 = System.nanoTime();
       double forwardMs = (t1 - t0) / 1e6;
       metrics.forward(batch.size(), t1 - t0);
@@ -164,9 +182,11 @@ public final class InferenceQueue implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    worker.interrupt();
+    workers.forEach(Thread::interrupt);
     try {
-      worker.join(10_000);
+      for (Thread t : workers) {
+        t.join(10_000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

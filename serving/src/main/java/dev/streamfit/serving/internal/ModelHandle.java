@@ -1,6 +1,8 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.engine.Predictor;
 import dev.streamfit.serving.ActiveModel;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -11,10 +13,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ModelHandle {
   private final ActiveModel model;
+  private final List<Predictor> predictors;
   private final AtomicInteger refs = new AtomicInteger(1);
 
-  ModelHandle(ActiveModel model) {
+  /** {@code predictors}: one per inference worker, the first being {@code model.predictor()}. */
+  ModelHandle(ActiveModel model, List<Predictor> predictors) {
     this.model = model;
+    this.predictors = List.copyOf(predictors);
+  }
+
+  /** The copy of the model inference worker {@code worker} runs. */
+  Predictor predictor(int worker) {
+    return predictors.get(worker);
   }
 
   public ActiveModel model() {
@@ -39,7 +49,7 @@ public final class ModelHandle {
   public void release() {
     int r = refs.decrementAndGet();
     if (r == 0) {
-      model.predictor().close();
+      predictors.forEach(Predictor::close);
     } else if (r < 0) {
       throw new IllegalStateException("model v" + version() + " released more often than retained");
     }

@@ -108,7 +108,9 @@ public final class ModelVerifier {
     } catch (IOException | RuntimeException e) {
       throw new VerificationException("load_failed", "graph does not load: " + e);
     }
-    Predictor predictor = new Predictor(graph, labels, in.getHeight(), in.getWidth(), in.getLayout());
+    int threads = queue.threadsPerWorker();
+    Predictor predictor = new Predictor(graph, labels, in.getHeight(), in.getWidth(), in.getLayout(), threads);
+    List<Predictor> copies = new ArrayList<>(List.of(predictor));
     boolean ok = false;
     try {
       INDArray params = graph.params();
@@ -118,18 +120,29 @@ public final class ModelVerifier {
       if (BooleanIndexing.or(params, Conditions.isNan()) || BooleanIndexing.or(params, Conditions.isInfinite())) {
         throw new VerificationException("non_finite_weights", "weights contain NaN or infinite values");
       }
-      smoke(predictor, labels.size());
+      double[] reference = smoke(predictor, labels.size());
+      // One copy per further inference worker, each checked against the first on reference image 0.
+      for (int w = 1; w < queue.workers(); w++) {
+        Predictor copy = predictor.copy(threads);
+        copies.add(copy);
+        double[] p = forward(copy, referencePixels(copy).get(0), labels.size());
+        for (int c = 0; c < p.length; c++) {
+          if (Math.abs(p[c] - reference[c]) > 1e-4) {
+            throw new VerificationException("smoke_failed", "copy " + w + " of the model answers differently");
+          }
+        }
+      }
       ModelVersion meta = ModelVersion.newBuilder(mv).setModelBytes(ByteBuffer.allocate(0)).build();
       ok = true;
-      return new ModelHandle(new ActiveModel(meta, predictor, Instant.now()));
+      return new ModelHandle(new ActiveModel(meta, predictor, Instant.now()), copies);
     } finally {
       if (!ok) {
-        predictor.close();
+        copies.forEach(Predictor::close);
       }
     }
   }
 
-  private void smoke(Predictor predictor, int classes) throws VerificationException, InterruptedException {
+  private List<byte[]> referencePixels(Predictor predictor) {
     List<byte[]> pixels = new ArrayList<>();
     for (byte[] jpeg : references) {
       try (Mat m = decoder.decodeResized(jpeg, predictor.width(), predictor.height())) {
@@ -138,6 +151,12 @@ public final class ModelVerifier {
         throw new IllegalStateException("bundled reference image refused: " + e.getMessage(), e);
       }
     }
+    return pixels;
+  }
+
+  /** Checks the outputs on the reference images; returns those of image 0. */
+  private double[] smoke(Predictor predictor, int classes) throws VerificationException, InterruptedException {
+    List<byte[]> pixels = referencePixels(predictor);
     // One image per pass: each pass holds up serving requests queued behind it for one single-image
     // forward at most. The first image runs twice (the first pass on a fresh graph also warms it up).
     double[] again = forward(predictor, pixels.get(0), classes);
@@ -157,6 +176,7 @@ public final class ModelVerifier {
         throw new VerificationException("smoke_failed", "reference image " + i + " probabilities sum to " + sum);
       }
     }
+    return again;
   }
 
   private double[] forward(Predictor predictor, byte[] pixels, int classes) throws VerificationException,

@@ -1,0 +1,100 @@
+package dev.streamfit.serving;
+
+import static dev.streamfit.serving.Fixtures.await;
+import static dev.streamfit.serving.Fixtures.publish;
+import static dev.streamfit.serving.Fixtures.version;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.schemas.TrainingMetrics;
+import dev.streamfit.testkit.KafkaBroker;
+import dev.streamfit.testkit.KafkaBrokerExtension;
+import dev.streamfit.testkit.TestImages;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web page in a real browser (Debian's headless Chromium through chromedriver, driven by Selenium):
+ * it shows the active version, the version history and the learning curve, and uploading an image shows
+ * a prediction. Needs {@code apt-get install chromium chromium-driver} (done by {@code .ci/run}).
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class BrowserTest {
+  static final Path CHROMIUM = Path.of(System.getProperty("streamfit.chromium", "/usr/bin/chromium"));
+  static final Path CHROMEDRIVER = Path.of(System.getProperty("streamfit.chromedriver", "/usr/bin/chromedriver"));
+
+  static WebDriver browser() {
+    if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+      throw new IllegalStateException("the browser test needs " + CHROMIUM + " and " + CHROMEDRIVER
+          + ": apt-get install chromium chromium-driver (or set -Dstreamfit.chromium / -Dstreamfit.chromedriver)");
+    }
+    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
+        .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900");
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingAnyFreePort().build();
+    return new ChromeDriver(service, options);
+  }
+
+  @Test
+  void thePageShowsTheActiveVersionAndClassifiesAnUploadedImage(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("browser-", 1, (short) 1);
+    try (ServingStage s = ServingStage.start(ServingConfig.defaults(broker.bootstrapServers(), topics, 0)
+        .withTopicInference(false)); KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      AvroSerde<TrainingMetrics> serde = AvroSerde.of(TrainingMetrics.class);
+      for (int step = 10; step <= 30; step += 10) {
+        TrainingMetrics m = TrainingMetrics.newBuilder().setModelName("clothing").setStep(step).setEpoch(step / 10 - 1)
+            .setTrigger("epoch_end").setEvaluatedAt(Instant.now()).setSamplesTrained(step * 16L).setLearningRate(1e-3)
+            .setMetrics(Map.of("train.accuracy", 0.4 + step / 100.0, "val.accuracy", 0.3 + step / 100.0))
+            .setPublishedVersion(step == 30 ? 3L : null).build();
+        p.send(new ProducerRecord<>(topics.trainingMetrics(), "clothing", serde.encode(m))).get();
+      }
+      publish(p, topics, version(3, Fixtures.good(3)));
+      await("v3 active", () -> s.active() != null);
+
+      WebDriver driver = browser();
+      try {
+        driver.get("http://127.0.0.1:" + s.port() + "/");
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+        wait.until(d -> d.findElement(By.id("active-version")).getText().equals("v3"));
+        assertThat(driver.findElement(By.id("model-name")).getText()).isEqualTo("clothing");
+        assertThat(driver.findElement(By.id("versions")).getText()).contains("v3").contains("active");
+        wait.until(d -> d.findElements(By.cssSelector("#curve path")).size() == 2);
+        assertThat(driver.findElements(By.cssSelector("#curve circle"))).hasSize(1);
+
+        Path image = TestImages.samplePath("test", "shoes");
+        driver.findElement(By.id("file")).sendKeys(image.toString());
+        wait.until(d -> !d.findElements(By.cssSelector("#result .prediction")).isEmpty());
+        List<WebElement> rows = driver.findElements(By.cssSelector("#result .prediction"));
+        assertThat(rows).hasSize(3);
+        assertThat(rows.get(0).findElement(By.className("label")).getText()).isIn(Fixtures.LABELS);
+        assertThat(driver.findElement(By.id("prediction-version")).getText()).startsWith("model v3");
+        wait.until(d -> d.findElement(By.id("recent")).getText().contains("http"));
+
+        // A file that is not an image: the page shows the server's reason.
+        Path bad = Files.createTempFile("streamfit-not-an-image", ".jpg");
+        Files.writeString(bad, "not an image");
+        driver.findElement(By.id("file")).sendKeys(bad.toString());
+        wait.until(d -> d.findElement(By.id("result")).getText().startsWith("415 unsupported_format"));
+        Files.delete(bad);
+      } finally {
+        driver.quit();
+      }
+    }
+  }
+}
