@@ -35,12 +35,6 @@ final class Configs {
             o.keepCheckpoints, o.publishMargin, o.earlyStopPatience));
   }
 
-  /** The defaults at {@code host}:{@code port}, tokens from the environment (demo). */
-  static ServingConfig serving(String bootstrap, Topics topics, String host, int port) {
-    return ServingConfig.defaults(bootstrap, topics, port).withAddress(host, port).withTokens(env("STREAMFIT_API_TOKEN"),
-        env("STREAMFIT_ADMIN_TOKEN"));
-  }
-
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {
     return new ServingConfig(bootstrap, topics, o.modelName, o.host, o.port, o.topK, o.maxBodyBytes,
         DecodeLimits.defaults(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),

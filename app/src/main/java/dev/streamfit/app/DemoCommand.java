@@ -33,11 +33,8 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--data", description = "Folder laid out as <split>/<class>/<image> (default: the bundled sample).")
   Path data;
 
-  @Option(names = "--host", defaultValue = "127.0.0.1", description = "HTTP bind address (default ${DEFAULT-VALUE}).")
-  String host;
-
-  @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default ${DEFAULT-VALUE}).")
-  int port;
+  @Mixin
+  ServingOptions serving;
 
   @Option(names = "--keep-serving", description = "Keep serving after the summary until interrupted.")
   boolean keepServing;
@@ -51,14 +48,14 @@ public final class DemoCommand implements Callable<Integer> {
     Path dataDir = data != null ? data : bundledSample();
     Path runDir = stage.common.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     System.out.println("streamfit demo: data " + dataDir + ", run dir " + runDir);
-    Pipeline p = Pipeline.start(kafka.bootstrapServers, kafka.topics(), stage, runDir, host, port);
+    Pipeline p = Pipeline.start(kafka.bootstrapServers, kafka.topics(), stage, serving, runDir);
     try {
       System.out.printf("kafka    %s (%s)%n", p.bootstrapServers(), kafka.bootstrapServers == null ? "embedded KRaft broker" : "external");
       Pipeline.Result r = p.ingestAndAwait(dataDir, timeout, System.out);
       Path sample = firstImage(dataDir.resolve("test")).or(() -> firstImage(dataDir)).orElseThrow();
       HttpResponse<String> answer = p.predict(sample);
       var m = r.served().metadata();
-      String url = "http://" + host + ":" + p.port() + "/v1/predict";
+      String url = "http://" + serving.host + ":" + p.port() + "/v1/predict";
       System.out.println();
       System.out.println("evaluations (validation picks the champion; test is reported once, for the served champion)");
       System.out.println("  trigger      epoch   step  lr        train loss  train acc  val loss  val acc  published");
@@ -79,7 +76,7 @@ public final class DemoCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "  learning curve         %s%n", r.trainer().lastCheckpoint() == null ? "-"
           : r.trainer().lastCheckpoint().resolveSibling(TrainerStage.LEARNING_CURVE));
       System.out.printf(Locale.ROOT, "  model version          %s v%d (sha256 %s…)%n", m.getModelName(), m.getVersion(), m.getSha256().substring(0, 12));
-      System.out.printf(Locale.ROOT, "  serving                %s%n", url);
+      System.out.printf(Locale.ROOT, "  serving                %s (web page http://%s:%d/)%n", url, serving.host, p.port());
       System.out.printf(Locale.ROOT, "  prediction for %s → HTTP %d %s%n", dataDir.relativize(sample), answer.statusCode(), answer.body());
       System.out.printf(Locale.ROOT, "RESULT val.accuracy %s%n", fmt(m.getMetrics().get("val.accuracy")));
       System.out.printf(Locale.ROOT, "RESULT test.accuracy %s%n", fmt(m.getMetrics().get("test.accuracy")));
@@ -89,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
         return 1;
       }
       if (keepServing) {
-        System.out.println("serving until interrupted (Ctrl-C) at " + url);
+        System.out.println("serving until interrupted (Ctrl-C) at " + url + " and http://" + serving.host + ":" + p.port() + "/");
         Shutdown.awaitSignal(p);
         p = null;
       }

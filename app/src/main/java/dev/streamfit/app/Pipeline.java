@@ -53,13 +53,13 @@ final class Pipeline implements AutoCloseable {
   }
 
   /** Starts the stages; {@code bootstrapOrNull == null} starts an embedded broker first. */
-  static Pipeline start(String bootstrapOrNull, Topics topics, StageOptions o, Path runDir, String host, int port) {
+  static Pipeline start(String bootstrapOrNull, Topics topics, StageOptions o, ServingOptions s, Path runDir) {
     EmbeddedKafkaBroker broker = null;
     ServingStage serving = null;
     TrainerStage trainer = null;
     AugmentStage augment = null;
     // Validate every stage's config before starting anything (errors name key, bound, value, flag).
-    Configs.serving("validate:0", topics, host, port);
+    Configs.serving("validate:0", topics, s);
     Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"));
     Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"));
     try {
@@ -68,7 +68,7 @@ final class Pipeline implements AutoCloseable {
       }
       String bootstrap = broker != null ? broker.bootstrapServers() : bootstrapOrNull;
       TopicsAdmin.ensure(bootstrap, topics, Duration.ofSeconds(30));
-      serving = ServingStage.start(Configs.serving(bootstrap, topics, host, port));
+      serving = ServingStage.start(Configs.serving(bootstrap, topics, s));
       trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints")));
       augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams")));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);

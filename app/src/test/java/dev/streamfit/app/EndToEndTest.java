@@ -64,7 +64,9 @@ class EndToEndTest {
         "--work-dir", tmp.resolve("work").toString());
     Topics topics = new Topics("e2e-", 2, (short) 1);
     Path runDir = tmp.resolve("run");
-    try (Pipeline p = Pipeline.start(broker.bootstrapServers(), topics, o, runDir, "127.0.0.1", 0)) {
+    ServingOptions serving = new ServingOptions();
+    new CommandLine(serving).parseArgs("--port", "0");
+    try (Pipeline p = Pipeline.start(broker.bootstrapServers(), topics, o, serving, runDir)) {
       Pipeline.Result r = p.ingestAndAwait(data, Duration.ofMinutes(8), System.out);
 
       assertThat(r.ingest().published()).isEqualTo(10 + 1 + 3 + 3);

@@ -29,15 +29,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Under steady load, 5 good versions and 3 broken ones (NaN weights, truncated bytes, wrong output shape)
+ * Under steady load (40 req/s from 6 client threads), 5 good versions and 3 broken ones (NaN weights, truncated bytes, wrong output shape)
  * are published: no request fails, every answer names a version, broken versions never answer, versions
  * only move forward per client, and p99 latency while swapping stays within 2x the steady p99.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class HotSwapTest {
   static final ObjectMapper JSON = new ObjectMapper();
-  static final int CLIENTS = 4;
-  static final long PERIOD_MS = 150; // per client: 4 x 6.7 = 26.7 req/s
+  static final int CLIENTS = 6;
+  static final long PERIOD_MS = 150; // per client: 6 x 6.7 = 40 req/s
 
   record Sample(long startNanos, double ms, int status, long version, int client, String body) {}
 
@@ -98,6 +98,7 @@ class HotSwapTest {
           return null;
         });
       }
+      Thread.sleep(3_000); // load running, not measured: JIT, both workers' first batches
       long steadyStart = System.nanoTime();
       Thread.sleep(8_000);
       long steadyEnd = System.nanoTime();

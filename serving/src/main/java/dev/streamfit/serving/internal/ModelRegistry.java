@@ -22,7 +22,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -36,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * atomically; versions never move backwards unless {@link #activate} (admin rollback) asks. A refused
  * version is recorded with its reason and never answers. Thread-safe; one thread owns the consumer.
  */
-public final class ModelRegistry implements AutoCloseable {
+public final class ModelRegistry extends ConsumerLoop {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
   private static final AvroSerde<ModelVersion> SERDE = AvroSerde.of(ModelVersion.class);
 
@@ -48,24 +47,18 @@ public final class ModelRegistry implements AutoCloseable {
   private final NavigableMap<Long, ModelState> versions = new ConcurrentSkipListMap<>();
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
   private final CountDownLatch recovered = new CountDownLatch(1);
-  private final Thread thread;
   private volatile String modelName;
   private volatile long highestSeen = -1;
-  private volatile boolean running = true;
-  private volatile KafkaConsumer<String, byte[]> consumer;
+  /** Owned by the registry thread (recovery, fetch by offset). */
+  private KafkaConsumer<String, byte[]> consumer;
 
   public ModelRegistry(ServingConfig config, ModelVerifier verifier, ServingMetrics metrics) {
+    super("streamfit-model-registry");
     this.config = config;
     this.topic = config.topics().models();
     this.verifier = verifier;
     this.metrics = metrics;
     this.modelName = config.modelName();
-    this.thread = new Thread(this::run, "streamfit-model-registry");
-    this.thread.setDaemon(true);
-  }
-
-  public void start() {
-    thread.start();
   }
 
   /** The active model retained for the caller (release it when done), or null before one is active. */
@@ -138,7 +131,8 @@ public final class ModelRegistry implements AutoCloseable {
     return f;
   }
 
-  private void run() {
+  @Override
+  protected void run() throws InterruptedException {
     // Loading and checking a candidate runs native ops on this thread while the inference thread serves:
     // one OpenMP thread here keeps it from spinning on the cores serving needs.
     dev.streamfit.engine.CpuTuning.setThreads(1);
@@ -152,13 +146,14 @@ public final class ModelRegistry implements AutoCloseable {
         ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 4);
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer = c;
+      own(c);
       List<TopicPartition> parts = new ArrayList<>();
       c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
       c.assign(parts);
       c.seekToBeginning(parts);
       recover(c, parts);
       recovered.countDown();
-      while (running) {
+      while (running()) {
         for (Runnable cmd; (cmd = commands.poll()) != null; ) {
           cmd.run();
         }
@@ -169,12 +164,6 @@ public final class ModelRegistry implements AutoCloseable {
           }
         }
       }
-    } catch (WakeupException e) {
-      // closing
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      LOG.error("model registry stopped", e);
     } finally {
       recovered.countDown();
     }
@@ -183,13 +172,13 @@ public final class ModelRegistry implements AutoCloseable {
   /** Reads to the end offsets as of now, then activates the newest version that verifies. */
   private void recover(KafkaConsumer<String, byte[]> c, List<TopicPartition> parts) throws InterruptedException {
     Map<TopicPartition, Long> end = c.endOffsets(parts);
-    while (running && parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+    while (running() && parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
       for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
         decode(r); // records the version as available
       }
     }
     for (ModelState s : versions.descendingMap().values()) {
-      if (!running) {
+      if (!running()) {
         return;
       }
       ModelVersion mv = fetch(s.partition(), s.offset());
@@ -293,16 +282,7 @@ public final class ModelRegistry implements AutoCloseable {
 
   @Override
   public void close() {
-    running = false;
-    KafkaConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    super.close();
     ModelHandle h = current.getAndSet(null);
     if (h != null) {
       h.release();

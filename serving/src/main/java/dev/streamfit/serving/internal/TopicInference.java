@@ -27,7 +27,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -42,30 +41,25 @@ import org.slf4j.LoggerFactory;
  * that is refused, gets a result carrying the error, so no record ever blocks its partition. While no
  * model is active the assigned partitions are paused. Thread-safe; one thread owns the clients.
  */
-public final class TopicInference implements AutoCloseable {
+public final class TopicInference extends ConsumerLoop {
   private static final Logger LOG = LoggerFactory.getLogger(TopicInference.class);
   private final ServingConfig config;
   private final PredictService service;
   private final ServingMetrics metrics;
   private final RecentPredictions recent;
-  private final Thread thread;
-  private volatile boolean running = true;
-  private volatile KafkaConsumer<String, byte[]> consumer;
+  /** Whether a transaction is open (loop thread only). */
+  private boolean inTransaction;
 
   public TopicInference(ServingConfig config, PredictService service, ServingMetrics metrics, RecentPredictions recent) {
+    super("streamfit-topic-inference");
     this.config = config;
     this.service = service;
     this.metrics = metrics;
     this.recent = recent;
-    this.thread = new Thread(this::run, "streamfit-topic-inference");
-    this.thread.setDaemon(true);
   }
 
-  public void start() {
-    thread.start();
-  }
-
-  private void run() {
+  @Override
+  protected void run() throws InterruptedException {
     Topics t = config.topics();
     Map<String, Object> cp = Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
@@ -84,14 +78,13 @@ public final class TopicInference implements AutoCloseable {
         ProducerConfig.LINGER_MS_CONFIG, 1);
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(cp, new StringDeserializer(), new ByteArrayDeserializer());
         KafkaProducer<String, byte[]> p = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
-      consumer = c;
+      own(c);
       p.initTransactions();
       c.subscribe(List.of(t.inferenceRequests()));
-      while (running) {
+      while (running()) {
         boolean ready = service.registry().peek() != null;
-        Set<TopicPartition> assigned = c.assignment();
         if (!ready) {
-          c.pause(assigned);
+          c.pause(c.assignment());
         } else if (!c.paused().isEmpty()) {
           c.resume(c.paused());
         }
@@ -99,27 +92,37 @@ public final class TopicInference implements AutoCloseable {
         if (records.isEmpty()) {
           continue;
         }
+        if (!ready) {
+          // Fetched in the poll that joined the group, before the pause could apply: read them again later.
+          seekToFirst(c, records);
+          continue;
+        }
         try {
           answer(c, p, records);
+        } catch (PredictService.NoModelException e) {
+          seekToFirst(c, records);
         } catch (ProducerFencedException e) {
           throw e;
         } catch (KafkaException e) {
-          LOG.warn("inference transaction aborted ({}); re-reading from the committed offsets", e.toString());
-          p.abortTransaction();
+          LOG.warn("inference batch failed ({}); re-reading from the committed offsets", e.toString());
+          if (inTransaction) {
+            p.abortTransaction();
+            inTransaction = false;
+          }
           rewind(c, records.partitions());
         }
       }
-    } catch (WakeupException e) {
-      // closing
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (RuntimeException e) {
-      LOG.error("topic inference stopped", e);
+    }
+  }
+
+  private static void seekToFirst(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> records) {
+    for (TopicPartition tp : records.partitions()) {
+      c.seek(tp, records.records(tp).get(0).offset());
     }
   }
 
   private void answer(KafkaConsumer<String, byte[]> c, KafkaProducer<String, byte[]> p,
-      ConsumerRecords<String, byte[]> records) throws InterruptedException {
+      ConsumerRecords<String, byte[]> records) throws InterruptedException, PredictService.NoModelException {
     long t0 = System.nanoTime();
     AvroSerde<PredictionRequest> reqSerde = AvroSerde.of(PredictionRequest.class);
     AvroSerde<PredictionResult> resSerde = AvroSerde.of(PredictionResult.class);
@@ -154,9 +157,7 @@ public final class TopicInference implements AutoCloseable {
       List<byte[]> groupImages = g.getValue().stream().map(images::get).toList();
       List<PredictService.Outcome> outs;
       try {
-        outs = service.predictAll(groupImages, g.getKey());
-      } catch (PredictService.NoModelException e) {
-        throw new KafkaException("model went away"); // cannot happen once active; retried via rewind
+        outs = service.predictAll(groupImages, g.getKey()); // before the transaction begins
       } catch (java.util.concurrent.ExecutionException e) {
         outs = null;
         for (int j : g.getValue()) {
@@ -188,6 +189,7 @@ public final class TopicInference implements AutoCloseable {
       }
     }
     p.beginTransaction();
+    inTransaction = true;
     for (PredictionResult res : results) {
       p.send(new ProducerRecord<>(config.topics().inferenceResults(), res.getRequestId().toString(), resSerde.encode(res)));
     }
@@ -198,6 +200,7 @@ public final class TopicInference implements AutoCloseable {
     }
     p.sendOffsetsToTransaction(offsets, c.groupMetadata());
     p.commitTransaction();
+    inTransaction = false;
   }
 
   private PredictionResult error(String requestId, String code, String message) {
@@ -227,20 +230,6 @@ public final class TopicInference implements AutoCloseable {
       } else {
         c.seekToBeginning(List.of(tp));
       }
-    }
-  }
-
-  @Override
-  public void close() {
-    running = false;
-    KafkaConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-    try {
-      thread.join(15_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

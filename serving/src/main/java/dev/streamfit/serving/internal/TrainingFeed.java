@@ -13,7 +13,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -23,25 +22,17 @@ import org.slf4j.LoggerFactory;
  * Follows {@code training.metrics} from the beginning (no group) and keeps the newest evaluations per
  * model, from which the web page draws the learning curve. Thread-safe; one thread owns the consumer.
  */
-public final class TrainingFeed implements AutoCloseable {
+public final class TrainingFeed extends ConsumerLoop {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingFeed.class);
   private static final int KEEP = 2000;
   private final String bootstrap;
   private final String topic;
   private final Deque<Map<String, Object>> points = new ArrayDeque<>();
-  private final Thread thread;
-  private volatile boolean running = true;
-  private volatile KafkaConsumer<String, byte[]> consumer;
 
   public TrainingFeed(String bootstrap, String topic) {
+    super("streamfit-training-feed");
     this.bootstrap = bootstrap;
     this.topic = topic;
-    this.thread = new Thread(this::run, "streamfit-training-feed");
-    this.thread.setDaemon(true);
-  }
-
-  public void start() {
-    thread.start();
   }
 
   /** Evaluations of {@code modelName} (all models if null), oldest first, as JSON-ready maps. */
@@ -62,17 +53,18 @@ public final class TrainingFeed implements AutoCloseable {
     points.addLast(p);
   }
 
-  private void run() {
+  @Override
+  protected void run() {
     Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer = c;
+      own(c);
       List<TopicPartition> parts = new ArrayList<>();
       c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
       c.assign(parts);
       c.seekToBeginning(parts);
       AvroSerde<TrainingMetrics> serde = AvroSerde.of(TrainingMetrics.class);
-      while (running) {
+      while (running()) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
           try {
             TrainingMetrics m = serde.decode(r.value());
@@ -92,24 +84,6 @@ public final class TrainingFeed implements AutoCloseable {
           }
         }
       }
-    } catch (WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("training feed stopped", e);
-    }
-  }
-
-  @Override
-  public void close() {
-    running = false;
-    KafkaConsumer<String, byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }
