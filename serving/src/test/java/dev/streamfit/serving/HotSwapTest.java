@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Under steady load (40 req/s from 6 client threads), 5 good versions and 3 broken ones (NaN weights, truncated bytes, wrong output shape)
+ * Under steady load (40 req/s from 6 client threads), 8 good versions and 3 broken ones (NaN weights, truncated bytes, wrong output shape)
  * are published: no request fails, every answer names a version, broken versions never answer, versions
- * only move forward per client, and p99 latency while swapping stays within 2x the steady p99.
+ * only move forward per client, and p99 latency while swapping (publish to activation + 0.5 s) stays within 2x
+ * the p99 of the other requests.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class HotSwapTest {
@@ -53,7 +54,10 @@ class HotSwapTest {
         version(6, Fixtures.good(6)),
         version("clothing", 7, wrongShape, Hashes.sha256Hex(wrongShape), List.of("hat", "pants", "shoes", "dress")),
         version(8, Fixtures.good(8)),
-        version(9, Fixtures.good(10)));
+        version(9, Fixtures.good(10)),
+        version(10, Fixtures.good(11)),
+        version(11, Fixtures.good(12)),
+        version(12, Fixtures.good(13)));
     Set<Long> broken = Set.of(3L, 5L, 7L);
     try (ServingStage s = ServingStage.start(ServingConfig.defaults(broker.bootstrapServers(), topics, 0)
         .withTopicInference(false)); KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
@@ -101,7 +105,6 @@ class HotSwapTest {
       Thread.sleep(3_000); // load running, not measured: JIT, both workers' first batches
       long steadyStart = System.nanoTime();
       Thread.sleep(8_000);
-      long steadyEnd = System.nanoTime();
       List<long[]> swapWindows = new ArrayList<>();
       for (ModelVersion mv : plan) {
         long t0 = System.nanoTime();
@@ -114,7 +117,7 @@ class HotSwapTest {
         }
         long t1 = System.nanoTime();
         swapWindows.add(new long[] {t0, t1 + 500_000_000L});
-        Thread.sleep(1_500);
+        Thread.sleep(2_000);
       }
       running.set(false);
       load.shutdown();
@@ -127,7 +130,7 @@ class HotSwapTest {
       assertThat(failed).as("failed requests").isEmpty();
       assertThat(all).allSatisfy(x -> assertThat(x.version()).as(x.body()).isPositive());
       assertThat(all).noneMatch(x -> broken.contains(x.version()));
-      assertThat(all.stream().map(Sample::version).distinct().sorted().toList()).containsExactly(1L, 2L, 4L, 6L, 8L, 9L);
+      assertThat(all.stream().map(Sample::version).distinct().sorted().toList()).containsExactly(1L, 2L, 4L, 6L, 8L, 9L, 10L, 11L, 12L);
       for (int i = 0; i < CLIENTS; i++) {
         int client = i;
         long[] versions = all.stream().filter(x -> x.client() == client)
@@ -136,19 +139,25 @@ class HotSwapTest {
         Arrays.sort(sorted);
         assertThat(versions).as("client %d sees versions only move forward", client).containsExactly(sorted);
       }
-      double[] steady = all.stream().filter(x -> x.startNanos() >= steadyStart && x.startNanos() < steadyEnd)
+      // Steady = every request after the warm-up that started outside a swap window (the 8 s before the first
+      // publish and the gaps between swaps), so both sides see the JVM's usual GC pauses.
+      double[] swapping = all.stream().filter(x -> inAny(swapWindows, x.startNanos())).mapToDouble(Sample::ms).sorted()
+          .toArray();
+      double[] steady = all.stream().filter(x -> x.startNanos() >= steadyStart && !inAny(swapWindows, x.startNanos()))
           .mapToDouble(Sample::ms).sorted().toArray();
-      double[] swapping = all.stream().filter(x -> swapWindows.stream().anyMatch(w -> x.startNanos() >= w[0]
-          && x.startNanos() <= w[1])).mapToDouble(Sample::ms).sorted().toArray();
       double rate = all.size() / seconds;
       System.out.printf(Locale.ROOT, "hot swap: %d requests in %.1f s (%.1f req/s), 0 failed; steady p50 %.1f ms p99 %.1f ms"
           + " (%d requests); during swaps p50 %.1f ms p99 %.1f ms (%d requests); %d versions served, 3 refused%n",
           all.size(), seconds, rate, pct(steady, 50), pct(steady, 99), steady.length, pct(swapping, 50), pct(swapping, 99),
-          swapping.length, 6);
+          swapping.length, 9);
       assertThat(rate).isGreaterThanOrEqualTo(20);
       assertThat(swapping.length).isGreaterThan(50);
       assertThat(pct(swapping, 99)).as("p99 during swaps vs 2x steady p99").isLessThanOrEqualTo(2 * pct(steady, 99));
     }
+  }
+
+  static boolean inAny(List<long[]> windows, long t) {
+    return windows.stream().anyMatch(w -> t >= w[0] && t <= w[1]);
   }
 
   static double pct(double[] sorted, double p) {

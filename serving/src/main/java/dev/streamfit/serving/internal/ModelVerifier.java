@@ -104,8 +104,11 @@ public final class ModelVerifier {
     }
     ComputationGraph graph;
     try {
-      graph = Models.fromBytes(Hashes.copyOf(buf), false);
-    } catch (IOException | RuntimeException e) {
+      byte[] bytes = Hashes.copyOf(buf);
+      graph = heavy(() -> Models.fromBytes(bytes, false));
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
       throw new VerificationException("load_failed", "graph does not load: " + e);
     }
     int threads = queue.threadsPerWorker();
@@ -117,13 +120,14 @@ public final class ModelVerifier {
       if (params == null || params.length() == 0) {
         throw new VerificationException("load_failed", "graph has no parameters");
       }
-      if (BooleanIndexing.or(params, Conditions.isNan()) || BooleanIndexing.or(params, Conditions.isInfinite())) {
+      if (heavyUnchecked(() -> BooleanIndexing.or(params, Conditions.isNan())
+          || BooleanIndexing.or(params, Conditions.isInfinite()))) {
         throw new VerificationException("non_finite_weights", "weights contain NaN or infinite values");
       }
       double[] reference = smoke(predictor, labels.size());
       // One copy per further inference worker, each checked against the first on reference image 0.
       for (int w = 1; w < queue.workers(); w++) {
-        Predictor copy = predictor.copy(threads);
+        Predictor copy = heavyUnchecked(() -> predictor.copy(threads));
         copies.add(copy);
         double[] p = forward(copy, referencePixels(copy).get(0), labels.size());
         for (int c = 0; c < p.length; c++) {
@@ -139,6 +143,25 @@ public final class ModelVerifier {
       if (!ok) {
         copies.forEach(Predictor::close);
       }
+    }
+  }
+
+  /**
+   * Runs CPU-heavy verification work (deserialising, scanning and copying weights) on an inference worker
+   * when there are several: the others keep serving, and no extra thread competes for the cores they use.
+   * With one worker it runs here, so serving does not stall for a whole load.
+   */
+  private <T> T heavy(java.util.concurrent.Callable<T> work) throws Exception {
+    return queue.workers() > 1 ? queue.runExclusive(work) : work.call();
+  }
+
+  private <T> T heavyUnchecked(java.util.concurrent.Callable<T> work) throws InterruptedException {
+    try {
+      return heavy(work);
+    } catch (InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
     }
   }
 
