@@ -93,9 +93,12 @@ final class Pipeline implements AutoCloseable {
    */
   Result ingestAndAwait(Path data, Duration timeout, PrintStream progress) throws InterruptedException, TimeoutException {
     long t0 = System.nanoTime();
-    IngestSummary ingest = new IngestStage(IngestConfig.of(bootstrap, topics, data)).run(null);
-    progress.printf(Locale.ROOT, "ingest   %d images (%.1f MB) → %s in %.1f s, per split %s%n", ingest.published(),
-        ingest.bytes() / 1e6, topics.raw(), ingest.seconds(), ingest.perSplit());
+    // The trainer's label set: an image of another class is refused at the edge, not deep in the trainer.
+    IngestSummary ingest = new IngestStage(IngestConfig.of(bootstrap, topics, data)
+        .withLabels(dev.streamfit.trainer.TrainerConfig.CLOTHING_LABELS, false)).run(null);
+    progress.printf(Locale.ROOT, "ingest   %d images (%.1f MB) → %s in %.1f s, per split %s; %d already published;"
+        + " %d refused %s%n", ingest.published(), ingest.bytes() / 1e6, topics.raw(), ingest.seconds(), ingest.perSplit(),
+        ingest.duplicates(), ingest.rejected(), ingest.rejectedByReason());
     long deadline = System.nanoTime() + timeout.toNanos();
     long lastPrint = 0;
     while (true) {
@@ -104,7 +107,8 @@ final class Pipeline implements AutoCloseable {
         throw new IllegalStateException("trainer failed: " + ts.failure());
       }
       ActiveModel served = serving.active();
-      boolean augmented = watcher.processedImages() >= ingest.published();
+      // refused at the edge: on images.rejected too
+      boolean augmented = watcher.processedImages() >= ingest.published() + ingest.rejected();
       long expected = watcher.trainSamples();
       // Done when every train sample is trained and evaluated (or early stopping ended training) and serving
       // answers with the champion: the last published version, which need not be the last evaluated model.

@@ -1,8 +1,10 @@
 package dev.streamfit.ingest;
 
+import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -12,12 +14,19 @@ import java.util.Objects;
  * @param topics topic catalogue
  * @param dataDir folder laid out as {@code <split>/<class>/<file>} (split: train, validation|val, test)
  * @param maxImageBytes files larger than this go to images.rejected instead, bytes
+ * @param labels the label set; a labelled image whose label is not in it is refused ({@code unknown_label}) or,
+ *     with {@code unknownLabelAsUnlabeled}, published unlabeled; empty accepts any label
+ * @param unknownLabelAsUnlabeled route images with unknown labels as unlabeled instead of refusing them
+ * @param limits the decode guards checked at the edge (the augment stage's: allow-list, caps, JPEG EOI, frames)
  */
-public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir, int maxImageBytes) {
+public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir, int maxImageBytes, List<String> labels,
+    boolean unknownLabelAsUnlabeled, DecodeLimits limits) {
   public IngestConfig {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(limits, "limits");
+    labels = List.copyOf(labels);
     if (!Files.isDirectory(dataDir)) {
       throw new IllegalArgumentException("ingest.data must be a directory laid out as <split>/<class>/*.jpg, was '"
           + dataDir + "' (set --data)");
@@ -29,7 +38,13 @@ public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir,
     }
   }
 
+  /** 16 MiB files, any label, default decode limits. */
   public static IngestConfig of(String bootstrapServers, Topics topics, Path dataDir) {
-    return new IngestConfig(bootstrapServers, topics, dataDir, 16 * 1024 * 1024);
+    return new IngestConfig(bootstrapServers, topics, dataDir, 16 * 1024 * 1024, List.of(), false, DecodeLimits.defaults());
+  }
+
+  /** This config checking labels against {@code labels}. */
+  public IngestConfig withLabels(List<String> labels, boolean unknownAsUnlabeled) {
+    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownAsUnlabeled, limits);
   }
 }

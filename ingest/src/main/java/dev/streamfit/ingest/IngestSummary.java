@@ -6,13 +6,22 @@ import java.util.Map;
  * What one ingest run did.
  *
  * @param published records written to images.raw
- * @param rejected files sent to images.rejected (e.g. too large, unreadable)
+ * @param rejected files sent to images.rejected (sum of {@code rejectedByReason})
  * @param bytes encoded bytes published
  * @param perSplit published records per split name
  * @param seconds wall time
+ * @param duplicates files skipped because their content was already published (or refused) before
+ * @param rejectedByReason rejected files per reason code (e.g. corrupt_image, unknown_label)
  */
-public record IngestSummary(long published, long rejected, long bytes, Map<String, Long> perSplit, double seconds) {
+public record IngestSummary(long published, long rejected, long bytes, Map<String, Long> perSplit, double seconds,
+    long duplicates, Map<String, Long> rejectedByReason) {
   public IngestSummary {
     perSplit = Map.copyOf(perSplit);
+    rejectedByReason = Map.copyOf(rejectedByReason);
+  }
+
+  /** Published megabytes per second of wall time. */
+  public double megabytesPerSecond() {
+    return bytes / 1e6 / Math.max(1e-9, seconds);
   }
 }

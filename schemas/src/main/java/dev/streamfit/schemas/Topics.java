@@ -39,6 +39,11 @@ public record Topics(String prefix, int partitions, short replicationFactor) {
     return prefix + "images.raw";
   }
 
+  /** Compacted index of every image id published to {@link #raw()} (ingest's de-duplication). */
+  public String index() {
+    return prefix + "images.index";
+  }
+
   public String augmented() {
     return prefix + "images.augmented";
   }
@@ -69,6 +74,8 @@ public record Topics(String prefix, int partitions, short replicationFactor) {
     return List.of(
         new TopicSpec(raw(), partitions, replicationFactor, Map.of(
             "max.message.bytes", String.valueOf(RAW_MAX_BYTES), "retention.ms", "-1")),
+        // One small record per image ever published; compacted so it holds each id once, forever.
+        new TopicSpec(index(), partitions, replicationFactor, Map.of("cleanup.policy", "compact", "retention.ms", "-1")),
         new TopicSpec(augmented(), partitions, replicationFactor, Map.of(
             "max.message.bytes", String.valueOf(AUGMENTED_MAX_BYTES), "retention.ms", week)),
         new TopicSpec(rejected(), partitions, replicationFactor, Map.of(
