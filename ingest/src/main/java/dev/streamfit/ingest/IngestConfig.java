@@ -12,7 +12,8 @@ import java.util.Objects;
  *
  * @param bootstrapServers Kafka {@code bootstrap.servers}
  * @param topics topic catalogue
- * @param dataDir folder laid out as {@code <split>/<class>/<file>} (split: train, validation|val, test)
+ * @param dataDir folder laid out as {@code <split>/<class>/<file>} (split: train, validation|val, test); null when
+ *     only the HTTP endpoint is used
  * @param maxImageBytes files larger than this go to images.rejected instead, bytes
  * @param labels the label set; a labelled image whose label is not in it is refused ({@code unknown_label}) or,
  *     with {@code unknownLabelAsUnlabeled}, published unlabeled; empty accepts any label
@@ -24,10 +25,9 @@ public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir,
   public IngestConfig {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(topics, "topics");
-    Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(limits, "limits");
     labels = List.copyOf(labels);
-    if (!Files.isDirectory(dataDir)) {
+    if (dataDir != null && !Files.isDirectory(dataDir)) {
       throw new IllegalArgumentException("ingest.data must be a directory laid out as <split>/<class>/*.jpg, was '"
           + dataDir + "' (set --data)");
     }

@@ -1,38 +1,25 @@
 package dev.streamfit.ingest;
 
-import dev.streamfit.imaging.ImageDecoder;
-import dev.streamfit.imaging.ImageRejectedException;
-import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.ImageIndexEntry;
-import dev.streamfit.schemas.Hashes;
-import dev.streamfit.schemas.RawImage;
+import dev.streamfit.ingest.internal.Publisher;
 import dev.streamfit.schemas.RejectReason;
-import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Split;
-import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TopicsAdmin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * the compacted {@code images.index}: re-ingesting content already published publishes nothing. Files are
  * checked at the edge with the augment stage's container guards (no pixel is decoded here) and against the
  * label set; what it cannot publish goes to {@code images.rejected} with a reason. One ingester per source
- * at a time: two running at once on the same files may both publish them (same keys).
+ * at a time: two running at once on the same files may both publish them (same keys). Also watches the
+ * folder ({@link #watch}) and takes images over HTTP ({@link #serveHttp}).
  */
 public final class IngestStage {
   private static final Logger LOG = LoggerFactory.getLogger(IngestStage.class);
@@ -57,6 +45,9 @@ public final class IngestStage {
    * class; publishing it in that order would hand the trainer one class at a time).
    */
   public List<Path> files() {
+    if (config.dataDir() == null) {
+      throw new IllegalStateException("ingest.data is not set: no folder to ingest (set --data)");
+    }
     try (Stream<Path> walk = Files.walk(config.dataDir())) {
       List<Path> files = walk.filter(Files::isRegularFile)
           .filter(p -> !p.getFileName().toString().startsWith("."))
@@ -70,138 +61,109 @@ public final class IngestStage {
   }
 
   /**
-   * Publishes every file whose content was not published (or refused) before, and waits until all of it is
-   * committed. Per file: SHA-256 of the bytes → skipped if {@code images.index} knows it; the byte cap; the
-   * augment stage's container guards ({@link ImageDecoder#probe}: allow-list, dimension caps, complete JPEG/PNG,
-   * single frame); the label set. Images go to {@code images.raw} and their id to {@code images.index} in one
-   * transaction, so a crash never leaves an image published but unindexed (or the reverse); refusals go to
-   * {@code images.rejected} with a reason.
+   * Publishes every file of the folder whose content was not published (or refused) before, and waits until
+   * all of it is committed. Per file: SHA-256 of the bytes → skipped if {@code images.index} knows it; the byte
+   * cap; the augment stage's container guards ({@link dev.streamfit.imaging.ImageDecoder#probe}: allow-list,
+   * dimension caps, complete JPEG/PNG, single frame); the label set. Images go to {@code images.raw} and their id
+   * to {@code images.index} in one transaction, so a crash never leaves an image published but unindexed (or
+   * the reverse); refusals go to {@code images.rejected} with a reason.
    *
    * @param progress called with the number of files handled so far (may be null)
    */
   public IngestSummary run(LongConsumer progress) {
     long t0 = System.nanoTime();
-    Topics topics = config.topics();
-    TopicsAdmin.ensure(config.bootstrapServers(), topics, Duration.ofSeconds(30));
-    Set<String> known = KnownImages.read(config.bootstrapServers(), topics.index());
-    List<Path> files = files();
-    ImageDecoder guard = new ImageDecoder(config.limits());
-    AvroSerde<RawImage> rawSerde = AvroSerde.of(RawImage.class);
-    AvroSerde<ImageIndexEntry> indexSerde = AvroSerde.of(ImageIndexEntry.class);
-    AvroSerde<Rejection> rejectionSerde = AvroSerde.of(Rejection.class);
-    Map<String, Long> perSplit = new TreeMap<>();
-    Map<String, Long> rejectedByReason = new TreeMap<>();
-    long published = 0;
-    long duplicates = 0;
-    long bytes = 0;
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(), new StringSerializer(),
-        new ByteArraySerializer())) {
-      producer.initTransactions();
-      producer.beginTransaction();
-      long inTransaction = 0;
+    TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
+    try (Publisher publisher = new Publisher(config)) {
       long done = 0;
-      for (Path file : files) {
+      for (Path file : files()) {
+        publishFile(publisher, file);
         if (progress != null) {
           progress.accept(++done);
         }
-        Path rel = config.dataDir().relativize(file);
-        Split split = split(rel.getName(0).toString());
-        String label = split == Split.UNLABELED ? null : rel.getName(1).toString();
-        byte[] content;
-        try {
-          content = Files.readAllBytes(file);
-        } catch (IOException e) {
-          producer.send(new ProducerRecord<>(topics.rejected(), null, rejectionSerde.encode(rejection(null, file,
-              RejectReason.INTERNAL_ERROR, "cannot read file: " + e.getMessage()))));
-          rejectedByReason.merge(RejectReason.INTERNAL_ERROR.code(), 1L, Long::sum);
-          continue;
-        }
-        String id = Hashes.sha256Hex(content);
-        if (!known.add(id)) {
-          duplicates++;
-          continue;
-        }
-        RejectReason reason = null;
-        String message = null;
-        if (content.length > config.maxImageBytes()) {
-          reason = RejectReason.TOO_LARGE;
-          message = content.length + " bytes, above ingest.max-image-bytes=" + config.maxImageBytes();
-        } else {
-          try {
-            guard.probe(content);
-          } catch (ImageRejectedException e) {
-            reason = e.reason();
-            message = e.getMessage();
-          }
-        }
-        boolean contentRefused = reason != null;
-        if (reason == null && label != null && !config.labels().isEmpty() && !config.labels().contains(label)) {
-          if (config.unknownLabelAsUnlabeled()) {
-            label = null;
-            split = Split.UNLABELED;
-          } else {
-            reason = RejectReason.UNKNOWN_LABEL;
-            message = "label '" + label + "' is not one of " + config.labels()
-                + " (set --labels, or --unknown-label-as-unlabeled to publish it unlabeled)";
-            known.remove(id); // a later run with another label set may publish it
-          }
-        }
-        Instant now = Instant.now();
-        if (reason != null) {
-          producer.send(new ProducerRecord<>(topics.rejected(), id, rejectionSerde.encode(rejection(id, file, reason, message))));
-          rejectedByReason.merge(reason.code(), 1L, Long::sum);
-          if (contentRefused) {
-            producer.send(new ProducerRecord<>(topics.index(), id, indexSerde.encode(ImageIndexEntry.newBuilder().setId(id)
-                .setSplit(Split.UNLABELED).setLabel(null).setSource(rel.toString()).setIngestedAt(now)
-                .setRejectedReason(reason.code()).build())));
-          }
-        } else {
-          RawImage rec = RawImage.newBuilder().setId(id).setContent(ByteBuffer.wrap(content)).setMediaType(mediaType(file))
-              .setLabel(label).setSplit(split).setSource(rel.toString()).setIngestedAt(now).build();
-          producer.send(new ProducerRecord<>(topics.raw(), id, rawSerde.encode(rec)));
-          producer.send(new ProducerRecord<>(topics.index(), id, indexSerde.encode(ImageIndexEntry.newBuilder().setId(id)
-              .setSplit(split).setLabel(label).setSource(rel.toString()).setIngestedAt(now).build())));
-          perSplit.merge(split.name().toLowerCase(Locale.ROOT), 1L, Long::sum);
-          published++;
-          bytes += content.length;
-          inTransaction += content.length;
-        }
-        if (inTransaction >= TRANSACTION_BYTES) {
-          producer.commitTransaction();
-          producer.beginTransaction();
-          inTransaction = 0;
-        }
       }
-      producer.commitTransaction();
+      publisher.commit();
+      return summary(publisher, t0);
     } catch (KafkaException e) {
-      throw new IllegalStateException("publishing to " + topics.raw() + " failed (nothing of the open transaction is"
-          + " visible; re-run to publish the rest): " + e, e);
+      throw failed(e);
     }
+  }
+
+  /**
+   * Publishes the folder, then keeps watching it: a file that appears (in the {@code <split>/<class>/} layout)
+   * is published once its size and modification time are unchanged over one {@code interval} (so files still
+   * being written are not read half-way), and committed at the end of that scan. Returns when {@code stop} says
+   * so, with what this call did.
+   */
+  public IngestSummary watch(Duration interval, BooleanSupplier stop) throws InterruptedException {
+    long t0 = System.nanoTime();
+    TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
+    Set<Path> done = new HashSet<>();
+    Map<Path, List<Long>> pending = new HashMap<>();
+    try (Publisher publisher = new Publisher(config)) {
+      while (!stop.getAsBoolean()) {
+        for (Path file : files()) {
+          if (done.contains(file)) {
+            continue;
+          }
+          List<Long> stat;
+          try {
+            stat = List.of(Files.size(file), Files.getLastModifiedTime(file).toMillis());
+          } catch (IOException e) {
+            continue; // gone again
+          }
+          if (stat.equals(pending.put(file, stat))) {
+            publishFile(publisher, file);
+            done.add(file);
+            pending.remove(file);
+          }
+        }
+        publisher.commit();
+        Thread.sleep(interval.toMillis());
+      }
+      return summary(publisher, t0);
+    } catch (KafkaException e) {
+      throw failed(e);
+    }
+  }
+
+  /**
+   * Starts {@code POST /v1/images?label=…&split=…} (raw image body, or multipart/form-data with one file) on
+   * {@code host}:{@code port} (0 = any free port): 201 published, 200 already published, 413/415/422 refused
+   * with a reason, 400 bad parameters. Each accepted image is committed before the answer. Close the returned
+   * server to stop.
+   */
+  public IngestServer serveHttp(String host, int port) throws IOException {
+    TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
+    return dev.streamfit.ingest.internal.IngestHttp.start(config, new Publisher(config), host, port);
+  }
+
+  private void publishFile(Publisher publisher, Path file) {
+    Path rel = config.dataDir().relativize(file);
+    Split split = split(rel.getName(0).toString());
+    String label = split == Split.UNLABELED ? null : rel.getName(1).toString();
+    byte[] content;
+    try {
+      content = Files.readAllBytes(file);
+    } catch (IOException e) {
+      publisher.reject(null, rel.toString(), RejectReason.INTERNAL_ERROR, "cannot read file: " + e.getMessage());
+      return;
+    }
+    publisher.publish(content, rel.toString(), split, label, mediaType(file));
+  }
+
+  private IngestSummary summary(Publisher p, long t0) {
     double secs = (System.nanoTime() - t0) / 1e9;
-    long rejected = rejectedByReason.values().stream().mapToLong(Long::longValue).sum();
-    IngestSummary s = new IngestSummary(published, rejected, bytes, perSplit, secs, duplicates, rejectedByReason);
+    Map<String, Long> rejected = p.rejectedByReason();
+    IngestSummary s = new IngestSummary(p.published(), rejected.values().stream().mapToLong(Long::longValue).sum(),
+        p.bytes(), p.perSplit(), secs, p.duplicates(), rejected);
     LOG.info("ingested {} images ({} MB) from {} in {} s; {} already published; rejected {}", s.published(),
-        bytes / 1_000_000, config.dataDir(), String.format(Locale.ROOT, "%.1f", secs), duplicates, rejectedByReason);
+        s.bytes() / 1_000_000, config.dataDir(), String.format(Locale.ROOT, "%.1f", secs), s.duplicates(), rejected);
     return s;
   }
 
-  /** Bytes of images per transaction: large enough to amortise the commit, small enough to redo after a crash. */
-  private static final long TRANSACTION_BYTES = 32L * 1024 * 1024;
-
-  private Map<String, Object> producerProps() {
-    return Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.topics().prefix() + "streamfit-ingest-" + UUID.randomUUID(),
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES,
-        ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024);
-  }
-
-  private static Rejection rejection(String id, Path file, RejectReason reason, String message) {
-    return Rejection.newBuilder().setOriginalKey(id).setStage("ingest").setReason(reason.code()).setMessage(message)
-        .setSource(file.toString()).setRejectedAt(Instant.now()).build();
+  private IllegalStateException failed(KafkaException e) {
+    return new IllegalStateException("publishing to " + config.topics().raw() + " failed (nothing of the open"
+        + " transaction is visible; re-run to publish the rest): " + e, e);
   }
 
   /** Folder name → split: train, validation/val, test; anything else is unlabeled. */

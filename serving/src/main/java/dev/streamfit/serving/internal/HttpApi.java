@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.schemas.ModelVersion;
+import dev.streamfit.schemas.Multipart;
 import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.serving.ModelState;

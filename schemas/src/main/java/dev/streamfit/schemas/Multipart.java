@@ -1,4 +1,4 @@
-package dev.streamfit.serving.internal;
+package dev.streamfit.schemas;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -6,15 +6,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
-/** A minimal {@code multipart/form-data} reader (RFC 7578) over an in-memory body. Stateless. */
-final class Multipart {
+/**
+ * A minimal {@code multipart/form-data} reader (RFC 7578) over an in-memory body, for the stages' HTTP
+ * endpoints (serving, ingest). Stateless and thread-safe.
+ */
+public final class Multipart {
   /** One part: its form field name, file name (may be null), content type (may be null) and bytes. */
-  record Part(String name, String filename, String contentType, byte[] content) {}
+  public record Part(String name, String filename, String contentType, byte[] content) {}
 
   private Multipart() {}
 
   /** The boundary of a {@code multipart/form-data} content type, or null if it is not one. */
-  static String boundary(String contentType) {
+  public static String boundary(String contentType) {
     if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
       return null;
     }
@@ -29,7 +32,7 @@ final class Multipart {
   }
 
   /** The parts of {@code body}; throws IllegalArgumentException when it is not well-formed. */
-  static List<Part> parse(byte[] body, String boundary) {
+  public static List<Part> parse(byte[] body, String boundary) {
     byte[] delim = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     List<Part> parts = new ArrayList<>();
     int pos = indexOf(body, delim, 0);

@@ -1,4 +1,4 @@
-package dev.streamfit.ingest;
+package dev.streamfit.ingest.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;

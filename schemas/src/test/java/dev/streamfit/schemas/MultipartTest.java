@@ -1,4 +1,4 @@
-package dev.streamfit.serving.internal;
+package dev.streamfit.schemas;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
