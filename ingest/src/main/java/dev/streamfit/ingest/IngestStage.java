@@ -9,13 +9,20 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.streamfit.schemas.Hashes;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
@@ -73,19 +80,66 @@ public final class IngestStage {
   public IngestSummary run(LongConsumer progress) {
     long t0 = System.nanoTime();
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
+    // Files are read and hashed a few ahead on other threads (one per core) while this one publishes in order.
+    ExecutorService readers = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), r -> {
+      Thread t = new Thread(r, "streamfit-ingest-read");
+      t.setDaemon(true);
+      return t;
+    });
     try (Publisher publisher = new Publisher(config)) {
+      long started = System.nanoTime();
+      List<Path> files = files();
+      Deque<Future<Loaded>> ahead = new ArrayDeque<>();
+      int next = 0;
       long done = 0;
-      for (Path file : files()) {
-        publishFile(publisher, file);
+      while (next < files.size() || !ahead.isEmpty()) {
+        while (next < files.size() && ahead.size() < READ_AHEAD) {
+          Path file = files.get(next++);
+          ahead.add(readers.submit(() -> Loaded.of(file)));
+        }
+        publish(publisher, ahead.removeFirst().get());
         if (progress != null) {
           progress.accept(++done);
         }
       }
       publisher.commit();
-      return summary(publisher, t0);
+      return summary(publisher, t0, started);
     } catch (KafkaException e) {
       throw failed(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("ingest interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("reading files failed: " + e.getCause(), e.getCause());
+    } finally {
+      readers.shutdownNow();
     }
+  }
+
+  /** Files read and hashed ahead of the one being published. */
+  private static final int READ_AHEAD = 64;
+
+  /** A file's bytes and SHA-256, or why it could not be read. */
+  private record Loaded(Path file, byte[] content, String id, IOException error) {
+    static Loaded of(Path file) {
+      try {
+        byte[] b = Files.readAllBytes(file);
+        return new Loaded(file, b, Hashes.sha256Hex(b), null);
+      } catch (IOException e) {
+        return new Loaded(file, null, null, e);
+      }
+    }
+  }
+
+  private void publish(Publisher publisher, Loaded f) {
+    Path rel = config.dataDir().relativize(f.file());
+    if (f.error() != null) {
+      publisher.reject(null, rel.toString(), RejectReason.INTERNAL_ERROR, "cannot read file: " + f.error().getMessage());
+      return;
+    }
+    Split split = split(rel.getName(0).toString());
+    String label = split == Split.UNLABELED ? null : rel.getName(1).toString();
+    publisher.publish(f.content(), f.id(), rel.toString(), split, label, mediaType(f.file()));
   }
 
   /**
@@ -100,6 +154,7 @@ public final class IngestStage {
     Set<Path> done = new HashSet<>();
     Map<Path, List<Long>> pending = new HashMap<>();
     try (Publisher publisher = new Publisher(config)) {
+      long started = System.nanoTime();
       while (!stop.getAsBoolean()) {
         for (Path file : files()) {
           if (done.contains(file)) {
@@ -120,7 +175,7 @@ public final class IngestStage {
         publisher.commit();
         Thread.sleep(interval.toMillis());
       }
-      return summary(publisher, t0);
+      return summary(publisher, t0, started);
     } catch (KafkaException e) {
       throw failed(e);
     }
@@ -138,24 +193,14 @@ public final class IngestStage {
   }
 
   private void publishFile(Publisher publisher, Path file) {
-    Path rel = config.dataDir().relativize(file);
-    Split split = split(rel.getName(0).toString());
-    String label = split == Split.UNLABELED ? null : rel.getName(1).toString();
-    byte[] content;
-    try {
-      content = Files.readAllBytes(file);
-    } catch (IOException e) {
-      publisher.reject(null, rel.toString(), RejectReason.INTERNAL_ERROR, "cannot read file: " + e.getMessage());
-      return;
-    }
-    publisher.publish(content, rel.toString(), split, label, mediaType(file));
+    publish(publisher, Loaded.of(file));
   }
 
-  private IngestSummary summary(Publisher p, long t0) {
+  private IngestSummary summary(Publisher p, long t0, long started) {
     double secs = (System.nanoTime() - t0) / 1e9;
     Map<String, Long> rejected = p.rejectedByReason();
     IngestSummary s = new IngestSummary(p.published(), rejected.values().stream().mapToLong(Long::longValue).sum(),
-        p.bytes(), p.perSplit(), secs, p.duplicates(), rejected);
+        p.bytes(), p.perSplit(), secs, p.duplicates(), rejected, (started - t0) / 1e9);
     LOG.info("ingested {} images ({} MB) from {} in {} s; {} already published; rejected {}", s.published(),
         s.bytes() / 1_000_000, config.dataDir(), String.format(Locale.ROOT, "%.1f", secs), s.duplicates(), rejected);
     return s;

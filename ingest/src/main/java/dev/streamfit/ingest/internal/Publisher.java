@@ -60,7 +60,9 @@ public final class Publisher implements AutoCloseable {
   public Publisher(IngestConfig config) {
     this.config = config;
     this.topics = config.topics();
-    this.known = KnownImages.read(config.bootstrapServers(), topics.index());
+    // Reading the index and initialising the transactional producer are independent round trips: overlap them.
+    java.util.concurrent.CompletableFuture<Set<String>> index = java.util.concurrent.CompletableFuture.supplyAsync(
+        () -> KnownImages.read(config.bootstrapServers(), topics.index()));
     this.guard = new ImageDecoder(config.limits());
     this.producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
@@ -70,16 +72,27 @@ public final class Publisher implements AutoCloseable {
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES,
         ProducerConfig.LINGER_MS_CONFIG, 5,
         ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024), new StringSerializer(), new ByteArraySerializer());
-    producer.initTransactions();
+    try {
+      producer.initTransactions();
+      this.known = index.join();
+    } catch (RuntimeException e) {
+      producer.close();
+      throw e instanceof java.util.concurrent.CompletionException c && c.getCause() instanceof RuntimeException r ? r : e;
+    }
   }
 
   /**
    * Publishes {@code content} unless it was handled before; commits when the open transaction has grown past
    * 32 MB. {@code label} is null for unlabeled images; {@code source} says where it came from.
    */
-  public synchronized Outcome publish(byte[] content, String source, Split split, String label, String mediaType) {
+  public Outcome publish(byte[] content, String source, Split split, String label, String mediaType) {
+    return publish(content, Hashes.sha256Hex(content), source, split, label, mediaType);
+  }
+
+  /** As {@link #publish(byte[], String, Split, String, String)} with the id (SHA-256 hex of content) computed by the caller. */
+  public synchronized Outcome publish(byte[] content, String id, String source, Split split, String label,
+      String mediaType) {
     begin();
-    String id = Hashes.sha256Hex(content);
     if (!known.add(id)) {
       duplicates++;
       return new Outcome(id, Status.DUPLICATE, null, null, split, label);
