@@ -1,10 +1,17 @@
 package dev.streamfit.app;
 
 import dev.streamfit.ingest.IngestConfig;
+import dev.streamfit.ingest.IngestItem;
+import dev.streamfit.ingest.IngestSources;
 import dev.streamfit.ingest.IngestServer;
 import dev.streamfit.ingest.IngestStage;
 import dev.streamfit.ingest.IngestSummary;
+import dev.streamfit.schemas.Split;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -18,6 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "ingest", mixinStandardHelpOptions = true,
     description = {"Publish a <split>/<class>/*.jpg folder to images.raw (key = SHA-256 of the bytes).",
         "Content already published (or refused) before is skipped: re-ingesting a folder publishes nothing new.",
+        "Sources: --data folder, FILE|GLOB arguments, --labels-csv (flat folder), --stdin (a list of paths).",
         "--watch keeps publishing files that appear; --http-port takes POST /v1/images?label=…&split=… until interrupted."})
 public final class IngestCommand implements Callable<Integer> {
   @Mixin
@@ -25,6 +33,22 @@ public final class IngestCommand implements Callable<Integer> {
 
   @Option(names = "--data", description = "Folder laid out as <split>/<class>/<image> (other top folders: unlabeled).")
   Path data;
+
+  @picocli.CommandLine.Parameters(arity = "0..*", paramLabel = "FILE|GLOB",
+      description = "Files or globs (e.g. 'shots/**.jpg'), published with --label/--split.")
+  List<String> paths = List.of();
+
+  @Option(names = "--labels-csv", description = "A flat folder's labels: rows path,label[,split], paths relative to the CSV.")
+  Path labelsCsv;
+
+  @Option(names = "--stdin", description = "Read paths (path[,label[,split]] per line) from standard input.")
+  boolean stdin;
+
+  @Option(names = "--label", description = "Label of the FILE|GLOB arguments (default: unlabeled).")
+  String label;
+
+  @Option(names = "--split", defaultValue = "train", description = "Split of labelled FILE|GLOB arguments (default ${DEFAULT-VALUE}).")
+  String split;
 
   @Option(names = "--labels", split = ",", description = "Accepted labels (comma-separated); others are refused as "
       + "unknown_label. Default: any label.")
@@ -47,8 +71,9 @@ public final class IngestCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (data == null && httpPort < 0) {
-      throw new IllegalArgumentException("ingest needs --data (a folder) or --http-port (the HTTP endpoint), or both");
+    boolean listed = !paths.isEmpty() || labelsCsv != null || stdin;
+    if (data == null && httpPort < 0 && !listed) {
+      throw new IllegalArgumentException("ingest needs --data (a folder), files/globs, --labels-csv, --stdin or --http-port");
     }
     if (watch && data == null) {
       throw new IllegalArgumentException("--watch needs --data (the folder to watch)");
@@ -72,10 +97,26 @@ public final class IngestCommand implements Callable<Integer> {
         server.close();
       }
     }, "streamfit-ingest-shutdown"));
-    if (data != null) {
-      IngestSummary s = watch ? stage.watch(Duration.ofMillis(watchIntervalMs), () -> stop.getCount() == 0)
-          : stage.run(new ProgressBar(stage.files().size(), System.err));
-      print(s);
+    List<IngestItem> items = new ArrayList<>();
+    if (data != null && !watch) {
+      items.addAll(stage.items());
+    }
+    if (labelsCsv != null) {
+      items.addAll(IngestSources.fromCsv(labelsCsv));
+    }
+    Path cwd = Path.of("").toAbsolutePath();
+    if (!paths.isEmpty()) {
+      items.addAll(IngestSources.fromPaths(paths, cwd, label == null ? Split.UNLABELED
+          : IngestSources.parseSplit(split, "--split"), label));
+    }
+    if (stdin) {
+      items.addAll(IngestSources.fromLines(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), cwd));
+    }
+    if (!items.isEmpty()) {
+      print(stage.run(items, new ProgressBar(items.size(), System.err)));
+    }
+    if (watch) {
+      print(stage.watch(Duration.ofMillis(watchIntervalMs), () -> stop.getCount() == 0));
     }
     if (http != null && !watch) {
       stop.await();

@@ -78,6 +78,15 @@ public final class IngestStage {
    * @param progress called with the number of files handled so far (may be null)
    */
   public IngestSummary run(LongConsumer progress) {
+    return run(items(), progress);
+  }
+
+  /**
+   * As {@link #run(LongConsumer)} for the given files (a labels CSV, globs, a list on stdin: {@link IngestSources}).
+   *
+   * @param progress called with the number of files handled so far (may be null)
+   */
+  public IngestSummary run(List<IngestItem> items, LongConsumer progress) {
     long t0 = System.nanoTime();
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     // Files are read and hashed a few ahead on other threads (one per core) while this one publishes in order.
@@ -88,14 +97,13 @@ public final class IngestStage {
     });
     try (Publisher publisher = new Publisher(config)) {
       long started = System.nanoTime();
-      List<Path> files = files();
       Deque<Future<Loaded>> ahead = new ArrayDeque<>();
       int next = 0;
       long done = 0;
-      while (next < files.size() || !ahead.isEmpty()) {
-        while (next < files.size() && ahead.size() < READ_AHEAD) {
-          Path file = files.get(next++);
-          ahead.add(readers.submit(() -> Loaded.of(file)));
+      while (next < items.size() || !ahead.isEmpty()) {
+        while (next < items.size() && ahead.size() < READ_AHEAD) {
+          IngestItem item = items.get(next++);
+          ahead.add(readers.submit(() -> Loaded.of(item)));
         }
         publish(publisher, ahead.removeFirst().get());
         if (progress != null) {
@@ -120,26 +128,39 @@ public final class IngestStage {
   private static final int READ_AHEAD = 64;
 
   /** A file's bytes and SHA-256, or why it could not be read. */
-  private record Loaded(Path file, byte[] content, String id, IOException error) {
-    static Loaded of(Path file) {
+  private record Loaded(IngestItem item, byte[] content, String id, IOException error) {
+    static Loaded of(IngestItem item) {
       try {
-        byte[] b = Files.readAllBytes(file);
-        return new Loaded(file, b, Hashes.sha256Hex(b), null);
+        byte[] b = Files.readAllBytes(item.file());
+        return new Loaded(item, b, Hashes.sha256Hex(b), null);
       } catch (IOException e) {
-        return new Loaded(file, null, null, e);
+        return new Loaded(item, null, null, e);
       }
     }
   }
 
   private void publish(Publisher publisher, Loaded f) {
-    Path rel = config.dataDir().relativize(f.file());
+    IngestItem it = f.item();
     if (f.error() != null) {
-      publisher.reject(null, rel.toString(), RejectReason.INTERNAL_ERROR, "cannot read file: " + f.error().getMessage());
+      publisher.reject(null, it.source(), RejectReason.INTERNAL_ERROR, "cannot read file: " + f.error().getMessage());
       return;
     }
+    publisher.publish(f.content(), f.id(), it.source(), it.split(), it.label(), mediaType(it.file()));
+  }
+
+  /** The files of the {@code <split>/<class>/} folder as items, in {@link #files()} order. */
+  public List<IngestItem> items() {
+    List<IngestItem> out = new ArrayList<>();
+    for (Path file : files()) {
+      out.add(item(file));
+    }
+    return out;
+  }
+
+  private IngestItem item(Path file) {
+    Path rel = config.dataDir().relativize(file);
     Split split = split(rel.getName(0).toString());
-    String label = split == Split.UNLABELED ? null : rel.getName(1).toString();
-    publisher.publish(f.content(), f.id(), rel.toString(), split, label, mediaType(f.file()));
+    return new IngestItem(file, rel.toString(), split, split == Split.UNLABELED ? null : rel.getName(1).toString());
   }
 
   /**
@@ -193,7 +214,7 @@ public final class IngestStage {
   }
 
   private void publishFile(Publisher publisher, Path file) {
-    publish(publisher, Loaded.of(file));
+    publish(publisher, Loaded.of(item(file)));
   }
 
   private IngestSummary summary(Publisher p, long t0, long started) {
@@ -201,8 +222,8 @@ public final class IngestStage {
     Map<String, Long> rejected = p.rejectedByReason();
     IngestSummary s = new IngestSummary(p.published(), rejected.values().stream().mapToLong(Long::longValue).sum(),
         p.bytes(), p.perSplit(), secs, p.duplicates(), rejected, (started - t0) / 1e9);
-    LOG.info("ingested {} images ({} MB) from {} in {} s; {} already published; rejected {}", s.published(),
-        s.bytes() / 1_000_000, config.dataDir(), String.format(Locale.ROOT, "%.1f", secs), s.duplicates(), rejected);
+    LOG.info("ingested {} images ({} MB) in {} s; {} already published; rejected {}", s.published(),
+        s.bytes() / 1_000_000, String.format(Locale.ROOT, "%.1f", secs), s.duplicates(), rejected);
     return s;
   }
 
