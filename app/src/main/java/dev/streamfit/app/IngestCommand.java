@@ -57,6 +57,10 @@ public final class IngestCommand implements Callable<Integer> {
   @Option(names = "--unknown-label-as-unlabeled", description = "Publish images with unknown labels as unlabeled instead of refusing them.")
   boolean unknownAsUnlabeled;
 
+  @Option(names = "--max-side", defaultValue = "0", description = "Downscale images whose longer side exceeds this (px) and "
+      + "re-encode them as JPEG 95 before publishing; 0 = publish as received (default ${DEFAULT-VALUE}).")
+  int maxSide;
+
   @Option(names = "--watch", description = "After publishing the folder, keep publishing files that appear in it until interrupted.")
   boolean watch;
 
@@ -83,7 +87,7 @@ public final class IngestCommand implements Callable<Integer> {
           + " (set --watch-interval-ms)");
     }
     IngestStage stage = new IngestStage(IngestConfig.of(kafka.bootstrapOrDefault(), kafka.topics(), data)
-        .withLabels(labels, unknownAsUnlabeled));
+        .withLabels(labels, unknownAsUnlabeled).withMaxSide(maxSide));
     IngestServer http = null;
     if (httpPort >= 0) {
       http = stage.serveHttp(httpHost, httpPort);

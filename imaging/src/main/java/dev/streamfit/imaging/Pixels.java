@@ -55,4 +55,19 @@ public final class Pixels {
     data.put(hwc);
     return m;
   }
+
+  /** Encodes an 8-bit RGB {@code Mat} as a baseline JPEG of the given quality (1–100). The Mat is left as is. */
+  public static byte[] encodeJpeg(Mat rgb, int quality) {
+    try (Mat bgr = new Mat(); org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer();
+        org.bytedeco.javacpp.IntPointer params = new org.bytedeco.javacpp.IntPointer(
+            org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY, quality)) {
+      org.bytedeco.opencv.global.opencv_imgproc.cvtColor(rgb, bgr, org.bytedeco.opencv.global.opencv_imgproc.COLOR_RGB2BGR);
+      if (!org.bytedeco.opencv.global.opencv_imgcodecs.imencode(".jpg", bgr, buf, params)) {
+        throw new IllegalStateException("JPEG encoding failed");
+      }
+      byte[] out = new byte[(int) buf.limit()];
+      buf.get(out);
+      return out;
+    }
+  }
 }

@@ -19,9 +19,12 @@ import java.util.Objects;
  *     with {@code unknownLabelAsUnlabeled}, published unlabeled; empty accepts any label
  * @param unknownLabelAsUnlabeled route images with unknown labels as unlabeled instead of refusing them
  * @param limits the decode guards checked at the edge (the augment stage's: allow-list, caps, JPEG EOI, frames)
+ * @param maxSide images whose longer side exceeds this many pixels are downscaled to it at the edge and
+ *     re-encoded as JPEG (quality 95) before publishing, so records stay far below the topic's message size;
+ *     their id stays the SHA-256 of the bytes as received; 0 publishes every image as received
  */
 public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir, int maxImageBytes, List<String> labels,
-    boolean unknownLabelAsUnlabeled, DecodeLimits limits) {
+    boolean unknownLabelAsUnlabeled, DecodeLimits limits, int maxSide) {
   public IngestConfig {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(topics, "topics");
@@ -31,6 +34,10 @@ public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir,
       throw new IllegalArgumentException("ingest.data must be a directory laid out as <split>/<class>/*.jpg, was '"
           + dataDir + "' (set --data)");
     }
+    if (maxSide != 0 && (maxSide < 32 || maxSide > limits.maxSide())) {
+      throw new IllegalArgumentException("ingest.max-side must be 0 (off) or in [32, " + limits.maxSide() + "], was "
+          + maxSide + " (set --max-side)");
+    }
     int cap = Topics.RAW_MAX_BYTES - 64 * 1024;
     if (maxImageBytes <= 0 || maxImageBytes > cap) {
       throw new IllegalArgumentException("ingest.max-image-bytes must be in [1, " + cap + "], was " + maxImageBytes
@@ -38,13 +45,18 @@ public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir,
     }
   }
 
-  /** 16 MiB files, any label, default decode limits. */
+  /** 16 MiB files, any label, default decode limits, images published as received. */
   public static IngestConfig of(String bootstrapServers, Topics topics, Path dataDir) {
-    return new IngestConfig(bootstrapServers, topics, dataDir, 16 * 1024 * 1024, List.of(), false, DecodeLimits.defaults());
+    return new IngestConfig(bootstrapServers, topics, dataDir, 16 * 1024 * 1024, List.of(), false, DecodeLimits.defaults(), 0);
   }
 
   /** This config checking labels against {@code labels}. */
   public IngestConfig withLabels(List<String> labels, boolean unknownAsUnlabeled) {
-    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownAsUnlabeled, limits);
+    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownAsUnlabeled, limits, maxSide);
+  }
+
+  /** This config downscaling images larger than {@code side} pixels (0 = off). */
+  public IngestConfig withMaxSide(int side) {
+    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownLabelAsUnlabeled, limits, side);
   }
 }

@@ -71,4 +71,31 @@ class IngestSourcesTest {
         org.assertj.core.groups.Tuple.tuple("c.jpg", null, Split.UNLABELED),
         org.assertj.core.groups.Tuple.tuple("more/deep/d.jpg", "hat", Split.TEST));
   }
+
+  @Test
+  void imagesLargerThanTheMaxSideAreDownscaledAtTheEdge(KafkaBroker broker) throws Exception {
+    byte[] large = TestImages.unusual().get("large"); // 4000 x 5000 JPEG
+    Files.write(dir.resolve("large.jpg"), large);
+    Files.write(dir.resolve("small.jpg"), TestImages.sampleJpeg("test", "hat")); // 400 px wide: kept as received
+    Topics topics = new Topics("ingest-downscale-", 1, (short) 1);
+    IngestStage stage = new IngestStage(IngestConfig.of(broker.bootstrapServers(), topics, null).withMaxSide(1024));
+    IngestSummary s = stage.run(IngestSources.fromPaths(List.of("*.jpg"), dir, Split.TRAIN, "hat"), null);
+    assertThat(s.published()).isEqualTo(2);
+    List<RawImage> raws = IngestStageTest.readAll(broker, topics.raw()).stream().map(AvroSerde.of(RawImage.class)::decode)
+        .toList();
+    RawImage big = raws.stream().filter(r -> r.getSource().toString().startsWith("large.jpg")).findFirst().orElseThrow();
+    assertThat(big.getId().toString()).isEqualTo(dev.streamfit.schemas.Hashes.sha256Hex(large));
+    assertThat(big.getSource().toString()).contains("downscaled at ingest from 4000x5000");
+    byte[] content = new byte[big.getContent().remaining()];
+    big.getContent().duplicate().get(content);
+    assertThat(content.length).isLessThan(large.length);
+    var header = new dev.streamfit.imaging.ImageDecoder(dev.streamfit.imaging.DecodeLimits.defaults()).probe(content);
+    assertThat(header.width()).isEqualTo(819);
+    assertThat(header.height()).isEqualTo(1024);
+    RawImage small = raws.stream().filter(r -> r.getSource().toString().equals("small.jpg")).findFirst().orElseThrow();
+    assertThat(small.getContent().remaining()).isEqualTo(TestImages.sampleJpeg("test", "hat").length);
+    // The id is the hash of the bytes as received, so ingesting the large file again publishes nothing.
+    assertThat(stage.run(IngestSources.fromPaths(List.of("large.jpg"), dir, Split.TRAIN, "hat"), null).duplicates())
+        .isEqualTo(1);
+  }
 }

@@ -47,7 +47,7 @@ class IngestStageTest {
     write("train/hat/copy-of-a.jpg", hat);
     Topics topics = new Topics("ingest-test-", 2, (short) 1);
     IngestConfig config = new IngestConfig(broker.bootstrapServers(), topics, data, Math.max(hat.length, shoes.length),
-        List.of(), false, DecodeLimits.defaults());
+        List.of(), false, DecodeLimits.defaults(), 0);
     assertThat(big.length).isGreaterThan(config.maxImageBytes());
     IngestSummary s = new IngestStage(config).run(null);
     assertThat(s.published()).isEqualTo(2);

@@ -104,7 +104,13 @@ public final class Publisher implements AutoCloseable {
       message = content.length + " bytes, above ingest.max-image-bytes=" + config.maxImageBytes();
     } else {
       try {
-        guard.probe(content);
+        var header = guard.probe(content);
+        if (config.maxSide() > 0 && Math.max(header.width(), header.height()) > config.maxSide()) {
+          String from = header.width() + "x" + header.height();
+          content = downscale(content, header.width(), header.height());
+          mediaType = "image/jpeg";
+          source = source + " (downscaled at ingest from " + from + ")";
+        }
       } catch (ImageRejectedException e) {
         reason = e.reason();
         message = e.getMessage();
@@ -145,6 +151,18 @@ public final class Publisher implements AutoCloseable {
       commit();
     }
     return new Outcome(id, Status.PUBLISHED, null, null, split, label);
+  }
+
+  /** Decodes (guarded), shrinks to fit {@code maxSide} (INTER_AREA) and re-encodes as JPEG quality 95. */
+  private byte[] downscale(byte[] content, int width, int height) throws ImageRejectedException {
+    double f = (double) config.maxSide() / Math.max(width, height);
+    int w = Math.max(1, (int) Math.round(width * f));
+    int h = Math.max(1, (int) Math.round(height * f));
+    try (org.bytedeco.opencv.opencv_core.Mat rgb = guard.decodeRgb(content, Math.max(w, h));
+        org.bytedeco.opencv.opencv_core.Mat small = dev.streamfit.imaging.Pixels.resize(rgb,
+            rgb.cols() >= rgb.rows() ? Math.max(w, h) : Math.min(w, h), rgb.cols() >= rgb.rows() ? Math.min(w, h) : Math.max(w, h))) {
+      return dev.streamfit.imaging.Pixels.encodeJpeg(small, 95);
+    }
   }
 
   /** Sends a refusal that happened before the content could be read (e.g. an unreadable file). */
