@@ -6,7 +6,7 @@ import picocli.CommandLine.Option;
 /** Options shared by every command that talks to Kafka. */
 public final class KafkaOptions {
   @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,…]",
-      description = "Kafka cluster to use. Default for demo: an embedded single-node KRaft broker; for stage commands: ${DEFAULT-VALUE}.")
+      description = "Kafka cluster to use. Default for demo: an embedded single-node KRaft broker; for stage commands: 127.0.0.1:9092.")
   String bootstrapServers;
 
   @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix for every topic name (default none).")
