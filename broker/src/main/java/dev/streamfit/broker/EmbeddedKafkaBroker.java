@@ -40,6 +40,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private final Map<String, String> overrides;
+  private final ClusterNode node;
   private KafkaRaftServer server;
 
   private EmbeddedKafkaBroker(Path logDir, boolean ownsLogDir, int port, Map<String, String> overrides) {
@@ -48,6 +49,43 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     this.port = port == 0 ? freePort() : port;
     this.controllerPort = freePort();
     this.overrides = Map.copyOf(overrides);
+    this.node = null;
+  }
+
+  private EmbeddedKafkaBroker(ClusterNode node) {
+    this.logDir = node.logDir();
+    this.ownsLogDir = false;
+    this.port = node.port();
+    this.controllerPort = node.controllerPort();
+    this.overrides = Map.of();
+    this.node = node;
+  }
+
+  /**
+   * One node of a multi-node KRaft cluster (combined broker+controller) whose voters are listed statically.
+   * Immutable.
+   *
+   * @param nodeId this node's id, one of the voters
+   * @param port client port on 127.0.0.1
+   * @param controllerPort controller port on 127.0.0.1
+   * @param voters {@code controller.quorum.voters}, e.g. {@code 1@127.0.0.1:19093,2@127.0.0.1:19193,3@127.0.0.1:19293}
+   * @param clusterId the cluster id every node formats its storage with
+   * @param logDir storage; kept on close, so a restarted node rejoins with its data
+   * @param clusterSize number of nodes: internal topics get this replication and min ISR {@code size - 1}
+   */
+  public record ClusterNode(int nodeId, int port, int controllerPort, String voters, String clusterId, Path logDir,
+      int clusterSize) {}
+
+  /** Starts one node of a multi-node cluster; close stops it and keeps its storage. */
+  public static EmbeddedKafkaBroker startNode(ClusterNode node) {
+    try {
+      Files.createDirectories(node.logDir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + node.logDir(), e);
+    }
+    EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(node);
+    broker.startup();
+    return broker;
   }
 
   /** Starts a broker on a free loopback port with a temporary log directory. */
@@ -108,6 +146,20 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     p.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));
     p.put("num.network.threads", "2");
     p.put("num.io.threads", "4");
+    if (node != null) {
+      String rf = String.valueOf(node.clusterSize());
+      String minIsr = String.valueOf(Math.max(1, node.clusterSize() - 1));
+      p.put("node.id", String.valueOf(node.nodeId()));
+      p.put("controller.quorum.voters", node.voters());
+      for (String k : new String[] {"offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+          "share.coordinator.state.topic.replication.factor", "default.replication.factor"}) {
+        p.put(k, rf);
+      }
+      for (String k : new String[] {"transaction.state.log.min.isr", "share.coordinator.state.topic.min.isr",
+          "min.insync.replicas"}) {
+        p.put(k, minIsr);
+      }
+    }
     p.putAll(overrides);
     return p;
   }
@@ -124,7 +176,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
       int rc;
       try (PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8)) {
         rc = StorageTool.execute(new String[] {
-            "format", "-t", Uuid.randomUuid().toString(), "-c", propsFile.toString(), "--ignore-formatted"}, ps);
+            "format", "-t", node != null ? node.clusterId() : Uuid.randomUuid().toString(), "-c", propsFile.toString(),
+            "--ignore-formatted"}, ps);
       }
       Files.deleteIfExists(propsFile);
       if (rc != 0) {
