@@ -89,6 +89,13 @@ final class PipelineWatcher implements AutoCloseable {
     }
   }
 
+  /** Ids of the raw images accounted for (augmented or rejected). */
+  Set<String> processedIdSet() {
+    Set<String> all = new HashSet<>(augmentedIds);
+    all.addAll(rejectedIds);
+    return all;
+  }
+
   /** Raw images accounted for (augmented or rejected before training). */
   int processedImages() {
     Set<String> all = new HashSet<>(augmentedIds);

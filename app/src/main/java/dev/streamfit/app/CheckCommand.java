@@ -1,0 +1,88 @@
+package dev.streamfit.app;
+
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.ImageIndexEntry;
+import dev.streamfit.schemas.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code streamfit check}: waits until every image published on {@code images.index} has come out of the
+ * augment stage (on {@code images.augmented} or {@code images.rejected}), reading Kafka only; exit 0 when none
+ * is missing, 1 with the missing ids at the timeout. For runs of separate processes (scripts/local-cluster.sh).
+ */
+@Command(name = "check", mixinStandardHelpOptions = true,
+    description = "Wait until every published image is on images.augmented or images.rejected; exit 1 listing the missing ones.")
+public final class CheckCommand implements Callable<Integer> {
+  @Mixin
+  KafkaOptions kafka;
+
+  @Option(names = "--timeout", defaultValue = "PT10M", description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Override
+  public Integer call() throws Exception {
+    String bootstrap = kafka.bootstrapOrDefault();
+    Topics topics = kafka.topics();
+    Set<String> published = publishedIds(bootstrap, topics.index());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics)) {
+      Thread.sleep(3000); // let the watcher read what is already there before the first count
+      while (true) {
+        Set<String> out = watcher.processedIdSet();
+        List<String> missing = published.stream().filter(id -> !out.contains(id)).sorted().toList();
+        System.out.printf("check: %d published, %d augmented or rejected, %d missing (%d samples on %s)%n",
+            published.size(), published.size() - missing.size(), missing.size(), watcher.samples(), topics.augmented());
+        if (missing.isEmpty()) {
+          System.out.println("RESULT check.missing 0");
+          return 0;
+        }
+        if (System.nanoTime() > deadline) {
+          System.out.println("missing: " + missing.subList(0, Math.min(20, missing.size())));
+          System.out.println("RESULT check.missing " + missing.size());
+          return 1;
+        }
+        Thread.sleep(2000);
+      }
+    }
+  }
+
+  private static Set<String> publishedIds(String bootstrap, String topic) {
+    Set<String> ids = new HashSet<>();
+    AvroSerde<ImageIndexEntry> serde = AvroSerde.of(ImageIndexEntry.class);
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+        new StringDeserializer(), new ByteArrayDeserializer());
+        KafkaConsumer<String, byte[]> hw = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+            new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = new ArrayList<>();
+      c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = hw.endOffsets(parts);
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          if (r.value() != null && serde.decode(r.value()).getRejectedReason() == null) {
+            ids.add(r.key());
+          }
+        }
+      }
+    }
+    return ids;
+  }
+}
