@@ -1,21 +1,11 @@
 package dev.streamfit.app;
 
-import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.ImageIndexEntry;
+import dev.streamfit.ingest.IngestStage;
 import dev.streamfit.schemas.Topics;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,7 +28,7 @@ public final class CheckCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String bootstrap = kafka.bootstrapOrDefault();
     Topics topics = kafka.topics();
-    Set<String> published = publishedIds(bootstrap, topics.index());
+    Set<String> published = IngestStage.publishedIds(bootstrap, topics);
     long deadline = System.nanoTime() + timeout.toNanos();
     try (PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics)) {
       Thread.sleep(3000); // let the watcher read what is already there before the first count
@@ -59,30 +49,5 @@ public final class CheckCommand implements Callable<Integer> {
         Thread.sleep(2000);
       }
     }
-  }
-
-  private static Set<String> publishedIds(String bootstrap, String topic) {
-    Set<String> ids = new HashSet<>();
-    AvroSerde<ImageIndexEntry> serde = AvroSerde.of(ImageIndexEntry.class);
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-        new StringDeserializer(), new ByteArrayDeserializer());
-        KafkaConsumer<String, byte[]> hw = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-            new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = hw.endOffsets(parts);
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          if (r.value() != null && serde.decode(r.value()).getRejectedReason() == null) {
-            ids.add(r.key());
-          }
-        }
-      }
-    }
-    return ids;
   }
 }

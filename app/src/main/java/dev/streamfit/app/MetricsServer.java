@@ -12,7 +12,7 @@ final class MetricsServer implements AutoCloseable {
   private final HttpServer server;
 
   MetricsServer(String host, int port, PrometheusMeterRegistry registry) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    server = dev.streamfit.schemas.HttpRequests.newServer(new InetSocketAddress(host, port), 0);
     server.createContext("/metrics", ex -> {
       try (ex) {
         if (!ex.getRequestMethod().equals("GET")) {

@@ -90,11 +90,6 @@ public final class Predictor implements AutoCloseable {
     }
   }
 
-  /** The graph (owned by this predictor; for verification, not for concurrent use). */
-  public ComputationGraph graph() {
-    return graph;
-  }
-
   /** A predictor on a deep copy of this graph, with {@code threads} OpenMP threads per pass (0 = auto). */
   public synchronized Predictor copy(int threads) {
     if (closed) {

@@ -3,6 +3,7 @@ package dev.streamfit.ingest;
 import dev.streamfit.ingest.internal.Publisher;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Split;
+import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TopicsAdmin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -146,6 +147,11 @@ public final class IngestStage {
       return;
     }
     publisher.publish(f.content(), f.id(), it.source(), it.split(), it.label(), mediaType(it.file()));
+  }
+
+  /** Ids of every image published to {@code images.raw} so far (committed), read from {@code images.index}. */
+  public static Set<String> publishedIds(String bootstrap, Topics topics) {
+    return dev.streamfit.ingest.internal.KnownImages.read(bootstrap, topics.index(), true);
   }
 
   /** The files of the {@code <split>/<class>/} folder as items, in {@link #files()} order. */

@@ -21,6 +21,15 @@ public enum RejectReason {
   /** Unexpected failure while processing; the message says what. */
   INTERNAL_ERROR;
 
+  /** HTTP status answering an upload refused for this reason: 413 too large, 415 unsupported format, else 422. */
+  public int httpStatus() {
+    return switch (this) {
+      case TOO_LARGE -> 413;
+      case UNSUPPORTED_FORMAT -> 415;
+      default -> 422;
+    };
+  }
+
   /** Lower-case code as written in records, e.g. {@code corrupt_image}. */
   public String code() {
     return name().toLowerCase(java.util.Locale.ROOT);

@@ -47,11 +47,6 @@ public final class ServingStage implements AutoCloseable {
 
   /** Creates missing topics, starts following models and metrics, listening, and topic inference. */
   public static ServingStage start(ServingConfig config) {
-    // The JDK server otherwise leaves Nagle on: a reply written as headers + body then waits for the
-    // client's delayed ACK (up to 40 ms on Linux). Read once, when the first server is created.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     ServingMetrics metrics = new ServingMetrics();
     ImageDecoder decoder = new ImageDecoder(config.limits());

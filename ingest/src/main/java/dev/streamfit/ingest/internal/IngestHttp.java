@@ -4,6 +4,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.streamfit.ingest.IngestConfig;
 import dev.streamfit.ingest.IngestServer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamfit.ingest.IngestSources;
+import dev.streamfit.schemas.HttpRequests;
 import dev.streamfit.schemas.Multipart;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Split;
@@ -11,10 +14,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -28,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class IngestHttp implements IngestServer {
   private static final Logger LOG = LoggerFactory.getLogger(IngestHttp.class);
-  private static final long DRAIN_LIMIT = 256L * 1024 * 1024;
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final IngestConfig config;
   private final Publisher publisher;
   private final HttpServer server;
@@ -46,12 +49,9 @@ public final class IngestHttp implements IngestServer {
 
   /** Listens on {@code host}:{@code port}; owns {@code publisher} from now on. */
   public static IngestHttp start(IngestConfig config, Publisher publisher, String host, int port) throws IOException {
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(host, port), 64);
+      server = HttpRequests.newServer(new InetSocketAddress(host, port), 64);
     } catch (IOException e) {
       publisher.close();
       throw e;
@@ -80,11 +80,12 @@ public final class IngestHttp implements IngestServer {
         reply(ex, 404, error("not_found", "no such endpoint: " + ex.getRequestURI().getPath()));
         return;
       }
-      String label = query(ex, "label");
-      String splitParam = query(ex, "split");
+      String label = HttpRequests.query(ex.getRequestURI(), "label");
+      String splitParam = HttpRequests.query(ex.getRequestURI(), "split");
       Split split;
       try {
-        split = splitParam == null ? (label == null ? Split.UNLABELED : Split.TRAIN) : parseSplit(splitParam);
+        split = splitParam == null ? (label == null ? Split.UNLABELED : Split.TRAIN)
+            : IngestSources.parseSplit(splitParam, "query parameter split");
       } catch (IllegalArgumentException e) {
         reply(ex, 400, error("bad_request", e.getMessage()));
         return;
@@ -97,15 +98,15 @@ public final class IngestHttp implements IngestServer {
       }
       byte[] body;
       try (InputStream in = ex.getRequestBody()) {
-        body = in.readNBytes(config.maxImageBytes() + 1);
-        if (body.length > config.maxImageBytes()) {
-          long dropped = drain(in);
-          if (dropped >= DRAIN_LIMIT) {
+        HttpRequests.Body read = HttpRequests.read(in, config.maxImageBytes());
+        if (read.tooLarge()) {
+          if (!read.complete()) {
             ex.getResponseHeaders().set("Connection", "close");
           }
           reply(ex, 413, error(RejectReason.TOO_LARGE.code(), "body exceeds ingest.max-image-bytes=" + config.maxImageBytes()));
           return;
         }
+        body = read.bytes();
       }
       String boundary;
       try {
@@ -126,16 +127,14 @@ public final class IngestHttp implements IngestServer {
       String source = "http:" + ex.getRemoteAddress().getAddress().getHostAddress();
       Publisher.Outcome o = publisher.publish(body, source, split, label, "application/octet-stream");
       publisher.commit();
-      String fields = "\"id\":\"" + o.id() + "\",\"split\":\"" + o.split().name().toLowerCase(Locale.ROOT) + "\",\"label\":"
-          + (o.label() == null ? "null" : "\"" + json(o.label()) + "\"");
+      Map<String, Object> answer = new LinkedHashMap<>();
+      answer.put("id", o.id());
+      answer.put("split", o.split().name().toLowerCase(Locale.ROOT));
+      answer.put("label", o.label());
       switch (o.status()) {
-        case PUBLISHED -> reply(ex, 201, "{\"status\":\"published\"," + fields + "}");
-        case DUPLICATE -> reply(ex, 200, "{\"status\":\"duplicate\"," + fields + "}");
-        default -> reply(ex, switch (o.reason()) {
-          case TOO_LARGE -> 413;
-          case UNSUPPORTED_FORMAT -> 415;
-          default -> 422;
-        }, error(o.reason().code(), o.message()));
+        case PUBLISHED -> reply(ex, 201, status("published", answer));
+        case DUPLICATE -> reply(ex, 200, status("duplicate", answer));
+        default -> reply(ex, o.reason().httpStatus(), error(o.reason().code(), o.message()));
       }
     } catch (RuntimeException | IOException e) {
       LOG.warn("ingest request failed", e);
@@ -149,64 +148,19 @@ public final class IngestHttp implements IngestServer {
     }
   }
 
-  static Split parseSplit(String s) {
-    return switch (s.toLowerCase(Locale.ROOT)) {
-      case "train" -> Split.TRAIN;
-      case "validation", "val" -> Split.VALIDATION;
-      case "test" -> Split.TEST;
-      case "unlabeled" -> Split.UNLABELED;
-      default -> throw new IllegalArgumentException("split must be train, validation, test or unlabeled, was '" + s + "'");
-    };
+  private static Map<String, Object> status(String status, Map<String, Object> fields) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("status", status);
+    m.putAll(fields);
+    return m;
   }
 
-  private static String query(HttpExchange ex, String key) {
-    String q = ex.getRequestURI().getRawQuery();
-    if (q != null) {
-      for (String kv : q.split("&")) {
-        if (kv.startsWith(key + "=")) {
-          return URLDecoder.decode(kv.substring(key.length() + 1), StandardCharsets.UTF_8);
-        }
-      }
-    }
-    return null;
+  private static Map<String, Object> error(String code, String message) {
+    return Map.of("error", code, "message", message);
   }
 
-  private static long drain(InputStream in) throws IOException {
-    byte[] buf = new byte[64 * 1024];
-    long total = 0;
-    for (int n; total < DRAIN_LIMIT && (n = in.read(buf)) > 0; ) {
-      total += n;
-    }
-    return total;
-  }
-
-  private static String error(String code, String message) {
-    return "{\"error\":\"" + json(code) + "\",\"message\":\"" + json(message) + "\"}";
-  }
-
-  private static String json(String s) {
-    StringBuilder b = new StringBuilder();
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
-    }
-    return b.toString();
-  }
-
-  private static void reply(HttpExchange ex, int status, String json) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+  private static void reply(HttpExchange ex, int status, Object body) throws IOException {
+    byte[] bytes = JSON.writeValueAsBytes(body);
     ex.getResponseHeaders().set("Content-Type", "application/json");
     ex.sendResponseHeaders(status, bytes.length);
     try (OutputStream os = ex.getResponseBody()) {

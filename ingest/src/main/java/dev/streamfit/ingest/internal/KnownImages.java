@@ -1,5 +1,7 @@
 package dev.streamfit.ingest.internal;
 
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.ImageIndexEntry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,13 +18,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Reads the ids on {@code images.index} (committed records, keys only matter). */
-final class KnownImages {
+public final class KnownImages {
   private static final Logger LOG = LoggerFactory.getLogger(KnownImages.class);
 
   private KnownImages() {}
 
   /** Every id committed to {@code topic} as of now; a mutable set owned by the caller. */
   static Set<String> read(String bootstrap, String topic) {
+    return read(bootstrap, topic, false);
+  }
+
+  /**
+   * As {@link #read(String, String)}; with {@code publishedOnly}, only ids that went to {@code images.raw}
+   * (not those refused at the edge for their content).
+   */
+  public static Set<String> read(String bootstrap, String topic, boolean publishedOnly) {
+    AvroSerde<ImageIndexEntry> serde = AvroSerde.of(ImageIndexEntry.class);
     Set<String> ids = new HashSet<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
@@ -43,7 +54,8 @@ final class KnownImages {
           break;
         }
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          if (r.key() != null && r.value() != null) {
+          if (r.key() != null && r.value() != null
+              && (!publishedOnly || serde.decode(r.value()).getRejectedReason() == null)) {
             ids.add(r.key());
           }
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.streamfit.imaging.ImageRejectedException;
+import dev.streamfit.schemas.HttpRequests;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Multipart;
 import dev.streamfit.schemas.OffsetRange;
@@ -42,8 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Most request bytes read and dropped to answer 413 cleanly; beyond this the connection is closed. */
-  private static final long DRAIN_LIMIT = 256L * 1024 * 1024;
   /** Most images in one {@code predict:batch} request. */
   static final int MAX_BATCH_ITEMS = 64;
 
@@ -70,7 +69,7 @@ public final class HttpApi implements AutoCloseable {
     this.inFlight = new Semaphore(config.maxInFlight());
     this.page = resource("web/index.html");
     this.openapi = resource("openapi.json");
-    this.server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 256);
+    this.server = HttpRequests.newServer(new InetSocketAddress(config.host(), config.port()), 256);
     AtomicInteger n = new AtomicInteger();
     this.executor = Executors.newFixedThreadPool(config.httpThreads(), r -> {
       Thread t = new Thread(r, "streamfit-http-" + n.incrementAndGet());
@@ -196,7 +195,7 @@ public final class HttpApi implements AutoCloseable {
       ex.getResponseHeaders().set("X-Model-Version", Long.toString(p.version()));
       return reply(ex, 200, out);
     } catch (ImageRejectedException e) {
-      return rejected(ex, statusOf(e.reason()), e.reason().code(), e.getMessage());
+      return rejected(ex, e.reason().httpStatus(), e.reason().code(), e.getMessage());
     } catch (PredictService.NoModelException e) {
       return error(ex, 503, "no_model", e.getMessage());
     } finally {
@@ -249,7 +248,7 @@ public final class HttpApi implements AutoCloseable {
         r.put("index", i);
         PredictService.Outcome o = outs.get(i);
         if (o.rejected() != null) {
-          r.put("status", statusOf(o.rejected().reason()));
+          r.put("status", o.rejected().reason().httpStatus());
           r.put("error", o.rejected().reason().code());
           r.put("message", o.rejected().getMessage());
           metrics.rejected("http", o.rejected().reason().code());
@@ -291,13 +290,6 @@ public final class HttpApi implements AutoCloseable {
     return error(ex, status, code, message);
   }
 
-  static int statusOf(RejectReason reason) {
-    return switch (reason) {
-      case UNSUPPORTED_FORMAT -> 415;
-      case TOO_LARGE -> 413;
-      default -> 422;
-    };
-  }
 
   /** A malformed request (answered 400 with the message). */
   private static final class BadRequest extends RuntimeException {
@@ -326,19 +318,16 @@ public final class HttpApi implements AutoCloseable {
   /** The request body, or null after answering 413. */
   private byte[] body(HttpExchange ex) throws IOException {
     try (InputStream in = ex.getRequestBody()) {
-      byte[] body = in.readNBytes(config.maxBodyBytes() + 1);
-      if (body.length > config.maxBodyBytes()) {
-        // Read (and drop) the rest before answering: a server that closes a connection with unread
-        // request bytes makes TCP reset it, and the client never sees the 413.
-        long dropped = drain(in);
-        if (dropped >= DRAIN_LIMIT) {
+      HttpRequests.Body body = HttpRequests.read(in, config.maxBodyBytes());
+      if (body.tooLarge()) {
+        if (!body.complete()) {
           ex.getResponseHeaders().set("Connection", "close"); // the rest stays unread: this connection is done
         }
         rejected(ex, 413, RejectReason.TOO_LARGE.code(), "request body exceeds serving.max-body-bytes="
-            + config.maxBodyBytes() + (dropped >= DRAIN_LIMIT ? "" : " (" + (body.length + dropped) + " bytes sent)"));
+            + config.maxBodyBytes() + (body.complete() ? " (" + body.sent() + " bytes sent)" : ""));
         return null;
       }
-      return body;
+      return body.bytes();
     }
   }
 
@@ -355,15 +344,7 @@ public final class HttpApi implements AutoCloseable {
   }
 
   private static String query(HttpExchange ex, String key) {
-    String q = ex.getRequestURI().getRawQuery();
-    if (q != null) {
-      for (String kv : q.split("&")) {
-        if (kv.startsWith(key + "=")) {
-          return java.net.URLDecoder.decode(kv.substring(key.length() + 1), StandardCharsets.UTF_8);
-        }
-      }
-    }
-    return null;
+    return HttpRequests.query(ex.getRequestURI(), key);
   }
 
   // ---- models ----
@@ -521,16 +502,6 @@ public final class HttpApi implements AutoCloseable {
   private int methodNotAllowed(HttpExchange ex, String allowed) throws IOException {
     ex.getResponseHeaders().add("Allow", allowed);
     return error(ex, 405, "method_not_allowed", ex.getRequestMethod() + " not allowed here; use " + allowed);
-  }
-
-  /** Reads and discards up to DRAIN_LIMIT bytes; returns how many. */
-  private static long drain(InputStream in) throws IOException {
-    byte[] buf = new byte[64 * 1024];
-    long total = 0;
-    for (int n; total < DRAIN_LIMIT && (n = in.read(buf)) > 0; ) {
-      total += n;
-    }
-    return total;
   }
 
   private static int error(HttpExchange ex, int status, String code, String message) throws IOException {

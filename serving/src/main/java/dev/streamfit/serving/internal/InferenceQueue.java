@@ -91,11 +91,6 @@ public final class InferenceQueue implements AutoCloseable {
     }
   }
 
-  /** Requests waiting for a forward pass. */
-  public int depth() {
-    return queue.size();
-  }
-
   private void run(int worker) {
     List<Job> batch = new ArrayList<>(maxBatch);
     while (running) {

@@ -71,8 +71,4 @@ public final class ServingMetrics {
   public String scrape() {
     return registry.scrape();
   }
-
-  public PrometheusMeterRegistry registry() {
-    return registry;
-  }
 }

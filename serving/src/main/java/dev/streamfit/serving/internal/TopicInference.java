@@ -1,13 +1,13 @@
 package dev.streamfit.serving.internal;
 
 import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.LabelScore;
 import dev.streamfit.schemas.PredictionRequest;
 import dev.streamfit.schemas.PredictionResult;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ServingConfig;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -145,7 +145,7 @@ public final class TopicInference extends ConsumerLoop {
         continue;
       }
       requests.add(req);
-      images.add(bytes(req.getContent()));
+      images.add(Hashes.copyOf(req.getContent()));
       index.add(i);
     }
     // Group by requested k so each group shares forward passes (usually one group).
@@ -212,13 +212,6 @@ public final class TopicInference extends ConsumerLoop {
 
   private static String fallbackId(ConsumerRecord<String, byte[]> r) {
     return r.key() != null ? r.key() : r.topic() + "-" + r.partition() + "@" + r.offset();
-  }
-
-  private static byte[] bytes(ByteBuffer b) {
-    ByteBuffer d = b.duplicate();
-    byte[] out = new byte[d.remaining()];
-    d.get(out);
-    return out;
   }
 
   private static void rewind(KafkaConsumer<String, byte[]> c, Set<TopicPartition> parts) {
