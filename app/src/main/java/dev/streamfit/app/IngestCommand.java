@@ -61,6 +61,11 @@ public final class IngestCommand implements Callable<Integer> {
       + "re-encode them as JPEG 95 before publishing; 0 = publish as received (default ${DEFAULT-VALUE}).")
   int maxSide;
 
+  @Option(names = "--commit-interval-ms", defaultValue = "1000", description = "Commit the open Kafka transaction after"
+      + " this long while images keep coming: what a crash makes a re-run redo, and how late read_committed consumers"
+      + " see images (default ${DEFAULT-VALUE}).")
+  long commitIntervalMs;
+
   @Option(names = "--watch", description = "After publishing the folder, keep publishing files that appear in it until interrupted.")
   boolean watch;
 
@@ -87,7 +92,8 @@ public final class IngestCommand implements Callable<Integer> {
           + " (set --watch-interval-ms)");
     }
     IngestStage stage = new IngestStage(IngestConfig.of(kafka.bootstrapOrDefault(), kafka.topics(), data)
-        .withLabels(labels, unknownAsUnlabeled).withMaxSide(maxSide));
+        .withLabels(labels, unknownAsUnlabeled).withMaxSide(maxSide)
+        .withCommitInterval(java.time.Duration.ofMillis(commitIntervalMs)));
     IngestServer http = null;
     if (httpPort >= 0) {
       http = stage.serveHttp(httpHost, httpPort);

@@ -100,9 +100,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
    * @param overrides broker config overrides (applied last)
    */
   public static EmbeddedKafkaBroker start(int port, Map<String, String> overrides) {
+    return start(port, overrides, null);
+  }
+
+  /**
+   * Starts a broker whose temporary log directory is created under {@code parent} (null: the system's
+   * temporary directory), e.g. a tmpfs such as {@code /dev/shm} to keep disk writeback out of a benchmark.
+   */
+  public static EmbeddedKafkaBroker start(int port, Map<String, String> overrides, Path parent) {
     Path dir;
     try {
-      dir = Files.createTempDirectory("streamfit-kafka-");
+      dir = parent == null ? Files.createTempDirectory("streamfit-kafka-")
+          : Files.createTempDirectory(parent, "streamfit-kafka-");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create broker log dir", e);
     }

@@ -4,7 +4,6 @@ import dev.streamfit.ingest.internal.Publisher;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -89,27 +88,43 @@ public final class IngestStage {
    */
   public IngestSummary run(List<IngestItem> items, LongConsumer progress) {
     long t0 = System.nanoTime();
-    TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
-    // Files are read and hashed a few ahead on other threads (one per core) while this one publishes in order.
-    ExecutorService readers = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), r -> {
-      Thread t = new Thread(r, "streamfit-ingest-read");
-      t.setDaemon(true);
-      return t;
-    });
-    try (Publisher publisher = new Publisher(config)) {
-      long started = System.nanoTime();
+    // Files are read and hashed ahead on other threads (one per core) from the start, while the publisher opens
+    // (topics, index, transactional producer); once it is open they are also checked and encoded there, and this
+    // thread only hands them to the producer, in order.
+    ExecutorService readers = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()),
+        daemon("streamfit-ingest-read"));
+    ExecutorService opener = Executors.newSingleThreadExecutor(daemon("streamfit-ingest-open"));
+    Future<Publisher> opening = opener.submit(() -> new Publisher(config));
+    Publisher publisher = null;
+    try {
       Deque<Future<Loaded>> ahead = new ArrayDeque<>();
+      Deque<Long> aheadSizes = new ArrayDeque<>();
+      long aheadBytes = 0;
       int next = 0;
       long done = 0;
+      long started = 0;
       while (next < items.size() || !ahead.isEmpty()) {
-        while (next < items.size() && ahead.size() < READ_AHEAD) {
+        while (next < items.size() && (ahead.isEmpty() || aheadBytes < READ_AHEAD_BYTES && ahead.size() < READ_AHEAD_FILES)) {
           IngestItem item = items.get(next++);
-          ahead.add(readers.submit(() -> Loaded.of(item)));
+          long size = sizeOf(item.file());
+          ahead.add(readers.submit(() -> Loaded.of(item, opening)));
+          aheadSizes.add(size);
+          aheadBytes += size;
         }
-        publish(publisher, ahead.removeFirst().get());
+        if (publisher == null) {
+          publisher = opening.get();
+          started = System.nanoTime();
+        }
+        Loaded head = ahead.removeFirst().get();
+        aheadBytes -= aheadSizes.removeFirst();
+        publish(publisher, head);
         if (progress != null) {
           progress.accept(++done);
         }
+      }
+      if (publisher == null) {
+        publisher = opening.get();
+        started = System.nanoTime();
       }
       publisher.commit();
       return summary(publisher, t0, started);
@@ -119,34 +134,79 @@ public final class IngestStage {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("ingest interrupted", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("reading files failed: " + e.getCause(), e.getCause());
+      if (e.getCause() instanceof KafkaException k) {
+        throw failed(k);
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("ingest failed: " + e.getCause(), e.getCause());
     } finally {
       readers.shutdownNow();
-    }
-  }
-
-  /** Files read and hashed ahead of the one being published. */
-  private static final int READ_AHEAD = 64;
-
-  /** A file's bytes and SHA-256, or why it could not be read. */
-  private record Loaded(IngestItem item, byte[] content, String id, IOException error) {
-    static Loaded of(IngestItem item) {
-      try {
-        byte[] b = Files.readAllBytes(item.file());
-        return new Loaded(item, b, Hashes.sha256Hex(b), null);
-      } catch (IOException e) {
-        return new Loaded(item, null, null, e);
+      opener.shutdown();
+      if (publisher != null) {
+        publisher.close();
+      } else {
+        closeQuietly(opening); // the run failed while it was opening: let it finish (bounded by its timeouts), close it
       }
     }
   }
 
+  /** Bytes of files read ahead of the one being published (at least one file is, whatever its size). */
+  private static final long READ_AHEAD_BYTES = 64L * 1024 * 1024;
+
+  /** Files read ahead of the one being published, at most. */
+  private static final int READ_AHEAD_FILES = 4096;
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return 0; // reading it will fail too and say why
+    }
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Closes a publisher that finished opening after all (the run failed before taking it). */
+  private static void closeQuietly(Future<Publisher> opening) {
+    try {
+      opening.get().close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | RuntimeException e) {
+      // it failed to open: nothing to close
+    }
+  }
+
+  /** A file read, hashed and prepared for publishing, or why it could not be read. */
+  private record Loaded(IngestItem item, Publisher.Prepared prepared, IOException error) {
+    /** Reads and hashes the file; then waits for the publisher to open and prepares it. */
+    static Loaded of(IngestItem item, Future<Publisher> publisher) throws InterruptedException, ExecutionException {
+      byte[] b;
+      try {
+        b = Files.readAllBytes(item.file());
+      } catch (IOException e) {
+        return new Loaded(item, null, e);
+      }
+      String id = Hashes.sha256Hex(b);
+      return new Loaded(item, publisher.get().prepare(b, id, item.source(), item.split(), item.label(),
+          mediaType(item.file())), null);
+    }
+  }
+
   private void publish(Publisher publisher, Loaded f) {
-    IngestItem it = f.item();
     if (f.error() != null) {
-      publisher.reject(null, it.source(), RejectReason.INTERNAL_ERROR, "cannot read file: " + f.error().getMessage());
+      publisher.reject(null, f.item().source(), RejectReason.INTERNAL_ERROR, "cannot read file: " + f.error().getMessage());
       return;
     }
-    publisher.publish(f.content(), f.id(), it.source(), it.split(), it.label(), mediaType(it.file()));
+    publisher.publish(f.prepared());
   }
 
   /** Ids of every image published to {@code images.raw} so far (committed), read from {@code images.index}. */
@@ -177,7 +237,6 @@ public final class IngestStage {
    */
   public IngestSummary watch(Duration interval, BooleanSupplier stop) throws InterruptedException {
     long t0 = System.nanoTime();
-    TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     Set<Path> done = new HashSet<>();
     Map<Path, List<Long>> pending = new HashMap<>();
     try (Publisher publisher = new Publisher(config)) {
@@ -215,12 +274,15 @@ public final class IngestStage {
    * server to stop.
    */
   public IngestServer serveHttp(String host, int port) throws IOException {
-    TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     return dev.streamfit.ingest.internal.IngestHttp.start(config, new Publisher(config), host, port);
   }
 
-  private void publishFile(Publisher publisher, Path file) {
-    publish(publisher, Loaded.of(item(file)));
+  private void publishFile(Publisher publisher, Path file) throws InterruptedException {
+    try {
+      publish(publisher, Loaded.of(item(file), java.util.concurrent.CompletableFuture.completedFuture(publisher)));
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
   }
 
   private IngestSummary summary(Publisher p, long t0, long started) {

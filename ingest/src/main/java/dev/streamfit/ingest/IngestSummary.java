@@ -12,19 +12,14 @@ import java.util.Map;
  * @param seconds wall time
  * @param duplicates files skipped because their content was already published (or refused) before
  * @param rejectedByReason rejected files per reason code (e.g. corrupt_image, unknown_label)
- * @param startupSeconds part of {@code seconds} spent before the first file: topics checked, {@code images.index}
- *     read, transactional producer initialised
+ * @param startupSeconds part of {@code seconds} before the first image could be published: topics checked,
+ *     {@code images.index} read, transactional producer initialised (files are already being read meanwhile)
  */
 public record IngestSummary(long published, long rejected, long bytes, Map<String, Long> perSplit, double seconds,
     long duplicates, Map<String, Long> rejectedByReason, double startupSeconds) {
   public IngestSummary {
     perSplit = Map.copyOf(perSplit);
     rejectedByReason = Map.copyOf(rejectedByReason);
-  }
-
-  /** Images published per second once started (wall time minus {@code startupSeconds}). */
-  public double publishingImagesPerSecond() {
-    return published / Math.max(1e-9, seconds - startupSeconds);
   }
 
   /** Published megabytes per second of wall time. */

@@ -47,7 +47,7 @@ class IngestStageTest {
     write("train/hat/copy-of-a.jpg", hat);
     Topics topics = new Topics("ingest-test-", 2, (short) 1);
     IngestConfig config = new IngestConfig(broker.bootstrapServers(), topics, data, Math.max(hat.length, shoes.length),
-        List.of(), false, DecodeLimits.defaults(), 0);
+        List.of(), false, DecodeLimits.defaults(), 0, IngestConfig.DEFAULT_COMMIT_INTERVAL);
     assertThat(big.length).isGreaterThan(config.maxImageBytes());
     IngestSummary s = new IngestStage(config).run(null);
     assertThat(s.published()).isEqualTo(2);
@@ -117,6 +117,11 @@ class IngestStageTest {
   void configNamesTheKeyWhenTheFolderIsMissing() {
     assertThatThrownBy(() -> IngestConfig.of("x:1", Topics.defaults(), data.resolve("nope")))
         .hasMessageContaining("ingest.data must be a directory").hasMessageContaining("(set --data)");
+    IngestConfig ok = IngestConfig.of("x:1", Topics.defaults(), data);
+    assertThatThrownBy(() -> ok.withCommitInterval(java.time.Duration.ofSeconds(31)))
+        .hasMessageContaining("ingest.commit-interval-ms must be in [1, 30000], was 31000")
+        .hasMessageContaining("(set --commit-interval-ms)");
+    assertThatThrownBy(() -> ok.withCommitInterval(java.time.Duration.ZERO)).hasMessageContaining("was 0");
   }
 
   static List<byte[]> readAll(KafkaBroker broker, String topic) {

@@ -1,7 +1,6 @@
 package dev.streamfit.schemas;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageDecoder;
@@ -25,6 +24,21 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param <T> generated record type
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Serializer<T>, Deserializer<T> {
+  /** Largest per-thread encode buffer kept between calls, bytes (a larger one is dropped after use). */
+  private static final int MAX_RETAINED = 4 * 1024 * 1024;
+
+  /** A reusable output buffer. */
+  private static final class Buffer extends java.io.ByteArrayOutputStream {
+    Buffer() {
+      super(64 * 1024);
+    }
+
+    int capacity() {
+      return buf.length;
+    }
+  }
+
+  private final ThreadLocal<Buffer> buffer = ThreadLocal.withInitial(Buffer::new);
   private final Class<T> type;
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
@@ -54,9 +68,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
       return null;
     }
     try {
-      ByteBuffer buf = encoder.encode(value);
-      byte[] out = new byte[buf.remaining()];
-      buf.get(out);
+      // Into a per-thread buffer, then one exact copy (Avro's encode(value) would copy twice more).
+      Buffer buf = buffer.get();
+      buf.reset();
+      encoder.encode(value, buf);
+      byte[] out = buf.toByteArray();
+      if (buf.capacity() > MAX_RETAINED) {
+        buffer.remove();
+      }
       return out;
     } catch (IOException | RuntimeException e) {
       throw new SerializationException("cannot encode " + type.getSimpleName() + ": " + e.getMessage(), e);

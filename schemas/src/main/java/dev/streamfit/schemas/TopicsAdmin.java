@@ -60,6 +60,19 @@ public final class TopicsAdmin {
     try (Admin admin = Admin.create(Map.of(
         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+      return ensure(admin, bootstrapServers, topics, timeout);
+    }
+  }
+
+  /**
+   * As {@link #ensure(String, Topics, Duration)} with the caller's admin client (left open), connected to
+   * {@code bootstrapServers} (named in errors).
+   *
+   * @return the names that were created by this call
+   * @throws IllegalStateException if the cluster cannot be reached within {@code timeout}
+   */
+  public static List<String> ensure(Admin admin, String bootstrapServers, Topics topics, Duration timeout) {
+    try {
       Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       List<NewTopic> missing = new ArrayList<>();
       for (TopicSpec spec : topics.specs()) {

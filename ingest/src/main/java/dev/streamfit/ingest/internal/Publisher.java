@@ -18,6 +18,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -25,10 +28,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Publishes images one at a time inside Kafka transactions: de-duplication against {@code images.index},
- * the byte cap, the decode guards (container only), the label set; an image goes to {@code images.raw} and
- * its id to {@code images.index} in the same transaction, a refusal to {@code images.rejected}. Thread-safe
- * (calls are serialised); {@link #commit} makes everything published so far visible.
+ * Publishes images inside Kafka transactions: de-duplication against {@code images.index}, the byte cap, the
+ * decode guards (container only), the label set; an image goes to {@code images.raw} and its id to
+ * {@code images.index} in the same transaction, a refusal to {@code images.rejected}. The checks and the Avro
+ * encoding ({@link #prepare}) are pure and run on any thread, so callers can prepare many images in parallel and
+ * {@link #publish(Prepared)} them in order; publishing is serialised. The open transaction is committed when it is
+ * older than the configured commit interval, or on {@link #commit}: everything published so far becomes visible.
  */
 public final class Publisher implements AutoCloseable {
   /** What became of one image. {@code reason} and {@code message} are set when it was refused. */
@@ -37,8 +42,51 @@ public final class Publisher implements AutoCloseable {
   /** Published, skipped as already handled, or refused. */
   public enum Status { PUBLISHED, DUPLICATE, REJECTED }
 
-  /** Bytes of images per transaction: large enough to amortise the commit, small enough to redo after a crash. */
-  private static final long TRANSACTION_BYTES = 32L * 1024 * 1024;
+  /**
+   * An image checked and encoded, ready to publish; or refused (with {@code reason}); or not prepared because its
+   * id was already on the index when it was looked at ({@code skipped}: publishing it counts a duplicate).
+   */
+  public static final class Prepared {
+    private final String id;
+    private final Split split;
+    private final String label;
+    private final String source;
+    private final byte[] raw;
+    private final byte[] index;
+    private final int bytes;
+    private final RejectReason reason;
+    private final String message;
+    private final boolean contentRefused;
+    private final Input input;
+
+    /** {@code input} is kept only while the image may still need {@link #check}ing (when skipped). */
+    private Prepared(String id, Input input, Split split, String label, String source, byte[] raw, byte[] index, int bytes,
+        RejectReason reason, String message, boolean contentRefused) {
+      this.input = input;
+      this.id = id;
+      this.split = split;
+      this.label = label;
+      this.source = source;
+      this.raw = raw;
+      this.index = index;
+      this.bytes = bytes;
+      this.reason = reason;
+      this.message = message;
+      this.contentRefused = contentRefused;
+    }
+
+    /** The image's id: SHA-256 hex of the bytes as received. */
+    public String id() {
+      return id;
+    }
+
+    boolean skipped() {
+      return raw == null && reason == null;
+    }
+  }
+
+  /** One image as received. */
+  private record Input(byte[] content, String id, String source, Split split, String label, String mediaType) {}
 
   private final IngestConfig config;
   private final Topics topics;
@@ -53,16 +101,23 @@ public final class Publisher implements AutoCloseable {
   private long published;
   private long duplicates;
   private long bytes;
-  private long inTransaction;
+  private long openedAtNanos;
   private boolean open;
 
-  /** Reads the index and opens the transactional producer. */
+  /**
+   * Creates the topics that are missing, reads the index and opens the transactional producer. The first two
+   * and the third are independent round trips and overlap. Retries back off from 10 ms, not Kafka's 100 ms:
+   * a fresh transactional id's {@code InitProducerId} and a new consumer's first {@code ListOffsets} are
+   * typically retried once, and at 100 ms that doubled ingest's start-up (measured by {@code bench ingest});
+   * the back-off still grows exponentially to {@code retry.backoff.max.ms} (1 s) when a broker is down.
+   */
   public Publisher(IngestConfig config) {
     this.config = config;
     this.topics = config.topics();
-    // Reading the index and initialising the transactional producer are independent round trips: overlap them.
-    java.util.concurrent.CompletableFuture<Set<String>> index = java.util.concurrent.CompletableFuture.supplyAsync(
-        () -> KnownImages.read(config.bootstrapServers(), topics.index()));
+    FutureTask<Set<String>> index = new FutureTask<>(() -> KnownImages.ensureTopicsAndRead(config.bootstrapServers(), topics));
+    Thread indexReader = new Thread(index, "streamfit-ingest-index");
+    indexReader.setDaemon(true);
+    indexReader.start();
     this.guard = new ImageDecoder(config.limits());
     this.producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
@@ -71,32 +126,48 @@ public final class Publisher implements AutoCloseable {
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES,
         ProducerConfig.LINGER_MS_CONFIG, 5,
+        ProducerConfig.RETRY_BACKOFF_MS_CONFIG, RETRY_BACKOFF_MS,
         ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024), new StringSerializer(), new ByteArraySerializer());
     try {
       producer.initTransactions();
-      this.known = index.join();
+      Set<String> ids = ConcurrentHashMap.newKeySet();
+      ids.addAll(index.get());
+      this.known = ids;
     } catch (RuntimeException e) {
+      index.cancel(true);
       producer.close();
-      throw e instanceof java.util.concurrent.CompletionException c && c.getCause() instanceof RuntimeException r ? r : e;
+      throw e;
+    } catch (ExecutionException e) {
+      producer.close();
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      index.cancel(true);
+      producer.close();
+      throw new IllegalStateException("interrupted while reading " + topics.index(), e);
     }
   }
+
+  /** First retry back-off of ingest's Kafka clients (ms); see the constructor. */
+  static final int RETRY_BACKOFF_MS = 10;
 
   /**
-   * Publishes {@code content} unless it was handled before; commits when the open transaction has grown past
-   * 32 MB. {@code label} is null for unlabeled images; {@code source} says where it came from.
+   * Checks and encodes an image for {@link #publish(Prepared)}: the byte cap, the container guards (and a
+   * downscale past {@code maxSide}), the label set, Avro. Touches no Kafka state; safe from any thread. Content
+   * whose id the index already holds is not looked at. {@code label} is null for unlabeled images; {@code source}
+   * says where it came from; {@code id} is the SHA-256 hex of {@code content}.
    */
-  public Outcome publish(byte[] content, String source, Split split, String label, String mediaType) {
-    return publish(content, Hashes.sha256Hex(content), source, split, label, mediaType);
+  public Prepared prepare(byte[] content, String id, String source, Split split, String label, String mediaType) {
+    Input in = new Input(content, id, source, split, label, mediaType);
+    return known.contains(id) ? new Prepared(id, in, split, label, source, null, null, 0, null, null, false) : check(in);
   }
 
-  /** As {@link #publish(byte[], String, Split, String, String)} with the id (SHA-256 hex of content) computed by the caller. */
-  public synchronized Outcome publish(byte[] content, String id, String source, Split split, String label,
-      String mediaType) {
-    begin();
-    if (!known.add(id)) {
-      duplicates++;
-      return new Outcome(id, Status.DUPLICATE, null, null, split, label);
-    }
+  private Prepared check(Input in) {
+    byte[] content = in.content();
+    String source = in.source();
+    String mediaType = in.mediaType();
+    Split split = in.split();
+    String label = in.label();
     RejectReason reason = null;
     String message = null;
     if (content.length > config.maxImageBytes()) {
@@ -125,32 +196,61 @@ public final class Publisher implements AutoCloseable {
         reason = RejectReason.UNKNOWN_LABEL;
         message = "label '" + label + "' is not one of " + config.labels()
             + " (set --labels, or --unknown-label-as-unlabeled to publish it unlabeled)";
-        known.remove(id); // a later run with another label set may publish it
       }
     }
     Instant now = Instant.now();
     if (reason != null) {
-      reject(id, source, reason, message);
-      if (contentRefused) {
-        producer.send(new ProducerRecord<>(topics.index(), id, indexSerde.encode(ImageIndexEntry.newBuilder().setId(id)
-            .setSplit(Split.UNLABELED).setLabel(null).setSource(source).setIngestedAt(now)
-            .setRejectedReason(reason.code()).build())));
-      }
-      return new Outcome(id, Status.REJECTED, reason, message, split, label);
+      byte[] index = contentRefused ? indexSerde.encode(ImageIndexEntry.newBuilder().setId(in.id())
+          .setSplit(Split.UNLABELED).setLabel(null).setSource(source).setIngestedAt(now)
+          .setRejectedReason(reason.code()).build()) : null;
+      return new Prepared(in.id(), null, split, label, source, null, index, 0, reason, message, contentRefused);
     }
-    RawImage rec = RawImage.newBuilder().setId(id).setContent(ByteBuffer.wrap(content)).setMediaType(mediaType)
-        .setLabel(label).setSplit(split).setSource(source).setIngestedAt(now).build();
-    producer.send(new ProducerRecord<>(topics.raw(), id, rawSerde.encode(rec)));
-    producer.send(new ProducerRecord<>(topics.index(), id, indexSerde.encode(ImageIndexEntry.newBuilder().setId(id)
-        .setSplit(split).setLabel(label).setSource(source).setIngestedAt(now).build())));
-    perSplit.merge(split.name().toLowerCase(Locale.ROOT), 1L, Long::sum);
+    byte[] raw = rawSerde.encode(RawImage.newBuilder().setId(in.id()).setContent(ByteBuffer.wrap(content))
+        .setMediaType(mediaType).setLabel(label).setSplit(split).setSource(source).setIngestedAt(now).build());
+    byte[] index = indexSerde.encode(ImageIndexEntry.newBuilder().setId(in.id()).setSplit(split).setLabel(label)
+        .setSource(source).setIngestedAt(now).build());
+    return new Prepared(in.id(), null, split, label, source, raw, index, content.length, null, null, false);
+  }
+
+  /** {@link #prepare} and {@link #publish(Prepared)} in one, computing the id. */
+  public Outcome publish(byte[] content, String source, Split split, String label, String mediaType) {
+    return publish(prepare(content, Hashes.sha256Hex(content), source, split, label, mediaType));
+  }
+
+  /**
+   * Publishes a prepared image unless its id was handled before (in an earlier run, or earlier in this one):
+   * to {@code images.raw} and {@code images.index}, or its refusal to {@code images.rejected} (content refusals
+   * are also indexed, so they are not looked at again; an unknown label is not, as another label set may take
+   * it). Commits when the open transaction is older than the commit interval.
+   */
+  public synchronized Outcome publish(Prepared p) {
+    begin();
+    if (!known.add(p.id)) {
+      duplicates++;
+      return new Outcome(p.id, Status.DUPLICATE, null, null, p.split, p.label);
+    }
+    if (p.skipped()) { // the index held it when it was prepared, and no longer does (its label was refused)
+      p = check(p.input);
+    }
+    if (p.reason != null) {
+      if (!p.contentRefused) {
+        known.remove(p.id); // a later run with another label set may publish it
+      }
+      reject(p.id, p.source, p.reason, p.message);
+      if (p.index != null) {
+        producer.send(new ProducerRecord<>(topics.index(), p.id, p.index));
+      }
+      return new Outcome(p.id, Status.REJECTED, p.reason, p.message, p.split, p.label);
+    }
+    producer.send(new ProducerRecord<>(topics.raw(), p.id, p.raw));
+    producer.send(new ProducerRecord<>(topics.index(), p.id, p.index));
+    perSplit.merge(p.split.name().toLowerCase(Locale.ROOT), 1L, Long::sum);
     published++;
-    bytes += content.length;
-    inTransaction += content.length;
-    if (inTransaction >= TRANSACTION_BYTES) {
+    bytes += p.bytes;
+    if (System.nanoTime() - openedAtNanos >= config.commitInterval().toNanos()) {
       commit();
     }
-    return new Outcome(id, Status.PUBLISHED, null, null, split, label);
+    return new Outcome(p.id, Status.PUBLISHED, null, null, p.split, p.label);
   }
 
   /** Decodes (guarded), shrinks to fit {@code maxSide} (INTER_AREA) and re-encodes as JPEG quality 95. */
@@ -179,7 +279,6 @@ public final class Publisher implements AutoCloseable {
     if (open) {
       producer.commitTransaction();
       open = false;
-      inTransaction = 0;
     }
   }
 
@@ -187,6 +286,7 @@ public final class Publisher implements AutoCloseable {
     if (!open) {
       producer.beginTransaction();
       open = true;
+      openedAtNanos = System.nanoTime();
     }
   }
 
