@@ -41,9 +41,7 @@ public final class KnownImages {
    * is opened only when the index holds records.
    */
   static Set<String> ensureTopicsAndRead(String bootstrap, Topics topics) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
-        AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, Publisher.RETRY_BACKOFF_MS))) {
+    try (Admin admin = admin(bootstrap)) {
       TopicsAdmin.ensure(admin, bootstrap, topics, TIMEOUT);
       return read(bootstrap, topics.index(), false, admin);
     }
@@ -54,11 +52,15 @@ public final class KnownImages {
    * {@code images.raw} (not those refused at the edge for their content).
    */
   public static Set<String> read(String bootstrap, String topic, boolean publishedOnly) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
-        AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, Publisher.RETRY_BACKOFF_MS))) {
+    try (Admin admin = admin(bootstrap)) {
       return read(bootstrap, topic, publishedOnly, admin);
     }
+  }
+
+  private static Admin admin(String bootstrap) {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis(),
+        AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, Publisher.RETRY_BACKOFF_MS));
   }
 
   private static Set<String> read(String bootstrap, String topic, boolean publishedOnly, Admin admin) {

@@ -75,11 +75,6 @@ public final class Publisher implements AutoCloseable {
       this.contentRefused = contentRefused;
     }
 
-    /** The image's id: SHA-256 hex of the bytes as received. */
-    public String id() {
-      return id;
-    }
-
     boolean skipped() {
       return raw == null && reason == null;
     }
@@ -185,9 +180,13 @@ public final class Publisher implements AutoCloseable {
       } catch (ImageRejectedException e) {
         reason = e.reason();
         message = e.getMessage();
+      } catch (RuntimeException e) { // a bug or a native failure on this one image: refuse it, keep the run going
+        reason = RejectReason.INTERNAL_ERROR;
+        message = "edge check failed: " + e;
       }
     }
-    boolean contentRefused = reason != null;
+    // Refused for what it is: indexed, never looked at again. Not an internal error: a later run retries it.
+    boolean contentRefused = reason != null && reason != RejectReason.INTERNAL_ERROR;
     if (reason == null && label != null && !config.labels().isEmpty() && !config.labels().contains(label)) {
       if (config.unknownLabelAsUnlabeled()) {
         label = null;
@@ -234,7 +233,7 @@ public final class Publisher implements AutoCloseable {
     }
     if (p.reason != null) {
       if (!p.contentRefused) {
-        known.remove(p.id); // a later run with another label set may publish it
+        known.remove(p.id); // a later run (another label set, a fixed bug) may publish it
       }
       reject(p.id, p.source, p.reason, p.message);
       if (p.index != null) {
