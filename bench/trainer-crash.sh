@@ -12,7 +12,8 @@ start=$(date +%s)
 mvn -B -q -Dstyle.color=never install -DskipTests >/dev/null
 log=$(mktemp)
 if mvn -B -Dstyle.color=never test -pl app -Dtest=TrainerCrashTest -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dstreamfit.crash.kills="$KILLS" >"$log" 2>&1; then ok=1; else ok=0; fi
+    -Dstreamfit.crash.kills="$KILLS" -Djunit.test.timeout="$(( KILLS / 10 + 10 )) m" -Dsurefire.fork.timeout=0 \
+    >"$log" 2>&1; then ok=1; else ok=0; fi
 grep -E "crash test:|Tests run:|FAIL" "$log" | sed 's/\x1b\[[0-9;]*m//g' | head -5
 line=$(grep -o "crash test: .*" "$log" | head -1 || true)
 echo "RESULT trainer_crash.kills $KILLS"

@@ -24,9 +24,15 @@ final class Configs {
         DecodeLimits.defaults(), 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
+  /** The trainer stage command's config: the clothing label set (labels from the data: issue 16). */
   static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir) {
-    return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, "clothing",
-        TrainerConfig.CLOTHING_LABELS, BaseModel.fromId(o.base), c.imageSize,
+    return trainer(bootstrap, topics, c, o, checkpointDir, "clothing", TrainerConfig.CLOTHING_LABELS);
+  }
+
+  static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
+      String modelName, java.util.List<String> labels) {
+    return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, modelName,
+        labels, BaseModel.fromId(o.base), c.imageSize,
         new TrainingSpec(new HeadSpec(o.innerSize, o.dropout), TrainingSpec.Optimizer.parse(o.optimizer), o.learningRate,
             o.momentum, o.fineTuneBlocks, o.fineTuneLearningRate, o.classWeights),
         new LrSchedule(LrSchedule.parseKind(o.lrSchedule), o.lrScheduleSteps, o.lrGamma, o.lrMinFactor),

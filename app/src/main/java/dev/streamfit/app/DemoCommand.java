@@ -45,14 +45,18 @@ public final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
-    Path dataDir = data != null ? data : bundledSample();
+    Dataset dataset = Dataset.of(data != null ? data : bundledSample());
+    Path dataDir = dataset.dir();
     Path runDir = stage.common.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    System.out.println("streamfit demo: data " + dataDir + ", run dir " + runDir);
-    Pipeline p = Pipeline.start(kafka.bootstrapServers, kafka.topics(), stage, serving, runDir);
+    Path sample = dataset.firstImage("test").or(() -> dataset.firstImage("validation"))
+        .or(() -> dataset.firstImage("train")).orElseThrow(() -> new IllegalArgumentException("--data " + dataDir
+            + " has no image (" + String.join(", ", Dataset.IMAGE_SUFFIXES) + ") to ask the served model about"));
+    System.out.println("streamfit demo: data " + dataDir + " (" + dataset.labels().size() + " labels " + dataset.labels()
+        + "), run dir " + runDir);
+    Pipeline p = Pipeline.start(kafka.bootstrapServers, kafka.topics(), stage, serving, runDir, dataset);
     try {
       System.out.printf("kafka    %s (%s)%n", p.bootstrapServers(), kafka.bootstrapServers == null ? "embedded KRaft broker" : "external");
       Pipeline.Result r = p.ingestAndAwait(dataDir, timeout, System.out);
-      Path sample = firstImage(dataDir.resolve("test")).or(() -> firstImage(dataDir)).orElseThrow();
       HttpResponse<String> answer = p.predict(sample);
       var m = r.served().metadata();
       String url = "http://" + serving.host + ":" + p.port() + "/v1/predict";
@@ -109,16 +113,5 @@ public final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("bundled sample not found at " + p + " (run from the repo root or pass --data)");
     }
     return p;
-  }
-
-  static Optional<Path> firstImage(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      return Optional.empty();
-    }
-    try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).filter(f -> f.toString().toLowerCase(Locale.ROOT).endsWith(".jpg")).sorted().findFirst();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

@@ -40,9 +40,11 @@ final class Pipeline implements AutoCloseable {
   private final TrainerStage trainer;
   private final AugmentStage augment;
   private final PipelineWatcher watcher;
+  private final java.util.List<String> labels;
 
   private Pipeline(EmbeddedKafkaBroker broker, String bootstrap, Topics topics, ServingStage serving,
-      TrainerStage trainer, AugmentStage augment, PipelineWatcher watcher) {
+      TrainerStage trainer, AugmentStage augment, PipelineWatcher watcher, java.util.List<String> labels) {
+    this.labels = labels;
     this.broker = broker;
     this.bootstrap = bootstrap;
     this.topics = topics;
@@ -52,16 +54,23 @@ final class Pipeline implements AutoCloseable {
     this.watcher = watcher;
   }
 
-  /** Starts the stages; {@code bootstrapOrNull == null} starts an embedded broker first. */
-  static Pipeline start(String bootstrapOrNull, Topics topics, StageOptions o, ServingOptions s, Path runDir) {
+  /**
+   * Starts the stages for {@code data} (its label set and model name); {@code bootstrapOrNull == null}
+   * starts an embedded broker first.
+   */
+  static Pipeline start(String bootstrapOrNull, Topics topics, StageOptions o, ServingOptions s, Path runDir,
+      Dataset data) {
     EmbeddedKafkaBroker broker = null;
     ServingStage serving = null;
     TrainerStage trainer = null;
     AugmentStage augment = null;
     // Validate every stage's config before starting anything (errors name key, bound, value, flag).
     Configs.serving("validate:0", topics, s);
-    Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"));
+    Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"), data.modelName(),
+        data.labels());
     Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"));
+    // Every native library once, on this thread, before the broker's and the stages' threads start.
+    dev.streamfit.engine.Natives.load();
     try {
       if (bootstrapOrNull == null) {
         broker = EmbeddedKafkaBroker.start();
@@ -69,10 +78,11 @@ final class Pipeline implements AutoCloseable {
       String bootstrap = broker != null ? broker.bootstrapServers() : bootstrapOrNull;
       TopicsAdmin.ensure(bootstrap, topics, Duration.ofSeconds(30));
       serving = ServingStage.start(Configs.serving(bootstrap, topics, s));
-      trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints")));
+      trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints"),
+          data.modelName(), data.labels()));
       augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams")));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);
-      return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher);
+      return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher, data.labels());
     } catch (RuntimeException e) {
       Shutdown.closeAll(augment, trainer, serving, broker);
       throw e;
@@ -95,7 +105,7 @@ final class Pipeline implements AutoCloseable {
     long t0 = System.nanoTime();
     // The trainer's label set: an image of another class is refused at the edge, not deep in the trainer.
     IngestSummary ingest = new IngestStage(IngestConfig.of(bootstrap, topics, data)
-        .withLabels(dev.streamfit.trainer.TrainerConfig.CLOTHING_LABELS, false)).run(null);
+        .withLabels(labels, false)).run(null);
     progress.printf(Locale.ROOT, "ingest   %d images (%.1f MB) → %s in %.1f s, per split %s; %d already published;"
         + " %d refused %s%n", ingest.published(), ingest.bytes() / 1e6, topics.raw(), ingest.seconds(), ingest.perSplit(),
         ingest.duplicates(), ingest.rejected(), ingest.rejectedByReason());

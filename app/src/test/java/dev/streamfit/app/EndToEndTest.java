@@ -51,7 +51,7 @@ class EndToEndTest {
         }
       }
     }
-    byte[] good = Files.readAllBytes(DemoCommand.firstImage(data.resolve("train/dress")).orElseThrow());
+    byte[] good = Files.readAllBytes(Dataset.of(data).firstImage("train/dress").orElseThrow());
     Files.write(data.resolve("train/dress/truncated.jpg"), Arrays.copyOf(good, good.length / 3));
     return data;
   }
@@ -66,7 +66,7 @@ class EndToEndTest {
     Path runDir = tmp.resolve("run");
     ServingOptions serving = new ServingOptions();
     new CommandLine(serving).parseArgs("--port", "0");
-    try (Pipeline p = Pipeline.start(broker.bootstrapServers(), topics, o, serving, runDir)) {
+    try (Pipeline p = Pipeline.start(broker.bootstrapServers(), topics, o, serving, runDir, Dataset.of(data))) {
       Pipeline.Result r = p.ingestAndAwait(data, Duration.ofMinutes(8), System.out);
 
       // The truncated JPEG is refused at the edge, by ingest, with the augment stage's guards.
@@ -87,7 +87,7 @@ class EndToEndTest {
       assertThat(r.served().metadata().getMetrics()).containsKeys("val.accuracy", "test.accuracy");
       assertThat(r.served().metadata().getProvenance().getOffsets()).isNotEmpty();
 
-      HttpResponse<String> answer = p.predict(DemoCommand.firstImage(data.resolve("test")).orElseThrow());
+      HttpResponse<String> answer = p.predict(Dataset.of(data).firstImage("test").orElseThrow());
       assertThat(answer.statusCode()).isEqualTo(200);
       JsonNode json = new ObjectMapper().readTree(answer.body());
       assertThat(json.get("modelVersion").asLong()).isEqualTo(version);

@@ -10,6 +10,7 @@ import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.testkit.ChildProcesses;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import dev.streamfit.engine.Models;
@@ -59,39 +60,41 @@ class TrainerCrashTest {
     TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
     produceSamples(broker.bootstrapServers(), topics);
 
-    Random random = new Random(7);
     int kills = 0;
-    for (int i = 0; i < KILLS; i++) {
-      // Kill after a random number (3..14) of this process's training steps: between checkpoints,
-      // inside a step, or while a checkpoint is being written.
-      long before = steps();
-      Process p = startTrainer(broker.bootstrapServers());
-      long target = before + 3 + random.nextInt(12);
-      long until = System.currentTimeMillis() + 120_000;
-      while (p.isAlive() && steps() < target && System.currentTimeMillis() < until) {
-        Thread.sleep(20);
-      }
-      Thread.sleep(random.nextInt(150));
-      if (p.isAlive()) {
-        p.destroyForcibly(); // SIGKILL
-        kills++;
-      }
-      p.waitFor(30, TimeUnit.SECONDS);
-    }
-    assertThat(kills).isEqualTo(KILLS);
-
-    Process last = startTrainer(broker.bootstrapServers());
     List<ModelVersion> versions = new ArrayList<>();
-    long deadline = System.currentTimeMillis() + 180_000 + RECORDS * 20L;
-    while (System.currentTimeMillis() < deadline) {
-      versions = readVersions(broker.bootstrapServers(), topics);
-      if (!versions.isEmpty() && versions.get(versions.size() - 1).getProvenance().getSamplesTrained() == RECORDS) {
-        break;
+    try (ChildProcesses children = new ChildProcesses()) {
+      Random random = new Random(7);
+      for (int i = 0; i < KILLS; i++) {
+        // Kill after a random number (3..14) of this process's training steps: between checkpoints,
+        // inside a step, or while a checkpoint is being written.
+        long before = steps();
+        Process p = startTrainer(children, broker.bootstrapServers());
+        long target = before + 3 + random.nextInt(12);
+        long until = System.currentTimeMillis() + 120_000;
+        while (p.isAlive() && steps() < target && System.currentTimeMillis() < until) {
+          Thread.sleep(20);
+        }
+        Thread.sleep(random.nextInt(150));
+        if (p.isAlive()) {
+          p.destroyForcibly(); // SIGKILL
+          kills++;
+        }
+        p.waitFor(30, TimeUnit.SECONDS);
       }
-      Thread.sleep(1000);
+      assertThat(kills).isEqualTo(KILLS);
+
+      Process last = startTrainer(children, broker.bootstrapServers());
+      long deadline = System.currentTimeMillis() + 180_000 + RECORDS * 20L;
+      while (System.currentTimeMillis() < deadline) {
+        versions = readVersions(broker.bootstrapServers(), topics);
+        if (!versions.isEmpty() && versions.get(versions.size() - 1).getProvenance().getSamplesTrained() == RECORDS) {
+          break;
+        }
+        Thread.sleep(1000);
+      }
+      last.destroy();
+      last.waitFor(30, TimeUnit.SECONDS);
     }
-    last.destroy();
-    last.waitFor(30, TimeUnit.SECONDS);
 
     // A version whose send a kill may have cut off is re-sent on restart under the same key: the compacted
     // topic keeps the last record per key, and so does this check.
@@ -139,7 +142,7 @@ class TrainerCrashTest {
         ? java.nio.file.Files.readAllLines(log).stream().filter(l -> l.contains("samples) loss")).count() : 0;
   }
 
-  private Process startTrainer(String bootstrap) throws Exception {
+  private Process startTrainer(ChildProcesses children, String bootstrap) throws Exception {
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "-cp", System.getProperty("java.class.path"),
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.dev.streamfit=info",
@@ -147,8 +150,8 @@ class TrainerCrashTest {
         "dev.streamfit.app.Main", "train", "--bootstrap-servers", bootstrap, "--topic-prefix", "crash-",
         "--base", "mobilenetv2-0.35", "--image-size", String.valueOf(SIZE), "--batch-size", "8",
         "--eval-every-steps", "3", "--eval-idle-ms", "500", "--publish-margin", "-1", "--shuffle-buffer", "16", "--work-dir", work.toString());
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("trainer.log").toFile())).start();
+    return children.start(new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("trainer.log").toFile())));
   }
 
   private static void produceSamples(String bootstrap, Topics topics) throws Exception {

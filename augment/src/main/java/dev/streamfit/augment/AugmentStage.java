@@ -63,6 +63,7 @@ public final class AugmentStage implements AutoCloseable {
    * time, and Kafka Streams' own client metrics) go to {@code registry}.
    */
   public static AugmentStage start(AugmentConfig config, MeterRegistry registry) {
+    dev.streamfit.imaging.ImagingNatives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     org.bytedeco.opencv.global.opencv_core.setNumThreads(1);
     AugmentStage stage = new AugmentStage(config, registry);
@@ -137,6 +138,11 @@ public final class AugmentStage implements AutoCloseable {
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId(pass));
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    // The topology has no global store; the flag only silences Streams' start-up warning about it (the
+    // recommended setting, and the default from Kafka 5). Streams also builds a StreamsConfig from each
+    // main consumer's configs (the partition assignor's) and warns again unless the consumer carries it too.
+    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
@@ -153,6 +159,8 @@ public final class AugmentStage implements AutoCloseable {
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 50);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.AUGMENTED_MAX_BYTES);
     p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION),
+        dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT); // see Transactions: no retriable OOSE errors in broker logs
     // A sample is ~150 KB (224x224x3): batch several per request instead of one request per record.
     p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 1024 * 1024);
     // Transactions commit every 500 ms (EOS default 100 ms): fewer commit round trips per image; a

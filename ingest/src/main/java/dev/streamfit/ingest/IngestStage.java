@@ -88,6 +88,7 @@ public final class IngestStage {
    */
   public IngestSummary run(List<IngestItem> items, LongConsumer progress) {
     long t0 = System.nanoTime();
+    dev.streamfit.imaging.ImagingNatives.load(); // the edge checks' downscale; before the reader threads start
     // Files are read and hashed ahead on other threads (one per core) from the start, while the publisher opens
     // (topics, index, transactional producer); once it is open they are also checked and encoded there, and this
     // thread only hands them to the producer, in order.
@@ -237,6 +238,7 @@ public final class IngestStage {
    */
   public IngestSummary watch(Duration interval, BooleanSupplier stop) throws InterruptedException {
     long t0 = System.nanoTime();
+    dev.streamfit.imaging.ImagingNatives.load();
     Set<Path> done = new HashSet<>();
     Map<Path, List<Long>> pending = new HashMap<>();
     try (Publisher publisher = new Publisher(config)) {
@@ -274,6 +276,7 @@ public final class IngestStage {
    * server to stop.
    */
   public IngestServer serveHttp(String host, int port) throws IOException {
+    dev.streamfit.imaging.ImagingNatives.load();
     return dev.streamfit.ingest.internal.IngestHttp.start(config, new Publisher(config), host, port);
   }
 

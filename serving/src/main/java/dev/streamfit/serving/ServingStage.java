@@ -47,6 +47,7 @@ public final class ServingStage implements AutoCloseable {
 
   /** Creates missing topics, starts following models and metrics, listening, and topic inference. */
   public static ServingStage start(ServingConfig config) {
+    dev.streamfit.engine.Natives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     ServingMetrics metrics = new ServingMetrics();
     ImageDecoder decoder = new ImageDecoder(config.limits());

@@ -43,7 +43,9 @@ class BadInputTest {
 
   @AfterAll
   static void stop() {
-    serving.close();
+    if (serving != null) {
+      serving.close();
+    }
   }
 
   @Test

@@ -44,6 +44,15 @@ public final class KafkaBrokerExtension implements ParameterResolver {
   }
 
   private static boolean dockerAvailable() {
+    // Ask Testcontainers only where a daemon could be: without one it logs an ERROR with every strategy tried.
+    boolean socket = java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
+        || System.getenv("DOCKER_HOST") != null
+        || (System.getenv("XDG_RUNTIME_DIR") != null
+            && java.nio.file.Files.exists(java.nio.file.Path.of(System.getenv("XDG_RUNTIME_DIR"), "docker.sock")))
+        || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
+    if (!socket) {
+      return false;
+    }
     try {
       return DockerClientFactory.instance().isDockerAvailable();
     } catch (RuntimeException | LinkageError e) {
@@ -52,6 +61,7 @@ public final class KafkaBrokerExtension implements ParameterResolver {
   }
 
   private static Holder startBroker() {
+    preloadNatives();
     if (mode().equals("testcontainers")) {
       KafkaContainer c = new KafkaContainer(System.getProperty("kafka.test.image", "apache/kafka:4.1.0"));
       c.start();
@@ -61,9 +71,30 @@ public final class KafkaBrokerExtension implements ParameterResolver {
     return new Holder(new Running(b.bootstrapServers(), "embedded"), b::close);
   }
 
+  /**
+   * Loads the stages' native libraries on this thread before the broker's threads start, as the product's
+   * entry points do (see {@code dev.streamfit.engine.Natives}): a library {@code dlopen}ed while other
+   * threads are created can deadlock the JVM. Reflective, because the modules that have natives depend on
+   * this one; a module without them on its test classpath skips it.
+   */
+  static void preloadNatives() {
+    for (String owner : new String[] {"dev.streamfit.engine.Natives", "dev.streamfit.imaging.ImagingNatives"}) {
+      try {
+        Class.forName(owner).getMethod("load").invoke(null);
+        return;
+      } catch (ClassNotFoundException e) {
+        // not on this module's test classpath: try the next
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot load native libraries through " + owner + ": " + e.getCause(), e);
+      }
+    }
+  }
+
   private record Running(String bootstrapServers, String kind) implements KafkaBroker {}
 
-  private record Holder(KafkaBroker broker, Runnable stopper) implements ExtensionContext.Store.CloseableResource {
+  @SuppressWarnings("deprecation") // CloseableResource for JUnit before 5.13; AutoCloseable after
+  private record Holder(KafkaBroker broker, Runnable stopper)
+      implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     @Override
     public void close() {
       stopper.run();

@@ -105,6 +105,63 @@ public final class TestImages {
     return img;
   }
 
+  /**
+   * A dataset that is not the clothing one, written to {@code dir} as {@code <split>/<class>/<image>}: three
+   * classes ({@code circle}, {@code square}, {@code triangle}: a bright shape on a dark, noisy background),
+   * grayscale, sizes 72–260 px and not square, PNG with every third image a grayscale JPEG.
+   * {@code perClass} images per class in train, a third of that (at least 2) in validation and in test.
+   * Deterministic for a seed.
+   *
+   * @return {@code dir}
+   */
+  public static Path shapesDataset(Path dir, int perClass, long seed) {
+    Random r = new Random(seed);
+    String[] classes = {"circle", "square", "triangle"};
+    Map<String, Integer> splits = new LinkedHashMap<>();
+    splits.put("train", perClass);
+    splits.put("validation", Math.max(2, perClass / 3));
+    splits.put("test", Math.max(2, perClass / 3));
+    int n = 0;
+    try {
+      for (var split : splits.entrySet()) {
+        for (int c = 0; c < classes.length; c++) {
+          Path d = dir.resolve(split.getKey()).resolve(classes[c]);
+          Files.createDirectories(d);
+          for (int i = 0; i < split.getValue(); i++, n++) {
+            int w = 72 + r.nextInt(190);
+            int h = 72 + r.nextInt(190);
+            BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+            java.awt.Graphics2D g = img.createGraphics();
+            g.setColor(new java.awt.Color(20 + r.nextInt(40), 20 + r.nextInt(40), 20 + r.nextInt(40)));
+            g.fillRect(0, 0, w, h);
+            for (int k = 0; k < w * h / 40; k++) {
+              int v = r.nextInt(90);
+              g.setColor(new java.awt.Color(v, v, v));
+              g.fillRect(r.nextInt(w), r.nextInt(h), 1, 1);
+            }
+            int s = (int) (Math.min(w, h) * (0.45 + 0.35 * r.nextDouble()));
+            int x = r.nextInt(Math.max(1, w - s));
+            int y = r.nextInt(Math.max(1, h - s));
+            int v = 170 + r.nextInt(85);
+            g.setColor(new java.awt.Color(v, v, v));
+            switch (c) {
+              case 0 -> g.fillOval(x, y, s, s);
+              case 1 -> g.fillRect(x, y, s, s);
+              default -> g.fillPolygon(new int[] {x, x + s, x + s / 2}, new int[] {y + s, y + s, y}, 3);
+            }
+            g.dispose();
+            boolean jpeg = n % 3 == 2;
+            Files.write(d.resolve(String.format("%s-%03d.%s", classes[c], i, jpeg ? "jpg" : "png")),
+                encode(img, jpeg ? "jpeg" : "png"));
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return dir;
+  }
+
   /** Encodes with ImageIO ({@code jpeg} or {@code png}). */
   public static byte[] encode(BufferedImage img, String format) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();

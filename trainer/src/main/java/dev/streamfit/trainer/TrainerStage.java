@@ -119,6 +119,7 @@ public final class TrainerStage implements AutoCloseable {
 
   /** Creates missing topics, loads or builds the model, and starts consuming. */
   public static TrainerStage start(TrainerConfig config) {
+    dev.streamfit.engine.Natives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     TrainerStage t = new TrainerStage(config);
     t.restoreOrInit();
@@ -200,6 +201,8 @@ public final class TrainerStage implements AutoCloseable {
     props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES);
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.batchSize(), 32));
     props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
+    // Kafka warns when idle connections close before a poll may be late (540 s default < 600 s).
+    props.put(ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, 660_000);
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(), new StringSerializer(),
             new org.apache.kafka.common.serialization.ByteArraySerializer())) {

@@ -122,6 +122,7 @@ public final class Publisher implements AutoCloseable {
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES,
         ProducerConfig.LINGER_MS_CONFIG, 5,
         ProducerConfig.RETRY_BACKOFF_MS_CONFIG, RETRY_BACKOFF_MS,
+        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT,
         ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024), new StringSerializer(), new ByteArraySerializer());
     try {
       producer.initTransactions();

@@ -75,6 +75,7 @@ public final class TopicInference extends ConsumerLoop {
         ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.inferenceGroupId() + "-" + UUID.randomUUID(),
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
         ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT,
         ProducerConfig.LINGER_MS_CONFIG, 1);
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(cp, new StringDeserializer(), new ByteArrayDeserializer());
         KafkaProducer<String, byte[]> p = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {

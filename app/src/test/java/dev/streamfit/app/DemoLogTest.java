@@ -1,0 +1,45 @@
+package dev.streamfit.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.streamfit.testkit.ChildProcesses;
+import dev.streamfit.testkit.TestImages;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code streamfit demo} as a user runs it — a fresh JVM, the CLI, the shipped log configuration, its own
+ * embedded broker — on a dataset that is not the clothing one (three other labels, grayscale PNG and JPEG,
+ * odd sizes): it exits 0 with a served prediction, and its whole output has no line with {@code ERROR} or
+ * {@code Exception} and no stack trace.
+ */
+class DemoLogTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void demoOnAnotherDatasetIsQuietAndSucceeds() throws Exception {
+    Path data = TestImages.shapesDataset(tmp.resolve("shapes"), 12, 3);
+    Path log = tmp.resolve("demo.log");
+    String root = System.getProperty("streamfit.root", "..");
+    try (ChildProcesses children = new ChildProcesses()) {
+      Process p = children.start(new ProcessBuilder(ChildProcesses.javaCommand(
+          List.of("-Xmx2g", "-Dstreamfit.home=" + root), "dev.streamfit.app.Main",
+          List.of("demo", "--data", data.toString(), "--epochs", "2", "--image-size", "96", "--batch-size", "8",
+              "--port", "0", "--timeout", "PT6M", "--work-dir", tmp.resolve("work").toString())))
+          .redirectErrorStream(true).redirectOutput(log.toFile()));
+      assertThat(p.waitFor(7, TimeUnit.MINUTES)).as("demo finished; output:%n%s", ChildProcesses.tail(log, 40)).isTrue();
+      String out = Files.readString(log);
+      System.out.println(out);
+      assertThat(p.exitValue()).as("demo exit code; output:%n%s", out).isZero();
+      assertThat(out).contains("3 labels [circle, square, triangle]").contains("→ HTTP 200")
+          .contains("RESULT test.accuracy");
+      assertThat(out.lines().filter(l -> l.contains("ERROR") || l.contains("Exception") || l.startsWith("\tat ")))
+          .as("lines with ERROR, Exception or a stack frame in:%n%s", out).isEmpty();
+    }
+  }
+}
