@@ -4,23 +4,27 @@ import picocli.CommandLine;
 
 /** Entry point of the {@code streamfit} launcher. */
 public final class Main {
-  /** Commands whose stages decode images or run models. */
+  /** Commands whose stages decode images or run models (ingest loads what it needs itself). */
   private static final java.util.Set<String> NATIVE_COMMANDS =
-      java.util.Set.of("demo", "serve", "train", "augment", "ingest", "bench");
-
+      java.util.Set.of("demo", "serve", "train", "augment", "bench");
   private Main() {}
 
   public static void main(String[] args) {
     quietEmbeddedBroker(args);
+    boolean help = java.util.Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V"));
     try {
       // Before anything loads ND4J: a CUDA build on a GPU its kernels cannot run on stops here, clearly.
       dev.streamfit.engine.GpuCheck.verifyBeforeNd4j();
-      if (args.length > 0 && NATIVE_COMMANDS.contains(args[0])) {
+      if (args.length > 0 && NATIVE_COMMANDS.contains(args[0]) && !help) {
         // Every native library once, on this thread, before any stage starts a thread (see Natives).
         dev.streamfit.engine.Natives.load();
       }
     } catch (IllegalStateException e) {
       System.err.println("error: " + e.getMessage());
+      System.exit(1);
+    } catch (LinkageError e) {
+      System.err.println("error: cannot load the native libraries (ND4J, HDF5, OpenCV): " + describe(e)
+          + "; streamfit ships linux-x86_64 natives (build with -Djavacpp.platform for another platform)");
       System.exit(1);
     }
     System.exit(commandLine().execute(args));
@@ -39,9 +43,6 @@ public final class Main {
       System.setProperty(key, "error");
     }
   }
-
-  /** Commands that start the embedded broker unless given {@code --bootstrap-servers}. */
-  private static final java.util.Set<String> EMBEDDED_BROKER_COMMANDS = java.util.Set.of("demo", "bench");
 
   /** One line naming what failed: our messages as they are; other exceptions with their type and cause. */
   static String describe(Throwable ex) {

@@ -110,7 +110,7 @@ class AugmentCrashTest {
         // Every output exactly once, read committed to the end of each partition.
         Map<String, Integer> samples = new HashMap<>();
         Map<String, Integer> rejections = new HashMap<>();
-        readCommitted(broker.bootstrapServers(), topics, samples, rejections);
+        readCommitted(admin, broker.bootstrapServers(), topics, samples, rejections);
         for (var e : inputs.entrySet()) {
           String id = e.getKey();
           switch (e.getValue()) {
@@ -169,6 +169,24 @@ class AugmentCrashTest {
     return sum;
   }
 
+  /** The partitions' end offsets if every last stable offset equals its high watermark, else null. */
+  private static Map<TopicPartition, Long> settledEnd(Admin admin, List<TopicPartition> parts) throws Exception {
+    Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+    parts.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+    Map<TopicPartition, Long> out = new HashMap<>();
+    var committed = admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+        org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all().get(10, TimeUnit.SECONDS);
+    var all = admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+        org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED)).all().get(10, TimeUnit.SECONDS);
+    for (TopicPartition tp : parts) {
+      if (committed.get(tp).offset() != all.get(tp).offset()) {
+        return null;
+      }
+      out.put(tp, committed.get(tp).offset());
+    }
+    return out;
+  }
+
   /** Polls the metrics URL that process log {@code log} names until the body has every marker (60 s). */
   private static String awaitMetrics(Path log, List<String> markers) throws Exception {
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
@@ -206,9 +224,13 @@ class AugmentCrashTest {
     return m.values().stream().mapToLong(Integer::longValue).sum();
   }
 
-  /** Reads images.augmented and images.rejected read_committed up to their last stable offsets. */
-  private static void readCommitted(String bootstrap, Topics topics, Map<String, Integer> samples,
-      Map<String, Integer> rejections) {
+  /**
+   * Reads images.augmented and images.rejected read_committed to their end, once no transaction is open on
+   * them: a killed process's last transaction stays open (holding the last stable offset back, and with it
+   * everything committed after it) until the coordinator aborts it on its timeout.
+   */
+  private static void readCommitted(Admin admin, String bootstrap, Topics topics, Map<String, Integer> samples,
+      Map<String, Integer> rejections) throws Exception {
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES),
@@ -219,9 +241,15 @@ class AugmentCrashTest {
       }
       c.assign(parts);
       c.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = c.endOffsets(parts);
       long deadline = System.currentTimeMillis() + 120_000;
-      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
+      Map<TopicPartition, Long> end = settledEnd(admin, parts);
+      while (end == null && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+        end = settledEnd(admin, parts);
+      }
+      assertThat(end).as("no open transaction on the output topics within 120 s").isNotNull();
+      Map<TopicPartition, Long> stable = end;
+      while (parts.stream().anyMatch(tp -> c.position(tp) < stable.get(tp)) && System.currentTimeMillis() < deadline) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
           if (r.topic().equals(topics.augmented())) {
             AugmentedSample s = AvroSerde.of(AugmentedSample.class).decode(r.value());
