@@ -7,6 +7,8 @@ public final class Main {
   /** Commands whose stages decode images or run models (ingest loads what it needs itself). */
   private static final java.util.Set<String> NATIVE_COMMANDS =
       java.util.Set.of("demo", "serve", "train", "augment", "bench");
+  /** Commands that start the embedded broker unless given {@code --bootstrap-servers}. */
+  private static final java.util.Set<String> EMBEDDED_BROKER_COMMANDS = java.util.Set.of("demo", "bench");
   private Main() {}
 
   public static void main(String[] args) {
