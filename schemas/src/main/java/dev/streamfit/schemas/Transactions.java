@@ -12,8 +12,8 @@ package dev.streamfit.schemas;
  * {@code OUT_OF_ORDER_SEQUENCE_NUMBER} ("Expected sequence 0 for transactions v2 idempotent producer with no
  * existing state", KAFKA-18202) and its {@code ReplicaManager} logs that at ERROR with a stack trace. The
  * client retries both and nothing is lost or duplicated, but the log reads as a failure. One request in
- * flight per connection closes the window: the next batch leaves only after the first is appended.
- * Measured with {@code streamfit bench ingest}, it cost ingest nothing on the embedded broker.
+ * flight per connection closes the window: the next batch leaves only after the first is appended (its
+ * cost, measured: README, "What a run prints").
  */
 public final class Transactions {
   /** {@code max.in.flight.requests.per.connection} for transactional producers. */
