@@ -46,9 +46,15 @@ public final class Main {
     }
   }
 
+  /** Failures streamfit raises itself with a message that says what to do. */
+  private static boolean ownCheck(Throwable ex) {
+    return ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+        || ex instanceof java.util.concurrent.TimeoutException;
+  }
+
   /** One line naming what failed: our messages as they are; other exceptions with their type and cause. */
   static String describe(Throwable ex) {
-    if ((ex instanceof IllegalArgumentException || ex instanceof IllegalStateException) && ex.getMessage() != null) {
+    if (ownCheck(ex) && ex.getMessage() != null) {
       return ex.getMessage();
     }
     StringBuilder b = new StringBuilder();
@@ -66,7 +72,7 @@ public final class Main {
       cmd.getErr().println("error: " + describe(ex));
       if (Boolean.getBoolean("streamfit.debug") || System.getenv("STREAMFIT_DEBUG") != null) {
         ex.printStackTrace(cmd.getErr());
-      } else if (!(ex instanceof IllegalArgumentException || ex instanceof IllegalStateException)) {
+      } else if (!ownCheck(ex)) {
         // Not one of our own checks (those say what to do): a bug or an environment problem.
         cmd.getErr().println("  this is unexpected; rerun with STREAMFIT_DEBUG=1 for the stack trace and report it");
       }

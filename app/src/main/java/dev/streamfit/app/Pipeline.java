@@ -137,7 +137,8 @@ final class Pipeline implements AutoCloseable {
       }
       if (System.nanoTime() > deadline) {
         throw new TimeoutException("pipeline did not finish within " + timeout + " (augmented "
-            + watcher.processedImages() + "/" + ingest.published() + ", trained " + ts.samplesTrained() + "/" + expected + ")");
+            + watcher.processedImages() + "/" + ingest.published() + ", trained " + ts.samplesTrained() + "/" + expected
+            + "); give it longer with --timeout, or less to do with --epochs or a smaller --data");
       }
       Thread.sleep(250);
     }

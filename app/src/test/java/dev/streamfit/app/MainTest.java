@@ -1,0 +1,37 @@
+package dev.streamfit.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the CLI prints when a command fails: what failed, and what to do. */
+class MainTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void ownChecksPrintTheirMessageOthersTheirTypeAndCause() {
+    assertThat(Main.describe(new IllegalArgumentException("--data x is not a folder"))).isEqualTo("--data x is not a folder");
+    assertThat(Main.describe(new java.util.NoSuchElementException("No value present")))
+        .isEqualTo("NoSuchElementException: No value present");
+    assertThat(Main.describe(new java.io.UncheckedIOException("cannot read", new java.io.IOException("disk full"))))
+        .isEqualTo("UncheckedIOException: cannot read; caused by IOException: disk full");
+  }
+
+  @Test
+  void demoOnAFolderWithoutClassesExitsTwoWithTheLayoutItExpects() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    var cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    int rc = cl.execute("demo", "--data", tmp.toString(), "--port", "0");
+    String out = err.toString(StandardCharsets.UTF_8);
+    assertThat(rc).isEqualTo(2);
+    assertThat(out).startsWith("error: --data " + tmp + " has 0 class folder(s) []")
+        .contains("<split>/<class>/<image>").doesNotContain("Exception").doesNotContain("\tat ");
+  }
+}
