@@ -9,16 +9,21 @@ import dev.streamfit.imaging.ImagingNatives;
  * <p>Why: glibc's dynamic loader and the JVM can deadlock when one thread {@code dlopen}s a library
  * (whose initialisers call back into the JVM) while another thread creates a thread (it waits for the
  * loader's TLS lock inside the VM) and the VM waits for a safepoint: the JVM then stops answering even
- * {@code jstack}. A serving test JVM hung this way with HDF5, ND4J and a Kafka client thread starting at
- * once. Every stage's {@code start} and the CLI call this before they start any thread, so no library is
- * loaded while stage threads run. Idempotent and thread-safe; later calls return at once.
+ * {@code jstack} (README, "Run the tests"). Every stage's {@code start} and the CLI call this before they
+ * start any thread, so no library is loaded while stage threads run. Idempotent and thread-safe; later
+ * calls return at once.
  */
 public final class Natives {
   private static volatile boolean loaded;
 
   private Natives() {}
 
-  /** Loads the libraries unless already loaded; a few hundred ms on first use. */
+  /**
+   * Loads the libraries unless already loaded, blocking meanwhile.
+   *
+   * @throws IllegalStateException from {@link GpuCheck#verifyBeforeNd4j()} (a CUDA build on a GPU it cannot run on)
+   * @throws LinkageError if a library is missing for this platform
+   */
   public static synchronized void load() {
     if (loaded) {
       return;
