@@ -46,7 +46,7 @@ final class Configs {
         DecodeLimits.defaults(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
         o.inferenceWorkers == 0 ? Math.min(16, Runtime.getRuntime().availableProcessors()) : o.inferenceWorkers,
         env("STREAMFIT_API_TOKEN"), env("STREAMFIT_ADMIN_TOKEN"), !o.noTopicInference,
-        topics.prefix() + "streamfit-serving", o.recentPredictions);
+        topics.prefix() + "streamfit-serving", o.recentPredictions, o.http.limits(), o.adminLoopback);
   }
 
   private static String env(String name) {

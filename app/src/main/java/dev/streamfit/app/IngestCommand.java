@@ -31,6 +31,9 @@ public final class IngestCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka;
 
+  @Mixin
+  HttpOptions http;
+
   @Option(names = "--data", description = "Folder laid out as <split>/<class>/<image> (other top folders: unlabeled).")
   Path data;
 
@@ -93,7 +96,7 @@ public final class IngestCommand implements Callable<Integer> {
     }
     IngestStage stage = new IngestStage(IngestConfig.of(kafka.bootstrapOrDefault(), kafka.topics(), data)
         .withLabels(labels, unknownAsUnlabeled).withMaxSide(maxSide)
-        .withCommitInterval(java.time.Duration.ofMillis(commitIntervalMs)));
+        .withCommitInterval(java.time.Duration.ofMillis(commitIntervalMs)).withHttp(http.limits()));
     IngestServer http = null;
     if (httpPort >= 0) {
       http = stage.serveHttp(httpHost, httpPort);

@@ -1,5 +1,6 @@
 package dev.streamfit.app;
 
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options of the serving stage ({@code serve}). Tokens come from the environment, not the command line. */
@@ -40,4 +41,11 @@ public final class ServingOptions {
 
   @Option(names = "--recent-predictions", defaultValue = "50", description = "Recent predictions kept for the web page (default ${DEFAULT-VALUE}).")
   int recentPredictions;
+
+  @Option(names = "--admin-loopback", description = "Let clients on this host (loopback) activate versions without "
+      + "STREAMFIT_ADMIN_TOKEN. Ignored when that token is set: behind a reverse proxy on the same host every client is loopback.")
+  boolean adminLoopback;
+
+  @Mixin
+  HttpOptions http = new HttpOptions();
 }

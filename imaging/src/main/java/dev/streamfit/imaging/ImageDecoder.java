@@ -56,6 +56,15 @@ public final class ImageDecoder {
       throw new ImageRejectedException(RejectReason.DIMENSIONS_TOO_LARGE, "image declares " + h.width() + "x"
           + h.height() + ", above the caps of " + limits.maxSide() + " px per side and " + limits.maxPixels() + " pixels");
     }
+    if (h.scans() > limits.maxScans()) {
+      throw new ImageRejectedException(RejectReason.DECODE_COST, "JPEG has " + h.scans() + " scans, above the cap of "
+          + limits.maxScans() + " (decode.max-scans)");
+    }
+    if ((long) h.scans() * h.width() * h.height() > limits.scanPixelBudget()) {
+      throw new ImageRejectedException(RejectReason.DECODE_COST, "JPEG has " + h.scans() + " scans of " + h.width() + "x"
+          + h.height() + ": scans x pixels above the decode budget of " + limits.scanPixelBudget()
+          + " (16 x decode.max-pixels)");
+    }
     return h;
   }
 
@@ -73,6 +82,21 @@ public final class ImageDecoder {
    */
   public Mat decodeRgb(byte[] bytes, int minSide) throws ImageRejectedException {
     ImageHeader h = probe(bytes);
+    try {
+      return decode(bytes, h, minSide);
+    } catch (RuntimeException e) { // a native decoder refused the data: the image's fault, not the caller's
+      throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "the " + h.mediaType() + " decoder failed ("
+          + h.width() + "x" + h.height() + " declared): " + firstLine(e));
+    }
+  }
+
+  private static String firstLine(RuntimeException e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return (nl < 0 ? m : m.substring(0, nl)).strip();
+  }
+
+  private static Mat decode(byte[] bytes, ImageHeader h, int minSide) throws ImageRejectedException {
     if (h.mediaType().equals("image/jpeg")) {
       java.util.Optional<Mat> turbo = TurboJpeg.decodeRgb(bytes, h.width(), h.height(), minSide);
       if (turbo.isPresent()) {
@@ -96,6 +120,17 @@ public final class ImageDecoder {
       }
       throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "OpenCV could not decode the " + h.mediaType()
           + " data (" + h.width() + "x" + h.height() + " declared)");
+    }
+    int longer = Math.max(bgr.cols(), bgr.rows());
+    int shorter = Math.min(bgr.cols(), bgr.rows());
+    int expectLonger = (Math.max(h.width(), h.height()) + factor - 1) / factor;
+    int expectShorter = (Math.min(h.width(), h.height()) + factor - 1) / factor;
+    if (Math.abs(longer - expectLonger) > 1 || Math.abs(shorter - expectShorter) > 1) {
+      // never expected (the header walk mirrors the decoders), so never served: the image is not what it declares
+      String got = bgr.cols() + "x" + bgr.rows();
+      bgr.close();
+      throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "decoded " + got + " but the header declares "
+          + h.width() + "x" + h.height());
     }
     cvtColor(bgr, bgr, COLOR_BGR2RGB);
     return bgr;

@@ -1,6 +1,8 @@
 package dev.streamfit.ingest;
 
+import dev.streamfit.http.HttpLimits;
 import dev.streamfit.imaging.DecodeLimits;
+import dev.streamfit.schemas.Labels;
 import dev.streamfit.schemas.Topics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,9 +30,10 @@ import java.util.Objects;
  *     and how long consumers ({@code read_committed}) wait to see an image. Kafka Streams' exactly-once default
  *     is 100 ms; ingest's is 1 s, since each commit drains the producer's pipeline (a bulk load at 32 MB
  *     transactions spent a third of its time in those drains, {@code bench ingest})
+ * @param http the HTTP endpoint's deadlines and caps (headers, bodies, connections, bytes in flight)
  */
 public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir, int maxImageBytes, List<String> labels,
-    boolean unknownLabelAsUnlabeled, DecodeLimits limits, int maxSide, Duration commitInterval) {
+    boolean unknownLabelAsUnlabeled, DecodeLimits limits, int maxSide, Duration commitInterval, HttpLimits http) {
   /** Default {@code commitInterval}. */
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(1);
 
@@ -42,11 +45,18 @@ public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir,
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(commitInterval, "commitInterval");
+    Objects.requireNonNull(http, "http");
     if (commitInterval.toMillis() < 1 || commitInterval.compareTo(MAX_COMMIT_INTERVAL) > 0) {
       throw new IllegalArgumentException("ingest.commit-interval-ms must be in [1, " + MAX_COMMIT_INTERVAL.toMillis()
           + "], was " + commitInterval.toMillis() + " (set --commit-interval-ms)");
     }
     labels = List.copyOf(labels);
+    for (String l : labels) {
+      String why = Labels.problem(l);
+      if (why != null) {
+        throw new IllegalArgumentException("ingest.labels: " + why + " (fix --labels)");
+      }
+    }
     if (dataDir != null && !Files.isDirectory(dataDir)) {
       throw new IllegalArgumentException("ingest.data must be a directory laid out as <split>/<class>/*.jpg, was '"
           + dataDir + "' (set --data)");
@@ -65,22 +75,28 @@ public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir,
   /** 16 MiB files, any label, default decode limits, images published as received, commits every second. */
   public static IngestConfig of(String bootstrapServers, Topics topics, Path dataDir) {
     return new IngestConfig(bootstrapServers, topics, dataDir, 16 * 1024 * 1024, List.of(), false, DecodeLimits.defaults(), 0,
-        DEFAULT_COMMIT_INTERVAL);
+        DEFAULT_COMMIT_INTERVAL, HttpLimits.defaults());
   }
 
   /** This config checking labels against {@code labels}. */
   public IngestConfig withLabels(List<String> labels, boolean unknownAsUnlabeled) {
-    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownAsUnlabeled, limits, maxSide, commitInterval);
+    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownAsUnlabeled, limits, maxSide, commitInterval, http);
   }
 
   /** This config downscaling images larger than {@code side} pixels (0 = off). */
   public IngestConfig withMaxSide(int side) {
-    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownLabelAsUnlabeled, limits, side, commitInterval);
+    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownLabelAsUnlabeled, limits, side, commitInterval, http);
   }
 
   /** This config committing open transactions after {@code interval}. */
   public IngestConfig withCommitInterval(Duration interval) {
     return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownLabelAsUnlabeled, limits, maxSide,
-        interval);
+        interval, http);
+  }
+
+  /** This config with other HTTP limits. */
+  public IngestConfig withHttp(HttpLimits limits) {
+    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownLabelAsUnlabeled, this.limits,
+        maxSide, commitInterval, limits);
   }
 }

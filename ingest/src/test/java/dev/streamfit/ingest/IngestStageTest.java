@@ -47,7 +47,8 @@ class IngestStageTest {
     write("train/hat/copy-of-a.jpg", hat);
     Topics topics = new Topics("ingest-test-", 2, (short) 1);
     IngestConfig config = new IngestConfig(broker.bootstrapServers(), topics, data, Math.max(hat.length, shoes.length),
-        List.of(), false, DecodeLimits.defaults(), 0, IngestConfig.DEFAULT_COMMIT_INTERVAL);
+        List.of(), false, DecodeLimits.defaults(), 0, IngestConfig.DEFAULT_COMMIT_INTERVAL,
+        dev.streamfit.http.HttpLimits.defaults());
     assertThat(big.length).isGreaterThan(config.maxImageBytes());
     IngestSummary s = new IngestStage(config).run(null);
     assertThat(s.published()).isEqualTo(2);

@@ -70,7 +70,8 @@ class IngestWatchAndHttpTest {
   void httpIngestAnswersWithStatusAndReason(KafkaBroker broker) throws Exception {
     Topics topics = new Topics("ingest-http-", 1, (short) 1);
     IngestConfig config = new IngestConfig(broker.bootstrapServers(), topics, data, 256 * 1024, List.of("hat", "shoes"),
-        false, dev.streamfit.imaging.DecodeLimits.defaults(), 0, IngestConfig.DEFAULT_COMMIT_INTERVAL);
+        false, dev.streamfit.imaging.DecodeLimits.defaults(), 0, IngestConfig.DEFAULT_COMMIT_INTERVAL,
+        dev.streamfit.http.HttpLimits.defaults());
     HttpClient http = HttpClient.newHttpClient();
     try (IngestServer server = new IngestStage(config).serveHttp("127.0.0.1", 0)) {
       String base = "http://127.0.0.1:" + server.port() + "/v1/images";

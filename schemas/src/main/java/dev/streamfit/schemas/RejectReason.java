@@ -14,16 +14,24 @@ public enum RejectReason {
   DIMENSIONS_TOO_LARGE,
   /** Header unreadable, truncated data or decoder failure. */
   CORRUPT_IMAGE,
+  /** Decoding would cost more than the decode budget allows (e.g. a JPEG with thousands of scans). */
+  DECODE_COST,
   /** Label not in the configured label set. */
   UNKNOWN_LABEL,
+  /** Label breaks the label syntax ({@link Labels#RULE}). */
+  INVALID_LABEL,
   /** Pixel tensor does not match the declared shape. */
   BAD_SHAPE,
   /** Unexpected failure while processing; the message says what. */
   INTERNAL_ERROR;
 
-  /** HTTP status answering an upload refused for this reason: 413 too large, 415 unsupported format, else 422. */
+  /**
+   * HTTP status answering an upload refused for this reason: 400 invalid label, 413 too large, 415 unsupported
+   * format, else 422.
+   */
   public int httpStatus() {
     return switch (this) {
+      case INVALID_LABEL -> 400;
       case TOO_LARGE -> 413;
       case UNSUPPORTED_FORMAT -> 415;
       default -> 422;

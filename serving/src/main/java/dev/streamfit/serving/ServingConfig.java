@@ -1,5 +1,6 @@
 package dev.streamfit.serving;
 
+import dev.streamfit.http.HttpLimits;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
 import java.time.Duration;
@@ -25,16 +26,21 @@ import java.util.Objects;
  *     several, each pass gets {@code cores / workers} OpenMP threads (on CPU one worker per core beats one
  *     worker using every core: measured 1.3–1.9x on 2 cores)
  * @param apiToken bearer token required on {@code /v1/*}; null = no auth
- * @param adminToken bearer token allowing admin calls from non-loopback clients; null = loopback only
+ * @param adminToken bearer token admin calls ({@code :activate}) must carry; null = none (then only loopback
+ *     clients with {@code adminLoopback} may make them)
  * @param topicInference whether to answer {@code inference.requests} on {@code inference.results}
  * @param inferenceGroupId consumer group of topic inference (replicas share the partitions)
  * @param recentPredictions how many recent predictions the web page shows, in [0, 10000]
+ * @param http the HTTP front's deadlines and caps (headers, bodies, connections, bytes in flight)
+ * @param adminLoopback let clients on a loopback address activate versions without the admin token; ignored
+ *     (off) when an admin token is set, since behind a reverse proxy on the same host every client is loopback
  */
 public record ServingConfig(String bootstrapServers, Topics topics, String modelName, String host, int port,
     int defaultTopK, int maxBodyBytes, DecodeLimits limits, int httpThreads, int maxInFlight, int maxBatch,
     Duration batchLinger, int inferenceWorkers, String apiToken, String adminToken, boolean topicInference, String inferenceGroupId,
-    int recentPredictions) {
+    int recentPredictions, HttpLimits http, boolean adminLoopback) {
   public ServingConfig {
+    Objects.requireNonNull(http, "http");
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(host, "host");
@@ -74,58 +80,78 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
 
   /**
    * 127.0.0.1:{@code port}, any model name, top-3, 16 MiB bodies, default decode limits, 64 HTTP threads,
-   * 64 in flight, batches of up to 8 without linger, one inference worker per core (at most 16), no tokens, topic inference on (group
+   * 64 in flight, batches of up to 8 without linger, one inference worker per core (at most 16), no tokens, no loopback admin, default HTTP limits, topic inference on (group
    * {@code <prefix>streamfit-serving}), 50 recent predictions.
    */
   public static ServingConfig defaults(String bootstrapServers, Topics topics, int port) {
     return new ServingConfig(bootstrapServers, topics, null, "127.0.0.1", port, 3, 16 * 1024 * 1024,
         DecodeLimits.defaults(), 64, 64, 8, Duration.ZERO,
-        Math.min(16, Runtime.getRuntime().availableProcessors()), null, null, true, topics.prefix() + "streamfit-serving", 50);
+        Math.min(16, Runtime.getRuntime().availableProcessors()), null, null, true, topics.prefix() + "streamfit-serving", 50,
+        HttpLimits.defaults(), false);
   }
 
   /** This config with another body cap. */
   public ServingConfig withMaxBodyBytes(int bytes) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, bytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback);
   }
 
   /** This config with {@code workers} inference workers. */
   public ServingConfig withInferenceWorkers(int workers) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, workers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions);
+        recentPredictions, http, adminLoopback);
   }
 
   /** This config with other batching and admission limits. */
   public ServingConfig withBatching(int maxBatch, Duration linger, int maxInFlight) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, linger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions);
+        recentPredictions, http, adminLoopback);
   }
 
   /** This config with the given tokens (either may be null). */
   public ServingConfig withTokens(String apiToken, String adminToken) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions);
+        recentPredictions, http, adminLoopback);
   }
 
   /** This config bound to {@code host}:{@code port}. */
   public ServingConfig withAddress(String host, int port) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions);
+        recentPredictions, http, adminLoopback);
   }
 
   /** This config with topic inference on or off. */
   public ServingConfig withTopicInference(boolean on) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
-        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, on, inferenceGroupId, recentPredictions);
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, on, inferenceGroupId, recentPredictions, http, adminLoopback);
   }
 
   /** This config serving only {@code name} (null = any). */
   public ServingConfig withModelName(String name) {
     return new ServingConfig(bootstrapServers, topics, name, host, port, defaultTopK, maxBodyBytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback);
+  }
+
+  /** This config with other HTTP limits. */
+  public ServingConfig withHttp(HttpLimits limits) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, this.limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
+        inferenceGroupId, recentPredictions, limits, adminLoopback);
+  }
+
+  /** This config letting loopback clients make admin calls without the admin token (when none is set). */
+  public ServingConfig withAdminLoopback(boolean on) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
+        inferenceGroupId, recentPredictions, http, on);
+  }
+
+  /** Whether {@code loopback} clients without the admin token may make admin calls. */
+  public boolean loopbackIsAdmin() {
+    return adminLoopback && adminToken == null;
   }
 }

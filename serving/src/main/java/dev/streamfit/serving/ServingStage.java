@@ -59,6 +59,7 @@ public final class ServingStage implements AutoCloseable {
     HttpApi http;
     try {
       http = new HttpApi(config, service, training, recent, metrics);
+      http.start();
     } catch (IOException e) {
       queue.close();
       throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
@@ -67,7 +68,6 @@ public final class ServingStage implements AutoCloseable {
     TopicInference inference = config.topicInference() ? new TopicInference(config, service, metrics, recent) : null;
     registry.start();
     training.start();
-    http.start();
     if (inference != null) {
       inference.start();
     }

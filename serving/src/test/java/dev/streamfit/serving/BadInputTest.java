@@ -50,10 +50,12 @@ class BadInputTest {
 
   @Test
   void hostilePayloadsGet4xxWithAReason() throws Exception {
-    Map<String, String> expected = Map.of("empty", "422 empty", "random", "415 unsupported_format",
+    Map<String, String> expected = new java.util.HashMap<>(Map.of("empty", "422 empty", "random", "415 unsupported_format",
         "truncated", "422 corrupt_image", "header-only", "422 corrupt_image",
         "declared-huge", "422 dimensions_too_large", "bomb", "422 dimensions_too_large",
-        "gif", "415 unsupported_format", "tiff", "415 unsupported_format");
+        "gif", "415 unsupported_format", "tiff", "415 unsupported_format"));
+    expected.putAll(Map.of("ihdr-disagrees", "422 corrupt_image", "ihdr-not-first", "422 corrupt_image",
+        "many-scans", "422 decode_cost", "truncated-with-trailer", "422 corrupt_image"));
     for (Map.Entry<String, byte[]> e : TestImages.hostile().entrySet()) {
       HttpResponse<String> r = client.post("/v1/predict", e.getValue());
       JsonNode body = JSON.readTree(r.body());
@@ -79,7 +81,9 @@ class BadInputTest {
 
   @Test
   void unusualButValidImagesAreClassified() throws Exception {
-    for (Map.Entry<String, byte[]> e : TestImages.unusual().entrySet()) {
+    Map<String, byte[]> valid = new java.util.LinkedHashMap<>(TestImages.unusual());
+    valid.putAll(TestImages.phoneStyle());
+    for (Map.Entry<String, byte[]> e : valid.entrySet()) {
       HttpResponse<String> r = client.post("/v1/predict?k=2", e.getValue());
       assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
       assertThat(JSON.readTree(r.body()).get("predictions")).as(e.getKey()).hasSize(2);
@@ -104,6 +108,15 @@ class BadInputTest {
     assertThat(results.get(1).get("status").asInt()).isEqualTo(422);
     assertThat(results.get(1).get("error").asText()).isEqualTo("corrupt_image");
     assertThat(results.get(2).get("status").asInt()).isEqualTo(200);
+
+    // decode bombs fail their own item, never the batch
+    HttpResponse<String> bombs = client.postMultipart("/v1/predict:batch", List.of(TestImages.hostile().get("ihdr-disagrees"),
+        hat, TestImages.hostile().get("many-scans")));
+    assertThat(bombs.statusCode()).as(bombs.body()).isEqualTo(200);
+    JsonNode items = JSON.readTree(bombs.body()).get("results");
+    assertThat(items.get(0).get("error").asText()).isEqualTo("corrupt_image");
+    assertThat(items.get(1).get("status").asInt()).isEqualTo(200);
+    assertThat(items.get(2).get("error").asText()).isEqualTo("decode_cost");
 
     String json = "{\"images\": [\"" + Base64.getEncoder().encodeToString(hat) + "\"]}";
     HttpResponse<String> b64 = client.post("/v1/predict:batch", json.getBytes());

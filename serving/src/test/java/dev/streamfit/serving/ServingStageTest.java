@@ -71,7 +71,7 @@ class ServingStageTest {
   @Test
   void adminRollbackActivatesAnOlderVersionAndNewerVersionsStillArrive(KafkaBroker broker) throws Exception {
     Topics topics = new Topics("rollback-", 1, (short) 1);
-    try (ServingStage s = ServingStage.start(config(broker, topics));
+    try (ServingStage s = ServingStage.start(config(broker, topics).withAdminLoopback(true));
         KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
       Fixtures.Client c = new Fixtures.Client(s.port());
       assertThat(c.get("/readyz").statusCode()).isEqualTo(503);
@@ -129,6 +129,16 @@ class ServingStageTest {
       Fixtures.Client user = new Fixtures.Client(s.port());
       user.token = "api-secret-1";
       assertThat(user.post("/v1/predict", jpeg).statusCode()).isEqualTo(200);
+
+      // With an admin token set, a loopback client is no admin (a reverse proxy on this host makes every client one).
+      HttpResponse<String> notAdmin = user.post("/v1/models/1:activate", new byte[0]);
+      assertThat(notAdmin.statusCode()).as(notAdmin.body()).isEqualTo(403);
+      assertThat(notAdmin.body()).contains("admin token");
+      Fixtures.Client admin = new Fixtures.Client(s.port());
+      admin.token = "admin-secret-1";
+      assertThat(admin.post("/v1/models/1:activate", new byte[0]).statusCode()).isEqualTo(200);
+      assertThat(user.post("/v1/models:activate", new byte[0]).statusCode()).isEqualTo(404);
+      assertThat(user.post("/v1/models/:activate", new byte[0]).statusCode()).isEqualTo(404);
 
       // One prediction admitted at a time: concurrent clients get 429 with Retry-After, never 5xx.
       ExecutorService pool = Executors.newFixedThreadPool(12);

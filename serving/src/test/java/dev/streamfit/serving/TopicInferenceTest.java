@@ -50,6 +50,19 @@ class TopicInferenceTest {
             .setContent(ByteBuffer.wrap(e.getValue())).setTopK(2).build();
         p.send(new ProducerRecord<>(topics.inferenceRequests(), e.getKey(), serde.encode(req))).get();
       }
+      // Decode bombs on each partition, each followed on the same partition by a valid request.
+      for (int part = 0; part < 2; part++) {
+        for (String bomb : List.of("ihdr-disagrees", "many-scans")) {
+          String id = bomb + "-" + part;
+          p.send(new ProducerRecord<>(topics.inferenceRequests(), part, id, serde.encode(PredictionRequest.newBuilder()
+              .setRequestId(id).setContent(ByteBuffer.wrap(TestImages.hostile().get(bomb))).setTopK(1).build()))).get();
+          requests.put(id, null);
+        }
+        String after = "after-bombs-" + part;
+        p.send(new ProducerRecord<>(topics.inferenceRequests(), part, after, serde.encode(PredictionRequest.newBuilder()
+            .setRequestId(after).setContent(ByteBuffer.wrap(hat)).setTopK(1).build()))).get();
+        requests.put(after, null);
+      }
       p.send(new ProducerRecord<>(topics.inferenceRequests(), "garbage", "not avro".getBytes())).get();
       p.send(new ProducerRecord<>(topics.inferenceRequests(), "after-garbage", serde.encode(PredictionRequest.newBuilder()
           .setRequestId("after-garbage").setContent(ByteBuffer.wrap(hat)).setTopK(1).build()))).get();
@@ -92,6 +105,12 @@ class TopicInferenceTest {
       assertThat(results.get("gif").getError().toString()).startsWith("unsupported_format: ");
       assertThat(results.get("garbage").getError().toString()).startsWith("malformed_record: ");
       assertThat(results.get("garbage").getModelVersion()).isNull();
+      for (int part = 0; part < 2; part++) {
+        assertThat(results.get("ihdr-disagrees-" + part).getError().toString()).startsWith("corrupt_image: ");
+        assertThat(results.get("many-scans-" + part).getError().toString()).startsWith("decode_cost: ");
+        assertThat(results.get("after-bombs-" + part).getError()).isNull();
+        assertThat(results.get("after-bombs-" + part).getPredictions()).hasSize(1);
+      }
       assertThat(new Fixtures.Client(s.port()).get("/v1/predictions/recent").body()).contains("\"source\":\"topic\"");
     }
   }

@@ -52,7 +52,10 @@ public final class TestImages {
 
   /**
    * Payloads a guarded decoder must refuse, by name: empty, random, truncated JPEG, header-only JPEG,
-   * a PNG declaring 100000x100000, a real ~100 KB PNG bomb (10000x10000), an animated GIF, a TIFF.
+   * a PNG declaring 100000x100000, a real ~100 KB PNG bomb (10000x10000), an animated GIF, a TIFF, and decode-cost
+   * bombs: a PNG whose first IHDR declares 16384x16384 and a second one 16x16 ({@code ihdr-disagrees}), a PNG whose
+   * IHDR is not its first chunk ({@code ihdr-not-first}), a progressive JPEG with 3000 scans ({@code many-scans}),
+   * and a truncated JPEG with a trailer after it ({@code truncated-with-trailer}).
    */
   public static Map<String, byte[]> hostile() {
     byte[] jpeg = sampleJpeg("test", "hat");
@@ -69,7 +72,98 @@ public final class TestImages {
     m.put("gif", new byte[] {'G', 'I', 'F', '8', '9', 'a', 2, 0, 2, 0, 0, 0, 0, '!', (byte) 0xFF, 11, 'N', 'E', 'T', 'S', 'C',
         'A', 'P', 'E', '2', '.', '0', 3, 1, 0, 0, 0, ';'});
     m.put("tiff", new byte[] {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 0});
+    m.put("ihdr-disagrees", pngHeaderDisagrees());
+    m.put("ihdr-not-first", pngIhdrNotFirst());
+    m.put("many-scans", manyScans(progressiveJpeg(gradient(64, 48, BufferedImage.TYPE_3BYTE_BGR)), 3000));
+    byte[] cut = Arrays.copyOf(jpeg, jpeg.length / 2);
+    m.put("truncated-with-trailer", concat(cut, new byte[] {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4', '2'}));
     return m;
+  }
+
+  /**
+   * Valid JPEGs as phones and transfers write them, by name: a Motion Photo (an MP4 appended after the image's
+   * end-of-image marker, itself holding FFD9 bytes), a Samsung metadata trailer, CR/LF appended, zero padding, a
+   * progressive JPEG with a trailer. Each must be accepted as the image before its trailer.
+   */
+  public static Map<String, byte[]> phoneStyle() {
+    byte[] jpeg = sampleJpeg("test", "hat");
+    byte[] mp4 = new byte[4096];
+    new Random(7).nextBytes(mp4);
+    byte[] box = {0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'm', 'p', '4', '2', 0, 0, 0, 0, 'i', 's', 'o', 'm', 'm', 'p', '4', '2'};
+    System.arraycopy(box, 0, mp4, 0, box.length);
+    mp4[100] = (byte) 0xFF;
+    mp4[101] = (byte) 0xD9;
+    byte[] sef = ("SEFH" + "\0".repeat(12) + "MotionPhoto_Data" + "SEFT").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    Map<String, byte[]> m = new LinkedHashMap<>();
+    m.put("motion-photo", concat(jpeg, mp4));
+    m.put("samsung-trailer", concat(jpeg, sef));
+    m.put("crlf", concat(jpeg, new byte[] {'\r', '\n'}));
+    m.put("zero-padding", concat(jpeg, new byte[64]));
+    m.put("progressive-with-trailer", concat(progressiveJpeg(gradient(80, 60, BufferedImage.TYPE_3BYTE_BGR)), mp4));
+    return m;
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** A progressive JPEG (libjpeg's default scan script) of {@code img}, via ImageIO. */
+  public static byte[] progressiveJpeg(BufferedImage img) {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(ios);
+      javax.imageio.ImageWriteParam p = writer.getDefaultWriteParam();
+      p.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT);
+      writer.write(null, new IIOImage(img, null, null), p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    return out.toByteArray();
+  }
+
+  /** {@code jpeg} with its last scan (SOS segment and entropy data) repeated until it has {@code scans} more. */
+  public static byte[] manyScans(byte[] jpeg, int scans) {
+    int lastSos = -1;
+    for (int i = 2; i + 1 < jpeg.length; i++) {
+      if ((jpeg[i] & 0xFF) == 0xFF && (jpeg[i + 1] & 0xFF) == 0xDA) {
+        lastSos = i;
+      }
+    }
+    int eoi = jpeg.length - 2;
+    byte[] scan = Arrays.copyOfRange(jpeg, lastSos, eoi);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, eoi);
+    for (int k = 0; k < scans; k++) {
+      out.write(scan, 0, scan.length);
+    }
+    out.write(jpeg, eoi, 2);
+    return out.toByteArray();
+  }
+
+  /** A PNG whose first IHDR declares 16384x16384 (what libpng reads) and whose second declares 16x16. */
+  private static byte[] pngHeaderDisagrees() {
+    byte[] small = pngBomb(16, 16);
+    ByteBuffer b = ByteBuffer.allocate(small.length + 25 + 64);
+    b.put(small, 0, 8);
+    chunk(b, "IHDR", ihdr(16384, 16384));
+    chunk(b, "IDAT", new byte[] {0x78, (byte) 0x9C, 0x63, 0, 0, 0, 1, 0, 1});
+    b.put(small, 8, small.length - 8); // IHDR 16x16, IDAT, IEND
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  /** A 16x16 PNG with a text chunk before its IHDR. */
+  private static byte[] pngIhdrNotFirst() {
+    byte[] small = pngBomb(16, 16);
+    ByteBuffer b = ByteBuffer.allocate(small.length + 64);
+    b.put(small, 0, 8);
+    chunk(b, "tEXt", "Comment\0hello".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    b.put(small, 8, small.length - 8);
+    return Arrays.copyOf(b.array(), b.position());
   }
 
   /**

@@ -4,15 +4,19 @@ import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.schemas.RejectReason;
 
 /**
- * Reads format, width and height from the first bytes of an encoded image without decoding pixels,
- * and checks that the stream is complete (JPEG ends with EOI, PNG with IEND) and single-frame.
+ * Reads format, width and height from an encoded image without decoding pixels, exactly as the decoders will
+ * read them, and checks that the stream is complete and single-frame. A JPEG is walked marker by marker through
+ * its entropy-coded data to its real end-of-image marker (bytes after it, such as a phone's Motion Photo video or
+ * metadata trailer, are ignored as every decoder ignores them); a PNG's IHDR must be its first chunk and appear
+ * once, as libpng requires, so the size checked here is the size libpng allocates.
  *
  * @param orientation EXIF orientation 1..8 of a JPEG (1 = as stored; PNG always 1)
+ * @param scans entropy-coded scans of a JPEG (1 for baseline, several for progressive); 1 for PNG
  */
-public record ImageHeader(String mediaType, int width, int height, int orientation) {
-  /** A header without EXIF orientation (1 = as stored). */
+public record ImageHeader(String mediaType, int width, int height, int orientation, int scans) {
+  /** A header without EXIF orientation (1 = as stored) and one scan. */
   public ImageHeader(String mediaType, int width, int height) {
-    this(mediaType, width, height, 1);
+    this(mediaType, width, height, 1, 1);
   }
 
   private static final byte[] PNG_SIG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -29,94 +33,160 @@ public record ImageHeader(String mediaType, int width, int height, int orientati
         "not a JPEG or PNG (magic bytes " + hex(b, 8) + "); accepted formats: image/jpeg, image/png");
   }
 
+  private static ImageRejectedException corrupt(String message) {
+    return new ImageRejectedException(RejectReason.CORRUPT_IMAGE, message);
+  }
+
   private static ImageHeader jpeg(byte[] b) throws ImageRejectedException {
-    int end = b.length;
-    while (end > 2 && b[end - 1] == 0) {
-      end--; // tolerate zero padding after EOI
-    }
-    if (end < 4 || (b[end - 2] & 0xFF) != 0xFF || (b[end - 1] & 0xFF) != 0xD9) {
-      throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "truncated JPEG: no end-of-image marker (FFD9)");
-    }
+    int n = b.length;
     int i = 2;
     int orientation = 1;
-    while (i + 4 <= end) {
+    int w = -1;
+    int h = -1;
+    int scans = 0;
+    while (true) {
+      if (i >= n) {
+        throw corrupt("truncated JPEG: no end-of-image marker (FFD9)");
+      }
       if ((b[i] & 0xFF) != 0xFF) {
-        throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt JPEG: expected a marker at byte " + i);
+        throw corrupt("corrupt JPEG: expected a marker at byte " + i);
+      }
+      while (i + 1 < n && (b[i + 1] & 0xFF) == 0xFF) {
+        i++; // fill bytes
+      }
+      if (i + 1 >= n) {
+        throw corrupt("truncated JPEG: no end-of-image marker (FFD9)");
       }
       int marker = b[i + 1] & 0xFF;
-      if (marker == 0xFF) {
-        i++;
-        continue;
+      if (marker == 0xD9) {
+        if (w < 0) {
+          throw corrupt("corrupt JPEG: no frame header (SOF) found");
+        }
+        if (scans == 0) {
+          throw corrupt("truncated JPEG: no scan data after the frame header");
+        }
+        return new ImageHeader("image/jpeg", w, h, orientation, scans);
       }
-      if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      if (marker == 0xD8) {
+        throw corrupt("corrupt JPEG: a second start-of-image marker at byte " + i);
+      }
+      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
         i += 2;
         continue;
       }
+      if (i + 4 > n) {
+        throw corrupt("truncated JPEG: segment header at byte " + i + " cut off");
+      }
       int len = ((b[i + 2] & 0xFF) << 8) | (b[i + 3] & 0xFF);
-      if (len < 2 || i + 2 + len > end) {
-        throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt JPEG: segment at byte " + i + " overruns data");
+      if (len < 2) {
+        throw corrupt("corrupt JPEG: segment at byte " + i + " has length " + len);
+      }
+      if (i + 2 + len > n) {
+        throw corrupt("truncated JPEG: segment at byte " + i + " overruns data");
       }
       boolean sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
       if (sof) {
-        if (len < 7) {
-          throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt JPEG: short frame header");
+        if (w >= 0) {
+          throw corrupt("corrupt JPEG: a second frame header (SOF) at byte " + i);
         }
-        int h = ((b[i + 5] & 0xFF) << 8) | (b[i + 6] & 0xFF);
-        int w = ((b[i + 7] & 0xFF) << 8) | (b[i + 8] & 0xFF);
+        if (len < 8) {
+          throw corrupt("corrupt JPEG: short frame header");
+        }
+        h = ((b[i + 5] & 0xFF) << 8) | (b[i + 6] & 0xFF);
+        w = ((b[i + 7] & 0xFF) << 8) | (b[i + 8] & 0xFF);
         if (w == 0 || h == 0) {
-          throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt JPEG: zero dimension " + w + "x" + h);
+          throw corrupt("corrupt JPEG: zero dimension " + w + "x" + h);
         }
-        if (i + 2 + len >= end - 2) {
-          throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "truncated JPEG: no scan data after the frame header");
-        }
-        return new ImageHeader("image/jpeg", w, h, orientation);
-      }
-      if (marker == 0xDA || marker == 0xD9) {
-        break;
-      }
-      if (marker == 0xE1 && orientation == 1) {
+      } else if (marker == 0xE1 && orientation == 1 && w < 0) {
         orientation = exifOrientation(b, i + 4, len - 2);
+      } else if (marker == 0xDA) {
+        if (w < 0) {
+          throw corrupt("corrupt JPEG: scan before the frame header");
+        }
+        scans++;
+        i = entropyEnd(b, i + 2 + len);
+        continue;
       }
       i += 2 + len;
     }
-    throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt JPEG: no frame header (SOF) found");
+  }
+
+  /** Index of the marker that ends the entropy-coded data starting at {@code j} (stuffed FF00 and RSTn skipped). */
+  private static int entropyEnd(byte[] b, int j) throws ImageRejectedException {
+    int n = b.length;
+    while (j + 1 < n) {
+      if ((b[j] & 0xFF) != 0xFF) {
+        j++;
+        continue;
+      }
+      int next = b[j + 1] & 0xFF;
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) {
+        j += 2;
+      } else if (next == 0xFF) {
+        j++;
+      } else {
+        return j;
+      }
+    }
+    throw corrupt("truncated JPEG: no end-of-image marker (FFD9)");
   }
 
   private static ImageHeader png(byte[] b) throws ImageRejectedException {
-    int i = 8;
-    int w = -1;
-    int h = -1;
+    if (b.length < 8 + 25 || u32be(b, 8) != 13 || !type(b, 12, "IHDR")) {
+      throw corrupt("corrupt PNG: the first chunk must be a 13-byte IHDR");
+    }
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(b, 12, 17);
+    if (crc.getValue() != u32be(b, 29)) {
+      throw corrupt("corrupt PNG: IHDR checksum mismatch");
+    }
+    long w = u32be(b, 16);
+    long h = u32be(b, 20);
+    int depth = b[24] & 0xFF;
+    int color = b[25] & 0xFF;
+    if (w == 0 || h == 0 || w > Integer.MAX_VALUE || h > Integer.MAX_VALUE) {
+      throw corrupt("corrupt PNG: invalid size " + w + "x" + h);
+    }
+    boolean depthOk = switch (color) {
+      case 0 -> depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+      case 3 -> depth == 1 || depth == 2 || depth == 4 || depth == 8;
+      case 2, 4, 6 -> depth == 8 || depth == 16;
+      default -> false;
+    };
+    if (!depthOk || (b[26] & 0xFF) != 0 || (b[27] & 0xFF) != 0 || (b[28] & 0xFF) > 1) {
+      throw corrupt("corrupt PNG: invalid IHDR (bit depth " + depth + ", colour type " + color + ")");
+    }
+    int i = 33;
     boolean idat = false;
     while (i + 12 <= b.length) {
-      long len = ((long) (b[i] & 0xFF) << 24) | ((b[i + 1] & 0xFF) << 16) | ((b[i + 2] & 0xFF) << 8) | (b[i + 3] & 0xFF);
-      String type = new String(b, i + 4, 4, java.nio.charset.StandardCharsets.US_ASCII);
-      if (len > b.length - i - 12) {
-        throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "truncated PNG: chunk " + type + " overruns data");
+      long len = u32be(b, i);
+      if (len > b.length - i - 12L) {
+        throw corrupt("truncated PNG: chunk " + new String(b, i + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+            + " overruns data");
       }
-      switch (type) {
-        case "IHDR" -> {
-          if (len < 8) {
-            throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt PNG: short IHDR");
-          }
-          w = (int) (((long) (b[i + 8] & 0xFF) << 24) | ((b[i + 9] & 0xFF) << 16) | ((b[i + 10] & 0xFF) << 8) | (b[i + 11] & 0xFF));
-          h = (int) (((long) (b[i + 12] & 0xFF) << 24) | ((b[i + 13] & 0xFF) << 16) | ((b[i + 14] & 0xFF) << 8) | (b[i + 15] & 0xFF));
+      if (type(b, i + 4, "IHDR")) {
+        throw corrupt("corrupt PNG: a second IHDR chunk at byte " + i);
+      } else if (type(b, i + 4, "acTL")) {
+        throw new ImageRejectedException(RejectReason.UNSUPPORTED_FORMAT, "animated PNG (multi-frame) is not accepted");
+      } else if (type(b, i + 4, "IDAT")) {
+        idat = true;
+      } else if (type(b, i + 4, "IEND")) {
+        if (!idat) {
+          throw corrupt("corrupt PNG: no image data");
         }
-        case "acTL" -> throw new ImageRejectedException(RejectReason.UNSUPPORTED_FORMAT, "animated PNG (multi-frame) is not accepted");
-        case "IDAT" -> idat = true;
-        case "IEND" -> {
-          if (w <= 0 || h <= 0) {
-            throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt PNG: missing or invalid IHDR");
-          }
-          if (!idat) {
-            throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "corrupt PNG: no image data");
-          }
-          return new ImageHeader("image/png", w, h);
-        }
-        default -> { }
+        return new ImageHeader("image/png", (int) w, (int) h);
       }
       i += (int) (12 + len);
     }
-    throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "truncated PNG: no IEND chunk");
+    throw corrupt("truncated PNG: no IEND chunk");
+  }
+
+  private static long u32be(byte[] b, int i) {
+    return ((long) (b[i] & 0xFF) << 24) | ((b[i + 1] & 0xFF) << 16) | ((b[i + 2] & 0xFF) << 8) | (b[i + 3] & 0xFF);
+  }
+
+  private static boolean type(byte[] b, int i, String t) {
+    return b[i] == t.charAt(0) && b[i + 1] == t.charAt(1) && b[i + 2] == t.charAt(2) && b[i + 3] == t.charAt(3);
   }
 
   /** EXIF Orientation (tag 0x0112 of IFD0) of an APP1 payload at {@code off}, 1 if absent or unreadable. */

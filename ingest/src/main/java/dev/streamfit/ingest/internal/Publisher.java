@@ -7,6 +7,7 @@ import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.ImageIndexEntry;
 import dev.streamfit.schemas.RawImage;
+import dev.streamfit.schemas.Labels;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Split;
@@ -154,6 +155,10 @@ public final class Publisher implements AutoCloseable {
    * says where it came from; {@code id} is the SHA-256 hex of {@code content}.
    */
   public Prepared prepare(byte[] content, String id, String source, Split split, String label, String mediaType) {
+    String labelProblem = label == null ? null : Labels.problem(label);
+    if (labelProblem != null) { // refused whatever the content, and not indexed: another label may take it
+      return new Prepared(id, null, split, null, source, null, null, 0, RejectReason.INVALID_LABEL, labelProblem, false);
+    }
     Input in = new Input(content, id, source, split, label, mediaType);
     return known.contains(id) ? new Prepared(id, in, split, label, source, null, null, 0, null, null, false) : check(in);
   }
@@ -225,6 +230,10 @@ public final class Publisher implements AutoCloseable {
    */
   public synchronized Outcome publish(Prepared p) {
     begin();
+    if (p.reason == RejectReason.INVALID_LABEL) {
+      reject(p.id, p.source, p.reason, p.message);
+      return new Outcome(p.id, Status.REJECTED, p.reason, p.message, p.split, null);
+    }
     if (!known.add(p.id)) {
       duplicates++;
       return new Outcome(p.id, Status.DUPLICATE, null, null, p.split, p.label);

@@ -1,48 +1,40 @@
 package dev.streamfit.serving.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.streamfit.http.HttpFront;
+import dev.streamfit.http.Multipart;
+import dev.streamfit.http.Request;
+import dev.streamfit.http.Response;
 import dev.streamfit.imaging.ImageRejectedException;
-import dev.streamfit.schemas.HttpRequests;
-import dev.streamfit.schemas.ModelVersion;
-import dev.streamfit.schemas.Multipart;
-import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.RejectReason;
-import dev.streamfit.serving.ModelState;
 import dev.streamfit.serving.ServingConfig;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API on the JDK's HTTP server (routes in {@code openapi.json}). Every error is JSON
- * {@code {"error": code, "message": …}} with a 4xx status naming the client's mistake (401 token, 404,
- * 405, 409 refused version, 413 body cap, 415 format, 422 unreadable image, 429 saturated, 503 no
- * model); 500 only for a failure of ours.
+ * The HTTP API (routes in {@code openapi.json}) on the stages' {@link HttpFront}, which has already enforced the
+ * read deadlines and the header, body and in-flight byte caps. Every error is JSON
+ * {@code {"error": code, "message": …}} with a 4xx status naming the client's mistake (400 malformed, 401 token,
+ * 403 admin, 404, 405, 408 too slow, 409 refused version, 413 body cap, 415 format, 422 unreadable image, 429
+ * saturated, 431 headers, 503 no model); 500 only for a failure of ours.
  */
 public final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper();
+  private static final JsonFactory JSON_FACTORY = JSON.getFactory();
   /** Most images in one {@code predict:batch} request. */
   static final int MAX_BATCH_ITEMS = 64;
 
@@ -52,11 +44,11 @@ public final class HttpApi implements AutoCloseable {
   private final TrainingFeed training;
   private final RecentPredictions recent;
   private final ServingMetrics metrics;
+  private final ModelRoutes models;
   private final Semaphore inFlight;
-  private final HttpServer server;
-  private final ExecutorService executor;
   private final byte[] page;
   private final byte[] openapi;
+  private HttpFront front;
 
   public HttpApi(ServingConfig config, PredictService service, TrainingFeed training, RecentPredictions recent,
       ServingMetrics metrics) throws IOException {
@@ -66,28 +58,10 @@ public final class HttpApi implements AutoCloseable {
     this.training = training;
     this.recent = recent;
     this.metrics = metrics;
+    this.models = new ModelRoutes(config, registry);
     this.inFlight = new Semaphore(config.maxInFlight());
     this.page = resource("web/index.html");
     this.openapi = resource("openapi.json");
-    this.server = HttpRequests.newServer(new InetSocketAddress(config.host(), config.port()), 256);
-    AtomicInteger n = new AtomicInteger();
-    this.executor = Executors.newFixedThreadPool(config.httpThreads(), r -> {
-      Thread t = new Thread(r, "streamfit-http-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    server.setExecutor(executor);
-    server.createContext("/v1/predict", ex -> handle(ex, "predict", "POST", true, this::predict));
-    server.createContext("/v1/predict:batch", ex -> handle(ex, "predict_batch", "POST", true, this::predictBatch));
-    server.createContext("/v1/models", ex -> handle(ex, "models", null, true, this::models));
-    server.createContext("/v1/training", ex -> handle(ex, "training", "GET", true, this::training));
-    server.createContext("/v1/predictions", ex -> handle(ex, "recent", "GET", true, this::recent));
-    server.createContext("/metrics", ex -> handle(ex, "metrics", "GET", false, this::metrics));
-    server.createContext("/healthz", ex -> handle(ex, "healthz", "GET", false, e -> reply(e, 200, Map.of("status", "ok"))));
-    server.createContext("/readyz", ex -> handle(ex, "readyz", "GET", false, this::ready));
-    server.createContext("/openapi.json", ex -> handle(ex, "openapi", "GET", false,
-        e -> bytes(e, 200, "application/json", openapi)));
-    server.createContext("/", ex -> handle(ex, "page", "GET", false, this::page));
   }
 
   private static byte[] resource(String name) throws IOException {
@@ -99,57 +73,76 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  public void start() {
-    server.start();
+  /** Binds and starts answering. */
+  public void start() throws IOException {
+    front = HttpFront.start(new HttpFront.Spec("streamfit", config.host(), config.port(), config.http(),
+        config.maxBodyBytes(), "serving.max-body-bytes", "--max-body-bytes", config.httpThreads()), this::route,
+        code -> metrics.rejected("http", code));
   }
 
   /** Bound port (useful with port 0). */
   public int port() {
-    return server.getAddress().getPort();
+    return front.port();
   }
 
-  private interface Handler {
-    int handle(HttpExchange ex) throws Exception;
+  private interface Route {
+    Response handle(Request r) throws Exception;
   }
 
-  private void handle(HttpExchange ex, String endpoint, String method, boolean auth, Handler h) {
-    long t0 = System.nanoTime();
-    int status = 500;
-    // Not try-with-resources: that would close the exchange before the catch blocks answer.
-    try {
-      if (method != null && !method.equals(ex.getRequestMethod())) {
-        ex.getResponseHeaders().add("Allow", method);
-        status = error(ex, 405, "method_not_allowed", ex.getRequestMethod() + " not allowed here; use " + method);
-        return;
-      }
-      if (auth && config.apiToken() != null && !bearer(ex, config.apiToken())) {
-        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-        status = error(ex, 401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer …)");
-        return;
-      }
-      status = h.handle(ex);
-    } catch (BadRequest e) {
-      try {
-        metrics.rejected("http", "bad_request");
-        status = error(ex, 400, "bad_request", e.getMessage());
-      } catch (IOException | RuntimeException ignored) {
-        // client gone
-      }
-    } catch (Exception e) {
-      LOG.warn("request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-      try {
-        status = error(ex, 500, RejectReason.INTERNAL_ERROR.code(), e.toString());
-      } catch (IOException | RuntimeException ignored) {
-        // response already started or client gone
-      }
-    } finally {
-      ex.close();
-      metrics.request(endpoint, status, System.nanoTime() - t0);
+  private Response route(Request r) {
+    String p = r.path();
+    if (p.equals("/v1/predict")) {
+      return handle(r, "predict", "POST", true, this::predict);
+    } else if (p.equals("/v1/predict:batch")) {
+      return handle(r, "predict_batch", "POST", true, this::predictBatch);
+    } else if (p.equals("/v1/models") || p.startsWith("/v1/models/")) {
+      return handle(r, "models", null, true, models::handle);
+    } else if (p.equals("/v1/training")) {
+      return handle(r, "training", "GET", true, this::training);
+    } else if (p.equals("/v1/predictions/recent")) {
+      return handle(r, "recent", "GET", true, this::recent);
+    } else if (p.equals("/metrics")) {
+      return handle(r, "metrics", "GET", false, x -> bytes(200, "text/plain; version=0.0.4; charset=utf-8",
+          metrics.scrape().getBytes(StandardCharsets.UTF_8)));
+    } else if (p.equals("/healthz")) {
+      return handle(r, "healthz", "GET", false, x -> reply(200, Map.of("status", "ok")));
+    } else if (p.equals("/readyz")) {
+      return handle(r, "readyz", "GET", false, this::ready);
+    } else if (p.equals("/openapi.json")) {
+      return handle(r, "openapi", "GET", false, x -> bytes(200, "application/json", openapi));
+    } else if (p.equals("/") || p.equals("/index.html")) {
+      return handle(r, "page", "GET", false, x -> bytes(200, "text/html; charset=utf-8", page));
     }
+    return handle(r, "not_found", null, false, x -> error(404, "not_found", "no such endpoint: " + p
+        + " (see /openapi.json)"));
   }
 
-  private static boolean bearer(HttpExchange ex, String token) {
-    String h = ex.getRequestHeaders().getFirst("Authorization");
+  private Response handle(Request r, String endpoint, String method, boolean auth, Route h) {
+    long t0 = System.nanoTime();
+    Response out;
+    try {
+      if (method != null && !method.equals(r.method())) {
+        out = methodNotAllowed(r, method);
+      } else if (auth && config.apiToken() != null && !bearer(r, config.apiToken())
+          && !(config.adminToken() != null && bearer(r, config.adminToken()))) { // the admin token also opens the API
+        out = error(401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer …)")
+            .with("WWW-Authenticate", "Bearer");
+      } else {
+        out = h.handle(r);
+      }
+    } catch (BadRequest e) {
+      metrics.rejected("http", "bad_request");
+      out = error(400, "bad_request", e.getMessage());
+    } catch (Exception e) {
+      LOG.warn("request {} {} failed", r.method(), r.path(), e);
+      out = error(500, RejectReason.INTERNAL_ERROR.code(), e.toString());
+    }
+    metrics.request(endpoint, out.status(), System.nanoTime() - t0);
+    return out.with("Cache-Control", "no-store");
+  }
+
+  static boolean bearer(Request r, String token) {
+    String h = r.header("Authorization");
     if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
@@ -158,30 +151,23 @@ public final class HttpApi implements AutoCloseable {
 
   // ---- predictions ----
 
-  private int predict(HttpExchange ex) throws Exception {
-    if (!ex.getRequestURI().getPath().equals("/v1/predict")) {
-      return notFound(ex);
-    }
+  private Response predict(Request r) throws Exception {
     long t0 = System.nanoTime();
-    byte[] body = body(ex);
-    if (body == null) {
-      return 413;
-    }
-    byte[] image = body;
-    String boundary = boundary(ex);
+    byte[] image = r.body();
+    String boundary = boundary(r);
     if (boundary != null) {
-      List<Multipart.Part> files = files(body, boundary);
+      List<Multipart.Part> files = files(r.body(), boundary);
       if (files.size() != 1) {
-        return rejected(ex, 422, "bad_request", "multipart body must carry exactly one file, carried " + files.size()
+        return rejected(422, "bad_request", "multipart body must carry exactly one file, carried " + files.size()
             + " (use /v1/predict:batch for several)");
       }
       image = files.get(0).content();
     }
     if (!inFlight.tryAcquire()) {
-      return overloaded(ex);
+      return overloaded();
     }
     try {
-      InferenceQueue.Prediction p = service.predict(image, topK(ex));
+      InferenceQueue.Prediction p = service.predict(image, topK(r));
       double ms = (System.nanoTime() - t0) / 1e6;
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("model", registry.modelName());
@@ -192,83 +178,107 @@ public final class HttpApi implements AutoCloseable {
       out.put("batchSize", p.batchSize());
       out.put("queueMs", p.queueMs());
       remember("http", null, p, ms);
-      ex.getResponseHeaders().set("X-Model-Version", Long.toString(p.version()));
-      return reply(ex, 200, out);
+      return reply(200, out).with("X-Model-Version", Long.toString(p.version()));
     } catch (ImageRejectedException e) {
-      return rejected(ex, e.reason().httpStatus(), e.reason().code(), e.getMessage());
+      return rejected(e.reason().httpStatus(), e.reason().code(), e.getMessage());
     } catch (PredictService.NoModelException e) {
-      return error(ex, 503, "no_model", e.getMessage());
+      return error(503, "no_model", e.getMessage());
     } finally {
       inFlight.release();
     }
   }
 
-  private int predictBatch(HttpExchange ex) throws Exception {
+  private Response predictBatch(Request r) throws Exception {
     long t0 = System.nanoTime();
-    byte[] body = body(ex);
-    if (body == null) {
-      return 413;
-    }
+    int most = Math.min(MAX_BATCH_ITEMS, config.maxInFlight());
     List<byte[]> images = new ArrayList<>();
-    String boundary = boundary(ex);
+    String boundary = boundary(r);
     if (boundary != null) {
-      files(body, boundary).forEach(p -> images.add(p.content()));
+      files(r.body(), boundary).forEach(p -> images.add(p.content()));
     } else {
-      JsonNode node;
-      try {
-        node = JSON.readTree(body);
-      } catch (IOException e) {
-        return rejected(ex, 422, "bad_request", "body must be multipart/form-data files or JSON {\"images\": [base64, …]}");
-      }
-      JsonNode arr = node == null ? null : node.get("images");
-      if (arr == null || !arr.isArray()) {
-        return rejected(ex, 422, "bad_request", "JSON body must be {\"images\": [base64, …]}");
-      }
-      for (JsonNode n : arr) {
-        try {
-          images.add(Base64.getDecoder().decode(n.asText()));
-        } catch (IllegalArgumentException e) {
-          return rejected(ex, 422, "bad_request", "images[" + images.size() + "] is not base64: " + e.getMessage());
-        }
+      String problem = jsonImages(r.body(), images, most);
+      if (problem != null) {
+        return rejected(422, problem.startsWith("a batch") ? "bad_batch_size" : "bad_request", problem);
       }
     }
-    if (images.isEmpty() || images.size() > Math.min(MAX_BATCH_ITEMS, config.maxInFlight())) {
-      return rejected(ex, 422, "bad_batch_size", "a batch carries 1 to " + Math.min(MAX_BATCH_ITEMS, config.maxInFlight())
-          + " images, this one " + images.size());
+    if (images.isEmpty() || images.size() > most) {
+      return rejected(422, "bad_batch_size", "a batch carries 1 to " + most + " images, this one " + images.size());
     }
     if (!inFlight.tryAcquire(images.size())) {
-      return overloaded(ex);
+      return overloaded();
     }
     try {
-      List<PredictService.Outcome> outs = service.predictAll(images, topK(ex));
+      List<PredictService.Outcome> outs = service.predictAll(images, topK(r));
       double ms = (System.nanoTime() - t0) / 1e6;
       List<Map<String, Object>> results = new ArrayList<>();
       for (int i = 0; i < outs.size(); i++) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("index", i);
+        Map<String, Object> item = new LinkedHashMap<>();
+        item.put("index", i);
         PredictService.Outcome o = outs.get(i);
         if (o.rejected() != null) {
-          r.put("status", o.rejected().reason().httpStatus());
-          r.put("error", o.rejected().reason().code());
-          r.put("message", o.rejected().getMessage());
+          item.put("status", o.rejected().reason().httpStatus());
+          item.put("error", o.rejected().reason().code());
+          item.put("message", o.rejected().getMessage());
           metrics.rejected("http", o.rejected().reason().code());
         } else {
-          r.put("status", 200);
-          r.put("modelVersion", o.prediction().version());
-          r.put("predictions", o.prediction().top());
+          item.put("status", 200);
+          item.put("modelVersion", o.prediction().version());
+          item.put("predictions", o.prediction().top());
           remember("http", null, o.prediction(), ms);
         }
-        results.add(r);
+        results.add(item);
       }
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("model", registry.modelName());
       out.put("results", results);
       out.put("latencyMs", ms);
-      return reply(ex, 200, out);
+      return reply(200, out);
     } catch (PredictService.NoModelException e) {
-      return error(ex, 503, "no_model", e.getMessage());
+      return error(503, "no_model", e.getMessage());
     } finally {
       inFlight.release(images.size());
+    }
+  }
+
+  /**
+   * Streams {@code {"images": [base64, …]}} into {@code images}, decoding each string as it is read (no tree of the
+   * whole body is built); returns null, or what is wrong with the body.
+   */
+  static String jsonImages(byte[] body, List<byte[]> images, int most) {
+    String shape = "body must be multipart/form-data files or JSON {\"images\": [base64, …]}";
+    try (JsonParser p = JSON_FACTORY.createParser(body)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return shape;
+      }
+      boolean found = false;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken t = p.nextToken();
+        if (!"images".equals(field)) {
+          p.skipChildren();
+          continue;
+        }
+        if (t != JsonToken.START_ARRAY) {
+          return "JSON body must be {\"images\": [base64, …]}";
+        }
+        found = true;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+          if (t != JsonToken.VALUE_STRING) {
+            return "images[" + images.size() + "] is not a base64 string";
+          }
+          if (images.size() == most) {
+            return "a batch carries 1 to " + most + " images, this one more";
+          }
+          try {
+            images.add(p.getBinaryValue());
+          } catch (IOException e) {
+            return "images[" + images.size() + "] is not base64: " + e.getMessage().lines().findFirst().orElse("");
+          }
+        }
+      }
+      return found ? null : "JSON body must be {\"images\": [base64, …]}";
+    } catch (IOException e) {
+      return shape;
     }
   }
 
@@ -279,17 +289,15 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  private int overloaded(HttpExchange ex) throws IOException {
-    ex.getResponseHeaders().set("Retry-After", "1");
-    return rejected(ex, 429, "overloaded", "more than serving.max-in-flight=" + config.maxInFlight()
-        + " predictions in flight; retry later");
+  private Response overloaded() {
+    return rejected(429, "overloaded", "more than serving.max-in-flight=" + config.maxInFlight()
+        + " predictions in flight; retry later").with("Retry-After", "1");
   }
 
-  private int rejected(HttpExchange ex, int status, String code, String message) throws IOException {
+  private Response rejected(int status, String code, String message) {
     metrics.rejected("http", code);
-    return error(ex, status, code, message);
+    return error(status, code, message);
   }
-
 
   /** A malformed request (answered 400 with the message). */
   private static final class BadRequest extends RuntimeException {
@@ -298,9 +306,9 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  private static String boundary(HttpExchange ex) {
+  private static String boundary(Request r) {
     try {
-      return Multipart.boundary(ex.getRequestHeaders().getFirst("Content-Type"));
+      return Multipart.boundary(r.header("Content-Type"));
     } catch (IllegalArgumentException e) {
       throw new BadRequest(e.getMessage());
     }
@@ -315,24 +323,8 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  /** The request body, or null after answering 413. */
-  private byte[] body(HttpExchange ex) throws IOException {
-    try (InputStream in = ex.getRequestBody()) {
-      HttpRequests.Body body = HttpRequests.read(in, config.maxBodyBytes());
-      if (body.tooLarge()) {
-        if (!body.complete()) {
-          ex.getResponseHeaders().set("Connection", "close"); // the rest stays unread: this connection is done
-        }
-        rejected(ex, 413, RejectReason.TOO_LARGE.code(), "request body exceeds serving.max-body-bytes="
-            + config.maxBodyBytes() + (body.complete() ? " (" + body.sent() + " bytes sent)" : ""));
-        return null;
-      }
-      return body.bytes();
-    }
-  }
-
-  private int topK(HttpExchange ex) {
-    String k = query(ex, "k");
+  private int topK(Request r) {
+    String k = r.query("k");
     if (k == null) {
       return config.defaultTopK();
     }
@@ -343,125 +335,15 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  private static String query(HttpExchange ex, String key) {
-    return HttpRequests.query(ex.getRequestURI(), key);
+  // ---- feeds, health ----
+
+  private Response training(Request r) throws IOException {
+    String model = r.query("model");
+    return reply(200, Map.of("points", training.points(model != null ? model : registry.modelName())));
   }
 
-  // ---- models ----
-
-  private int models(HttpExchange ex) throws Exception {
-    String path = ex.getRequestURI().getPath();
-    String rest = path.substring("/v1/models".length());
-    if (rest.isEmpty() || rest.equals("/")) {
-      if (!ex.getRequestMethod().equals("GET")) {
-        return methodNotAllowed(ex, "GET");
-      }
-      ModelHandle h = registry.peek();
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("model", registry.modelName());
-      out.put("activeVersion", h == null ? null : h.version());
-      out.put("active", h == null ? null : describe(registry.version(h.version())));
-      out.put("versions", registry.versions().stream().map(HttpApi::describe).toList());
-      return reply(ex, 200, out);
-    }
-    boolean activate = rest.endsWith(":activate");
-    String v = rest.substring(1, activate ? rest.length() - ":activate".length() : rest.length());
-    long version;
-    try {
-      version = Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return notFound(ex);
-    }
-    if (!activate) {
-      if (!ex.getRequestMethod().equals("GET")) {
-        return methodNotAllowed(ex, "GET");
-      }
-      ModelState s = registry.version(version);
-      return s == null ? error(ex, 404, "unknown_version", "no version " + version + " on " + config.topics().models())
-          : reply(ex, 200, describe(s));
-    }
-    if (!ex.getRequestMethod().equals("POST")) {
-      return methodNotAllowed(ex, "POST");
-    }
-    boolean loopback = ex.getRemoteAddress().getAddress().isLoopbackAddress();
-    boolean admin = config.adminToken() != null && bearer(ex, config.adminToken());
-    if (!loopback && !admin) {
-      return error(ex, 403, "forbidden", "activating a version needs a loopback client or the admin token"
-          + (config.adminToken() == null ? " (none configured: set STREAMFIT_ADMIN_TOKEN)" : ""));
-    }
-    try {
-      ModelState s = registry.activate(version).get(120, TimeUnit.SECONDS);
-      LOG.info("admin ({}) activated v{}", ex.getRemoteAddress(), version);
-      return reply(ex, 200, describe(s));
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IllegalArgumentException x) {
-        return error(ex, 404, "unknown_version", x.getMessage());
-      }
-      if (e.getCause() instanceof ModelVerifier.VerificationException x) {
-        return error(ex, 409, x.reason(), "version " + version + " fails verification: " + x.getMessage());
-      }
-      throw e;
-    } catch (TimeoutException e) {
-      return error(ex, 503, "timeout", "activation still running after 120 s");
-    }
-  }
-
-  /** JSON view of a version (no weights). */
-  static Map<String, Object> describe(ModelState s) {
-    if (s == null) {
-      return null;
-    }
-    ModelVersion v = s.metadata();
-    Map<String, Object> d = new LinkedHashMap<>();
-    d.put("model", v.getModelName());
-    d.put("version", v.getVersion());
-    d.put("status", s.status());
-    d.put("reason", s.reason());
-    d.put("statusChangedAt", s.changedAt().toString());
-    d.put("createdAt", v.getCreatedAt().toString());
-    d.put("offset", s.offset());
-    d.put("sha256", v.getSha256());
-    d.put("labels", v.getLabels().stream().map(String::valueOf).toList());
-    d.put("input", Map.of("height", v.getInput().getHeight(), "width", v.getInput().getWidth(),
-        "channels", v.getInput().getChannels(), "layout", String.valueOf(v.getInput().getLayout()),
-        "scaling", String.valueOf(v.getInput().getScaling())));
-    Map<String, Double> m = new LinkedHashMap<>();
-    v.getMetrics().forEach((k, val) -> m.put(String.valueOf(k), val));
-    d.put("metrics", m);
-    var p = v.getProvenance();
-    Map<String, Object> prov = new LinkedHashMap<>();
-    prov.put("parentVersion", p.getParentVersion());
-    prov.put("baseModel", String.valueOf(p.getBaseModel()));
-    prov.put("runSeed", p.getRunSeed());
-    Map<String, String> cfg = new LinkedHashMap<>();
-    p.getConfig().forEach((k, val) -> cfg.put(String.valueOf(k), String.valueOf(val)));
-    prov.put("config", cfg);
-    prov.put("augmentationSpecHashes", p.getAugmentationSpecHashes().stream().map(String::valueOf).toList());
-    prov.put("offsets", p.getOffsets().stream().map(HttpApi::range).toList());
-    prov.put("steps", p.getSteps());
-    prov.put("samplesTrained", p.getSamplesTrained());
-    prov.put("commit", p.getCommit() == null ? null : p.getCommit().toString());
-    d.put("provenance", prov);
-    return d;
-  }
-
-  private static Map<String, Object> range(OffsetRange r) {
-    return Map.of("topic", String.valueOf(r.getTopic()), "partition", r.getPartition(), "startOffset", r.getStartOffset(),
-        "endOffset", r.getEndOffset());
-  }
-
-  // ---- page, feeds, health ----
-
-  private int training(HttpExchange ex) throws IOException {
-    String model = query(ex, "model");
-    return reply(ex, 200, Map.of("points", training.points(model != null ? model : registry.modelName())));
-  }
-
-  private int recent(HttpExchange ex) throws IOException {
-    if (!ex.getRequestURI().getPath().equals("/v1/predictions/recent")) {
-      return notFound(ex);
-    }
-    return reply(ex, 200, Map.of("predictions", recent.list().stream().map(e -> {
+  private Response recent(Request r) throws IOException {
+    return reply(200, Map.of("predictions", recent.list().stream().map(e -> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("at", e.at().toString());
       m.put("source", e.source());
@@ -474,57 +356,35 @@ public final class HttpApi implements AutoCloseable {
     }).toList()));
   }
 
-  private int metrics(HttpExchange ex) throws IOException {
-    return bytes(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape().getBytes(StandardCharsets.UTF_8));
-  }
-
-  private int ready(HttpExchange ex) throws IOException {
+  private Response ready(Request r) throws IOException {
     ModelHandle h = registry.peek();
     if (h == null) {
-      return reply(ex, 503, Map.of("ready", false, "reason", registry.recovered()
+      return reply(503, Map.of("ready", false, "reason", registry.recovered()
           ? "no model version has verified yet" : "reading the models topic"));
     }
-    return reply(ex, 200, Map.of("ready", true, "modelVersion", h.version()));
+    return reply(200, Map.of("ready", true, "modelVersion", h.version()));
   }
 
-  private int page(HttpExchange ex) throws IOException {
-    String path = ex.getRequestURI().getPath();
-    if (!path.equals("/") && !path.equals("/index.html")) {
-      return notFound(ex);
-    }
-    return bytes(ex, 200, "text/html; charset=utf-8", page);
+  static Response methodNotAllowed(Request r, String allowed) {
+    return error(405, "method_not_allowed", r.method() + " not allowed here; use " + allowed).with("Allow", allowed);
   }
 
-  private int notFound(HttpExchange ex) throws IOException {
-    return error(ex, 404, "not_found", "no such endpoint: " + ex.getRequestURI().getPath() + " (see /openapi.json)");
+  static Response error(int status, String code, String message) {
+    return Response.error(status, code, message == null ? code : message);
   }
 
-  private int methodNotAllowed(HttpExchange ex, String allowed) throws IOException {
-    ex.getResponseHeaders().add("Allow", allowed);
-    return error(ex, 405, "method_not_allowed", ex.getRequestMethod() + " not allowed here; use " + allowed);
+  static Response reply(int status, Object body) throws IOException {
+    return Response.json(status, JSON.writeValueAsBytes(body));
   }
 
-  private static int error(HttpExchange ex, int status, String code, String message) throws IOException {
-    return reply(ex, status, Map.of("error", code, "message", message == null ? code : message));
-  }
-
-  private static int reply(HttpExchange ex, int status, Object body) throws IOException {
-    return bytes(ex, status, "application/json", JSON.writeValueAsBytes(body));
-  }
-
-  private static int bytes(HttpExchange ex, int status, String type, byte[] bytes) throws IOException {
-    ex.getResponseHeaders().set("Content-Type", type);
-    ex.getResponseHeaders().set("Cache-Control", "no-store");
-    ex.sendResponseHeaders(status, bytes.length);
-    try (OutputStream os = ex.getResponseBody()) {
-      os.write(bytes);
-    }
-    return status;
+  private static Response bytes(int status, String type, byte[] bytes) {
+    return new Response(status, type, Map.of(), bytes);
   }
 
   @Override
   public void close() {
-    server.stop(1);
-    executor.shutdownNow();
+    if (front != null) {
+      front.close();
+    }
   }
 }

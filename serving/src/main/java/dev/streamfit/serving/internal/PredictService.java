@@ -3,6 +3,7 @@ package dev.streamfit.serving.internal;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.imaging.Pixels;
+import dev.streamfit.schemas.RejectReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +69,9 @@ public final class PredictService {
         } catch (ImageRejectedException e) {
           futures.add(null);
           rejected.add(e);
+        } catch (RuntimeException e) { // one image's failure stays that image's: the others are still answered
+          futures.add(null);
+          rejected.add(new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "could not read the image: " + e));
         }
       }
       List<Outcome> out = new ArrayList<>(images.size());

@@ -159,11 +159,14 @@ public final class TopicInference extends ConsumerLoop {
       List<PredictService.Outcome> outs;
       try {
         outs = service.predictAll(groupImages, g.getKey()); // before the transaction begins
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+        // a failure of ours on these records: each gets an error result, so the partition moves on
+        LOG.warn("inference of {} record(s) failed", g.getValue().size(), e instanceof RuntimeException ? e : e.getCause());
         outs = null;
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
         for (int j : g.getValue()) {
           results[index.get(j)] = error(requests.get(j).getRequestId().toString(), RejectReason.INTERNAL_ERROR.code(),
-              String.valueOf(e.getCause()));
+              String.valueOf(cause));
         }
       }
       if (outs == null) {

@@ -1,4 +1,4 @@
-package dev.streamfit.schemas;
+package dev.streamfit.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

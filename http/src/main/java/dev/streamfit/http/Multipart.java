@@ -1,4 +1,4 @@
-package dev.streamfit.schemas;
+package dev.streamfit.http;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -8,9 +8,15 @@ import java.util.Locale;
 
 /**
  * A minimal {@code multipart/form-data} reader (RFC 7578) over an in-memory body, for the stages' HTTP
- * endpoints (serving, ingest). Stateless and thread-safe.
+ * endpoints (serving, ingest). Linear in the body size whatever the boundary (RFC 2046 caps it at 70 characters;
+ * a longer one is refused); at most {@value #MAX_PARTS} parts. Stateless and thread-safe.
  */
 public final class Multipart {
+  /** Most parts one body may carry. */
+  public static final int MAX_PARTS = 256;
+  /** Longest boundary RFC 2046 allows. */
+  public static final int MAX_BOUNDARY = 70;
+
   /** One part: its form field name, file name (may be null), content type (may be null) and bytes. */
   public record Part(String name, String filename, String contentType, byte[] content) {}
 
@@ -25,7 +31,12 @@ public final class Multipart {
       String kv = p.trim();
       if (kv.toLowerCase(Locale.ROOT).startsWith("boundary=")) {
         String b = kv.substring("boundary=".length());
-        return b.startsWith("\"") && b.endsWith("\"") && b.length() >= 2 ? b.substring(1, b.length() - 1) : b;
+        b = b.startsWith("\"") && b.endsWith("\"") && b.length() >= 2 ? b.substring(1, b.length() - 1) : b;
+        if (b.isEmpty() || b.length() > MAX_BOUNDARY) {
+          throw new IllegalArgumentException("multipart boundary is " + b.length() + " characters; RFC 2046 allows 1 to "
+              + MAX_BOUNDARY);
+        }
+        return b;
       }
     }
     throw new IllegalArgumentException("multipart/form-data without a boundary parameter");
@@ -71,6 +82,9 @@ public final class Multipart {
           type = line.substring("content-type:".length()).trim();
         }
       }
+      if (parts.size() == MAX_PARTS) {
+        throw new IllegalArgumentException("more than " + MAX_PARTS + " parts");
+      }
       parts.add(new Part(name, filename, type, Arrays.copyOfRange(body, contentStart, contentEnd)));
       pos = contentEnd + 2;
     }
@@ -91,15 +105,32 @@ public final class Multipart {
     return i + 1 < b.length && b[i] == '\r' && b[i + 1] == '\n' ? i + 2 : i;
   }
 
+  /** First index of {@code needle} in {@code hay} at or after {@code from}, or -1; Knuth-Morris-Pratt, O(n + m). */
   static int indexOf(byte[] hay, byte[] needle, int from) {
-    outer:
-    for (int i = Math.max(0, from); i <= hay.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
+    int m = needle.length;
+    if (m == 0) {
+      return Math.max(0, from);
+    }
+    int[] fail = new int[m];
+    for (int i = 1, k = 0; i < m; i++) {
+      while (k > 0 && needle[i] != needle[k]) {
+        k = fail[k - 1];
       }
-      return i;
+      if (needle[i] == needle[k]) {
+        k++;
+      }
+      fail[i] = k;
+    }
+    for (int i = Math.max(0, from), k = 0; i < hay.length; i++) {
+      while (k > 0 && hay[i] != needle[k]) {
+        k = fail[k - 1];
+      }
+      if (hay[i] == needle[k]) {
+        k++;
+      }
+      if (k == m) {
+        return i - m + 1;
+      }
     }
     return -1;
   }

@@ -1,0 +1,471 @@
+package dev.streamfit.http.internal;
+
+import dev.streamfit.http.HttpFront;
+import dev.streamfit.http.HttpLimits;
+import dev.streamfit.http.Request;
+import dev.streamfit.http.RequestHandler;
+import dev.streamfit.http.Response;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection's request cycle on its event loop: headers within their deadline, admission (header count, body
+ * cap, byte budget), the body within its deadline, then the whole request to a worker and its answer back. All
+ * fields are confined to the channel's event loop; workers hand answers back through it.
+ */
+public final class Connection extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpFront.class);
+  /** How long a connection refused for broken framing keeps reading (and dropping) before it closes. */
+  private static final long LINGER_MS = 2_000;
+
+  /** What every connection of one front shares. */
+  public record Shared(HttpLimits limits, int maxBodyBytes, String bodyCap, ByteBudget budget, Executor workers,
+      RequestHandler handler, HttpFront.Listener listener, AtomicInteger connections) {}
+
+  private enum State { IDLE, HEADERS, BODY, PROCESSING, DISCARD, CLOSING }
+
+  private final Shared shared;
+  private State state = State.IDLE;
+  private ScheduledFuture<?> deadline;
+  private HttpRequest head;
+  private byte[] fixed;
+  private ByteArrayOutputStream chunked;
+  private int received;
+  private long reserved;
+  private boolean keepAlive;
+  private boolean bytesWhileBusy;
+  private boolean counted;
+  private ChannelHandlerContext self;
+  private final ArrayDeque<Object> pending = new ArrayDeque<>();
+
+  private Connection(Shared shared) {
+    this.shared = shared;
+  }
+
+  /** Adds a connection's handlers to {@code p}. */
+  public static void install(ChannelPipeline p, Shared shared) {
+    Connection c = new Connection(shared);
+    HttpDecoderConfig cfg = new HttpDecoderConfig().setMaxInitialLineLength(Math.min(8192, shared.limits().maxHeaderBytes()))
+        .setMaxHeaderSize(shared.limits().maxHeaderBytes()).setMaxChunkSize(64 * 1024);
+    p.addLast("bytes", new ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        c.bytesArrived();
+        ctx.fireChannelRead(msg);
+      }
+    });
+    p.addLast("codec", new HttpServerCodec(cfg));
+    p.addLast("front", c);
+  }
+
+  // ---- lifecycle ----
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    counted = true;
+    if (shared.connections().incrementAndGet() > shared.limits().maxConnections()) {
+      shared.listener().rejected("too_many_connections");
+      ctx.close();
+      return;
+    }
+    arm(ctx, shared.limits().idleTimeout().toMillis());
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    cancel();
+    if (reserved > 0) {
+      shared.budget().release(reserved);
+      reserved = 0;
+    }
+    fixed = null;
+    chunked = null;
+    releasePending();
+    if (counted) {
+      shared.connections().decrementAndGet();
+      counted = false;
+    }
+    state = State.CLOSING;
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof IOException) {
+      LOG.debug("connection {} dropped: {}", ctx.channel().remoteAddress(), cause.toString());
+    } else {
+      LOG.warn("connection {} failed", ctx.channel().remoteAddress(), cause);
+    }
+    ctx.close();
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    self = ctx;
+  }
+
+  private void bytesArrived() {
+    ChannelHandlerContext ctx = self;
+    if (state == State.IDLE) {
+      state = State.HEADERS;
+      arm(ctx, shared.limits().headerTimeout().toMillis());
+    } else if (state == State.PROCESSING) {
+      bytesWhileBusy = true;
+    }
+  }
+
+  // ---- reading ----
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (state == State.PROCESSING || !pending.isEmpty()) {
+      pending.add(msg); // pipelined: answered in order once the current request is
+      return;
+    }
+    dispatch(ctx, msg);
+  }
+
+  private void dispatch(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (msg instanceof HttpRequest r) {
+        onHead(ctx, r);
+      }
+      if (msg instanceof HttpContent c) {
+        onContent(ctx, c);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onHead(ChannelHandlerContext ctx, HttpRequest r) {
+    if (state == State.CLOSING || state == State.DISCARD) {
+      return;
+    }
+    HttpLimits limits = shared.limits();
+    DecoderResult dr = r.decoderResult();
+    if (dr.isFailure()) {
+      Throwable c = dr.cause();
+      if (c instanceof TooLongHttpLineException) {
+        fail(ctx, 414, "uri_too_long", "request line exceeds " + Math.min(8192, limits.maxHeaderBytes()) + " bytes");
+      } else if (c instanceof TooLongHttpHeaderException || c instanceof TooLongFrameException) {
+        fail(ctx, 431, "headers_too_large", "request headers exceed http.max-header-bytes=" + limits.maxHeaderBytes()
+            + " (set --http-max-header-bytes)");
+      } else {
+        fail(ctx, 400, "bad_request", "malformed HTTP request: " + c.getMessage());
+      }
+      return;
+    }
+    if (r.headers().size() > limits.maxHeaders()) {
+      fail(ctx, 431, "too_many_headers", "request has " + r.headers().size() + " header fields, above http.max-headers="
+          + limits.maxHeaders() + " (set --http-max-headers)");
+      return;
+    }
+    keepAlive = HttpUtil.isKeepAlive(r);
+    boolean isChunked = HttpUtil.isTransferEncodingChunked(r);
+    long length = -1;
+    String cl = r.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+    if (cl != null) {
+      try {
+        length = Long.parseLong(cl.trim());
+      } catch (NumberFormatException e) {
+        length = -2;
+      }
+      if (length < 0 || isChunked) {
+        fail(ctx, 400, "bad_request", isChunked ? "both Content-Length and Transfer-Encoding: chunked"
+            : "invalid Content-Length: " + cl);
+        return;
+      }
+    }
+    if (length > shared.maxBodyBytes()) {
+      refuse(ctx, r, 413, "too_large", "request body of " + length + " bytes exceeds " + shared.bodyCap());
+      return;
+    }
+    long want = Math.max(0, length);
+    if (!shared.budget().tryReserve(want)) {
+      refuse(ctx, r, 429, "overloaded", "request bodies in flight would exceed http.max-inflight-bytes="
+          + shared.budget().cap() + "; retry later");
+      return;
+    }
+    reserved = want;
+    head = r;
+    received = 0;
+    fixed = isChunked ? null : new byte[(int) want];
+    chunked = isChunked ? new ByteArrayOutputStream() : null;
+    if (HttpUtil.is100ContinueExpected(r)) {
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+    }
+    state = State.BODY;
+    arm(ctx, limits.bodyTimeout().toMillis());
+  }
+
+  private void onContent(ChannelHandlerContext ctx, HttpContent c) {
+    if (state == State.DISCARD) {
+      if (c instanceof LastHttpContent) {
+        ctx.close();
+      }
+      return;
+    }
+    if (state != State.BODY) {
+      return;
+    }
+    if (c.decoderResult().isFailure()) {
+      fail(ctx, 400, "bad_request", "malformed request body framing: " + c.decoderResult().cause().getMessage());
+      return;
+    }
+    ByteBuf buf = c.content();
+    int n = buf.readableBytes();
+    if (fixed != null) {
+      if (received + n > fixed.length) {
+        fail(ctx, 400, "bad_request", "body longer than its Content-Length");
+        return;
+      }
+      buf.readBytes(fixed, received, n);
+    } else if (n > 0) {
+      if ((long) received + n > shared.maxBodyBytes()) {
+        dropBody();
+        refuse(ctx, head, 413, "too_large", "request body exceeds " + shared.bodyCap());
+        return;
+      }
+      if (!shared.budget().tryReserve(n)) {
+        dropBody();
+        refuse(ctx, head, 429, "overloaded", "request bodies in flight would exceed http.max-inflight-bytes="
+            + shared.budget().cap() + "; retry later");
+        return;
+      }
+      reserved += n;
+      byte[] part = new byte[n];
+      buf.readBytes(part);
+      chunked.write(part, 0, n);
+    }
+    received += n;
+    if (c instanceof LastHttpContent) {
+      if (fixed != null && received != fixed.length) {
+        fail(ctx, 400, "bad_request", "body shorter than its Content-Length");
+        return;
+      }
+      complete(ctx);
+    }
+  }
+
+  private void dropBody() {
+    shared.budget().release(reserved);
+    reserved = 0;
+    fixed = null;
+    chunked = null;
+  }
+
+  // ---- handing over and answering ----
+
+  private void complete(ChannelHandlerContext ctx) {
+    cancel();
+    byte[] body = fixed != null ? fixed : chunked.toByteArray();
+    long hold = reserved;
+    reserved = 0;
+    fixed = null;
+    chunked = null;
+    Request request;
+    try {
+      request = request(head, body, (InetSocketAddress) ctx.channel().remoteAddress());
+    } catch (IllegalArgumentException e) {
+      shared.budget().release(hold);
+      fail(ctx, 400, "bad_request", "malformed request URI: " + e.getMessage());
+      return;
+    }
+    state = State.PROCESSING;
+    bytesWhileBusy = false;
+    ctx.channel().config().setAutoRead(false);
+    try {
+      shared.workers().execute(() -> {
+        Response answer;
+        try {
+          answer = shared.handler().handle(request);
+        } catch (Throwable t) {
+          LOG.warn("request {} {} failed", request.method(), request.path(), t);
+          answer = Response.error(500, "internal_error", t.toString());
+        } finally {
+          shared.budget().release(hold);
+        }
+        Response a = answer;
+        ctx.executor().execute(() -> respond(ctx, a));
+      });
+    } catch (RejectedExecutionException e) {
+      shared.budget().release(hold);
+      shared.listener().rejected("overloaded");
+      respond(ctx, Response.error(503, "overloaded", "every request worker is busy and the queue is full; retry later")
+          .with("Retry-After", "1"));
+    }
+  }
+
+  private static Request request(HttpRequest r, byte[] body, InetSocketAddress remote) {
+    QueryStringDecoder q = new QueryStringDecoder(r.uri());
+    String uri = r.uri();
+    int qi = uri.indexOf('?');
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (Map.Entry<String, String> h : r.headers()) {
+      headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.getValue());
+    }
+    return new Request(r.method().name(), q.path(), qi < 0 ? null : uri.substring(qi + 1), headers, body, remote);
+  }
+
+  private void respond(ChannelHandlerContext ctx, Response answer) {
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    boolean close = !keepAlive;
+    ChannelFuture f = ctx.writeAndFlush(toNetty(answer, close));
+    ScheduledFuture<?> writeDeadline = ctx.executor().schedule(() -> {
+      if (!f.isDone()) {
+        LOG.debug("connection {}: response not taken within http.write-timeout-ms", ctx.channel().remoteAddress());
+        ctx.close();
+      }
+    }, shared.limits().writeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    f.addListener((ChannelFutureListener) done -> {
+      writeDeadline.cancel(false);
+      if (close || !done.isSuccess()) {
+        ctx.close();
+        return;
+      }
+      state = State.IDLE;
+      head = null;
+      if (bytesWhileBusy) {
+        state = State.HEADERS;
+        arm(ctx, shared.limits().headerTimeout().toMillis());
+      } else {
+        arm(ctx, shared.limits().idleTimeout().toMillis());
+      }
+      ctx.channel().config().setAutoRead(true);
+      while (!pending.isEmpty() && state != State.PROCESSING && state != State.CLOSING && ctx.channel().isActive()) {
+        dispatch(ctx, pending.poll());
+      }
+    });
+  }
+
+  private static FullHttpResponse toNetty(Response a, boolean close) {
+    HttpResponseStatus status = HttpResponseStatus.valueOf(a.status());
+    FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(a.body()));
+    if (a.contentType() != null) {
+      out.headers().set(HttpHeaderNames.CONTENT_TYPE, a.contentType());
+    }
+    a.headers().forEach((k, v) -> out.headers().set(k, v));
+    out.headers().set(HttpHeaderNames.CONTENT_LENGTH, a.body().length);
+    if (close) {
+      out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    return out;
+  }
+
+  // ---- refusals and deadlines ----
+
+  /**
+   * Answers and keeps reading (dropping) the rest of a well-framed request, then closes: the client has sent its
+   * body by the time the connection goes, so it reads the answer instead of a reset.
+   */
+  private void refuse(ChannelHandlerContext ctx, HttpRequest r, int status, String code, String message) {
+    shared.listener().rejected(code);
+    Response answer = Response.error(status, code, message);
+    if (status == 429) {
+      answer = answer.with("Retry-After", "1");
+    }
+    ctx.writeAndFlush(toNetty(answer, true));
+    state = State.DISCARD;
+    if (HttpUtil.is100ContinueExpected(r)) {
+      ctx.close(); // the client waits for our word before sending the body: there is nothing to drain
+      return;
+    }
+    arm(ctx, shared.limits().bodyTimeout().toMillis());
+  }
+
+  /** Answers a request that cannot be framed, half-closes, drops what still comes for a moment, then closes. */
+  private void fail(ChannelHandlerContext ctx, int status, String code, String message) {
+    shared.listener().rejected(code);
+    dropBody();
+    state = State.CLOSING;
+    ctx.writeAndFlush(toNetty(Response.error(status, code, message), true)).addListener((ChannelFutureListener) f -> {
+      if (f.isSuccess() && ctx.channel() instanceof SocketChannel ch && ch.isActive()) {
+        ch.shutdownOutput();
+        arm(ctx, LINGER_MS);
+      } else {
+        ctx.close();
+      }
+    });
+  }
+
+  private void arm(ChannelHandlerContext ctx, long millis) {
+    cancel();
+    State armedFor = state;
+    deadline = ctx.executor().schedule(() -> expire(ctx, armedFor), millis, TimeUnit.MILLISECONDS);
+  }
+
+  private void cancel() {
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
+    }
+  }
+
+  private void expire(ChannelHandlerContext ctx, State armedFor) {
+    if (state != armedFor || !ctx.channel().isActive()) {
+      return;
+    }
+    switch (state) {
+      case HEADERS -> timeout(ctx, "request headers not received within http.header-timeout-ms="
+          + shared.limits().headerTimeout().toMillis() + " (set --http-header-timeout-ms)");
+      case BODY -> timeout(ctx, "request body not received within http.body-timeout-ms="
+          + shared.limits().bodyTimeout().toMillis() + " (" + received + " bytes arrived; set --http-body-timeout-ms)");
+      default -> ctx.close(); // idle keep-alive, a drained refusal, a linger
+    }
+  }
+
+  private void timeout(ChannelHandlerContext ctx, String message) {
+    shared.listener().rejected("timeout");
+    dropBody();
+    state = State.CLOSING;
+    ctx.writeAndFlush(toNetty(Response.error(408, "timeout", message), true)).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void releasePending() {
+    while (!pending.isEmpty()) {
+      ReferenceCountUtil.release(pending.poll());
+    }
+  }
+}

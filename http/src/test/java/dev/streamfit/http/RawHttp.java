@@ -1,0 +1,71 @@
+package dev.streamfit.http;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** A raw HTTP/1.1 client over a socket, for sending what well-behaved clients never send. */
+final class RawHttp implements AutoCloseable {
+  record Reply(int status, Map<String, String> headers, String body) {}
+
+  final Socket socket;
+
+  RawHttp(int port, int readTimeoutMs) throws IOException {
+    socket = new Socket("127.0.0.1", port);
+    socket.setSoTimeout(readTimeoutMs);
+    socket.setTcpNoDelay(true);
+  }
+
+  RawHttp send(String s) throws IOException {
+    return send(s.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  RawHttp send(byte[] b) throws IOException {
+    socket.getOutputStream().write(b);
+    socket.getOutputStream().flush();
+    return this;
+  }
+
+  /** Reads one response (status line, headers, Content-Length body). */
+  Reply read() throws IOException {
+    InputStream in = socket.getInputStream();
+    String status = line(in);
+    if (status == null) {
+      throw new IOException("connection closed before a response");
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (String l; (l = line(in)) != null && !l.isEmpty(); ) {
+      int c = l.indexOf(':');
+      headers.put(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
+    }
+    int n = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+    byte[] body = in.readNBytes(n);
+    int code = Integer.parseInt(status.split(" ")[1]);
+    if (code == 100) {
+      return read();
+    }
+    return new Reply(code, headers, new String(body, StandardCharsets.UTF_8));
+  }
+
+  private static String line(InputStream in) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (int c; (c = in.read()) >= 0; ) {
+      if (c == '\n') {
+        String s = b.toString(StandardCharsets.ISO_8859_1);
+        return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+      }
+      b.write(c);
+    }
+    return b.size() == 0 ? null : b.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
