@@ -46,6 +46,12 @@ record Dataset(Path dir, String modelName, List<String> labels) {
         throw new UncheckedIOException("cannot list " + s, e);
       }
     }
+    for (String l : labels) {
+      String why = dev.streamfit.schemas.Labels.problem(l);
+      if (why != null) {
+        throw new IllegalArgumentException("--data " + dir + ": class folder " + why + " (rename the folder)");
+      }
+    }
     if (labels.size() < 2) {
       throw new IllegalArgumentException("--data " + dir + " has " + labels.size() + " class folder(s) " + labels
           + "; expected <split>/<class>/<image> with split one of " + SPLITS + " and at least two classes");

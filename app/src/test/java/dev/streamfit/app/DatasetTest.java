@@ -37,4 +37,13 @@ class DatasetTest {
         .hasMessageContaining("1 class folder(s) [only]").hasMessageContaining("<split>/<class>/<image>");
     assertThatThrownBy(() -> Dataset.of(tmp.resolve("missing"))).hasMessageContaining("is not a folder");
   }
+
+  @Test
+  void aClassFolderWhoseNameBreaksTheLabelRuleIsRefused() throws Exception {
+    Path d = tmp.resolve("odd");
+    Files.createDirectories(d.resolve("train/cat"));
+    Files.createDirectories(d.resolve("train/dog;rm -rf"));
+    assertThatThrownBy(() -> Dataset.of(d)).hasMessageContaining("class folder label 'dog;rm -rf' is not allowed")
+        .hasMessageContaining("a label is 1 to 64 characters");
+  }
 }

@@ -2,6 +2,7 @@ package dev.streamfit.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streamfit.testkit.RawHttp;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,4 +1,4 @@
-package dev.streamfit.http;
+package dev.streamfit.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,30 +9,37 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** A raw HTTP/1.1 client over a socket, for sending what well-behaved clients never send. */
-final class RawHttp implements AutoCloseable {
-  record Reply(int status, Map<String, String> headers, String body) {}
+/**
+ * A raw HTTP/1.1 client over one socket, for sending what well-behaved clients never send (bytes one at a time,
+ * broken framing, bodies that never come). Not thread-safe; close it.
+ */
+public final class RawHttp implements AutoCloseable {
+  /** One response: status, headers by lower-case name, body as UTF-8. */
+  public record Reply(int status, Map<String, String> headers, String body) {}
 
-  final Socket socket;
+  private final Socket socket;
 
-  RawHttp(int port, int readTimeoutMs) throws IOException {
+  /** Connects to 127.0.0.1:{@code port}; reads time out after {@code readTimeoutMs}. */
+  public RawHttp(int port, int readTimeoutMs) throws IOException {
     socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(readTimeoutMs);
     socket.setTcpNoDelay(true);
   }
 
-  RawHttp send(String s) throws IOException {
+  /** Sends {@code s} as ISO-8859-1 bytes. */
+  public RawHttp send(String s) throws IOException {
     return send(s.getBytes(StandardCharsets.ISO_8859_1));
   }
 
-  RawHttp send(byte[] b) throws IOException {
+  /** Sends {@code b}. */
+  public RawHttp send(byte[] b) throws IOException {
     socket.getOutputStream().write(b);
     socket.getOutputStream().flush();
     return this;
   }
 
-  /** Reads one response (status line, headers, Content-Length body). */
-  Reply read() throws IOException {
+  /** Reads one response (status line, headers, Content-Length body); skips 100 Continue. */
+  public Reply read() throws IOException {
     InputStream in = socket.getInputStream();
     String status = line(in);
     if (status == null) {
