@@ -13,6 +13,9 @@ public final class AugmentCommand implements Callable<Integer> {
   KafkaOptions kafka;
 
   @Mixin
+  DecodeOptions decode;
+
+  @Mixin
   CommonOptions common;
 
   @Mixin
@@ -34,7 +37,7 @@ public final class AugmentCommand implements Callable<Integer> {
       System.err.println("streamfit augment: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");
     }
     AugmentStage s = AugmentStage.start(Configs.augment(kafka.bootstrapOrDefault(), kafka.topics(), common, augment,
-        common.workDir.resolve("kafka-streams")), registry);
+        common.workDir.resolve("kafka-streams"), decode.limits()), registry);
     Shutdown.awaitSignal(s);
     if (metrics != null) {
       metrics.close();

@@ -16,12 +16,13 @@ import java.nio.file.Path;
 final class Configs {
   private Configs() {}
 
-  static AugmentConfig augment(String bootstrap, Topics topics, CommonOptions c, AugmentOptions o, Path stateDir) {
+  static AugmentConfig augment(String bootstrap, Topics topics, CommonOptions c, AugmentOptions o, Path stateDir,
+      DecodeLimits limits) {
     // One application id per topic namespace: pipelines sharing a cluster under different prefixes must not
     // share a consumer group (or transactional ids).
     String appId = topics.prefix().isEmpty() ? "streamfit-augment" : topics.prefix() + "streamfit-augment";
     return new AugmentConfig(bootstrap, appId, topics, c.imageSize, o.epochs, c.seed, o.spec(),
-        DecodeLimits.defaults(), 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
+        limits, 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
   /** The trainer stage command's config: the clothing label set (labels from the data: issue 16). */
@@ -43,7 +44,7 @@ final class Configs {
 
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {
     return new ServingConfig(bootstrap, topics, o.modelName, o.host, o.port, o.topK, o.maxBodyBytes,
-        DecodeLimits.defaults(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
+        o.decode.limits(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
         o.inferenceWorkers == 0 ? Math.min(16, Runtime.getRuntime().availableProcessors()) : o.inferenceWorkers,
         env("STREAMFIT_API_TOKEN"), env("STREAMFIT_ADMIN_TOKEN"), !o.noTopicInference,
         topics.prefix() + "streamfit-serving", o.recentPredictions, o.http.limits(), o.adminLoopback);

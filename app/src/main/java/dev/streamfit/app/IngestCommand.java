@@ -34,6 +34,13 @@ public final class IngestCommand implements Callable<Integer> {
   @Mixin
   HttpOptions http;
 
+  @Mixin
+  DecodeOptions decode;
+
+  @Option(names = "--max-image-bytes", defaultValue = "16777216", description = "Images larger than this are refused as "
+      + "too_large, from files and over HTTP (default ${DEFAULT-VALUE}).")
+  int maxImageBytes;
+
   @Option(names = "--data", description = "Folder laid out as <split>/<class>/<image> (other top folders: unlabeled).")
   Path data;
 
@@ -96,7 +103,8 @@ public final class IngestCommand implements Callable<Integer> {
     }
     IngestStage stage = new IngestStage(IngestConfig.of(kafka.bootstrapOrDefault(), kafka.topics(), data)
         .withLabels(labels, unknownAsUnlabeled).withMaxSide(maxSide)
-        .withCommitInterval(java.time.Duration.ofMillis(commitIntervalMs)).withHttp(http.limits()));
+        .withCommitInterval(java.time.Duration.ofMillis(commitIntervalMs)).withHttp(http.limits())
+        .withDecodeLimits(decode.limits()).withMaxImageBytes(maxImageBytes));
     IngestServer http = null;
     if (httpPort >= 0) {
       http = stage.serveHttp(httpHost, httpPort);

@@ -68,7 +68,7 @@ final class Pipeline implements AutoCloseable {
     Configs.serving("validate:0", topics, s);
     Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"), data.modelName(),
         data.labels());
-    Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"));
+    Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"), s.decode.limits());
     // Every native library once, on this thread, before the broker's and the stages' threads start.
     dev.streamfit.engine.Natives.load();
     try {
@@ -80,7 +80,8 @@ final class Pipeline implements AutoCloseable {
       serving = ServingStage.start(Configs.serving(bootstrap, topics, s));
       trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints"),
           data.modelName(), data.labels()));
-      augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams")));
+      augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams"),
+          s.decode.limits()));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);
       return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher, data.labels());
     } catch (RuntimeException e) {
@@ -105,7 +106,7 @@ final class Pipeline implements AutoCloseable {
     long t0 = System.nanoTime();
     // The trainer's label set: an image of another class is refused at the edge, not deep in the trainer.
     IngestSummary ingest = new IngestStage(IngestConfig.of(bootstrap, topics, data)
-        .withLabels(labels, false)).run(null);
+        .withLabels(labels, false).withDecodeLimits(serving.config().limits())).run(null);
     progress.printf(Locale.ROOT, "ingest   %d images (%.1f MB) → %s in %.1f s, per split %s; %d already published;"
         + " %d refused %s%n", ingest.published(), ingest.bytes() / 1e6, topics.raw(), ingest.seconds(), ingest.perSplit(),
         ingest.duplicates(), ingest.rejected(), ingest.rejectedByReason());

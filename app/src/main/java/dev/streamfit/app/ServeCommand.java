@@ -9,7 +9,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = {"Serve the newest verified model version from the models topic over HTTP (and the inference.requests "
         + "topic) until interrupted.", "Environment: STREAMFIT_API_TOKEN (bearer token for /v1/*), STREAMFIT_ADMIN_TOKEN "
-        + "(admin calls from non-loopback clients)."})
+        + "(admin calls such as rollback; loopback clients need none only with --admin-loopback)."})
 public final class ServeCommand implements Callable<Integer> {
   @Mixin
   KafkaOptions kafka;

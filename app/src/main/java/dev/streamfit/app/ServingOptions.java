@@ -48,4 +48,7 @@ public final class ServingOptions {
 
   @Mixin
   HttpOptions http = new HttpOptions();
+
+  @Mixin
+  DecodeOptions decode = new DecodeOptions();
 }

@@ -35,6 +35,22 @@ class MultipartTest {
     assertThatThrownBy(() -> Multipart.boundary("multipart/form-data")).hasMessageContaining("boundary");
   }
 
+  @Test
+  void boundariesFollowRfc2046AndTheSearchFindsNeedlesAmongNearMisses() {
+    assertThatThrownBy(() -> Multipart.boundary("multipart/form-data; boundary=" + "b".repeat(71)))
+        .hasMessageContaining("RFC 2046 allows 1 to 70");
+    assertThatThrownBy(() -> Multipart.boundary("multipart/form-data; boundary=\"\"")).hasMessageContaining("1 to 70");
+    assertThat(Multipart.boundary("multipart/form-data; boundary=" + "b".repeat(70))).hasSize(70);
+    // near-misses of a needle: the naive search is O(n*m) on these, Knuth-Morris-Pratt finds the real one
+    byte[] needle = ("a".repeat(69) + "b").getBytes(StandardCharsets.ISO_8859_1);
+    byte[] hay = ("a".repeat(100_000) + "a".repeat(69) + "b").getBytes(StandardCharsets.ISO_8859_1);
+    assertThat(Multipart.indexOf(hay, needle, 0)).isEqualTo(100_000);
+    assertThat(Multipart.indexOf(hay, needle, 100_001)).isEqualTo(-1);
+    assertThat(Multipart.indexOf("abcabd".getBytes(), "abd".getBytes(), 0)).isEqualTo(3);
+    assertThat(Multipart.indexOf("aab".getBytes(), "ab".getBytes(), 0)).isEqualTo(1);
+    assertThat(Multipart.indexOf("ab".getBytes(), "abc".getBytes(), 0)).isEqualTo(-1);
+  }
+
   static byte[] concat(byte[]... parts) {
     int n = 0;
     for (byte[] p : parts) {

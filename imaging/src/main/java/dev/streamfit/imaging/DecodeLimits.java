@@ -16,16 +16,16 @@ public record DecodeLimits(int maxBytes, int maxSide, long maxPixels, int maxSca
 
   public DecodeLimits {
     if (maxBytes <= 0) {
-      throw new IllegalArgumentException("decode.max-bytes must be > 0, was " + maxBytes);
+      throw new IllegalArgumentException("decode.max-bytes must be > 0, was " + maxBytes + " (set --decode-max-bytes)");
     }
     if (maxSide <= 0) {
-      throw new IllegalArgumentException("decode.max-side must be > 0, was " + maxSide);
+      throw new IllegalArgumentException("decode.max-side must be > 0, was " + maxSide + " (set --decode-max-side)");
     }
     if (maxPixels <= 0) {
-      throw new IllegalArgumentException("decode.max-pixels must be > 0, was " + maxPixels);
+      throw new IllegalArgumentException("decode.max-pixels must be > 0, was " + maxPixels + " (set --decode-max-pixels)");
     }
     if (maxScans < 1 || maxScans > 10_000) {
-      throw new IllegalArgumentException("decode.max-scans must be in [1, 10000], was " + maxScans);
+      throw new IllegalArgumentException("decode.max-scans must be in [1, 10000], was " + maxScans + " (set --decode-max-scans)");
     }
   }
 

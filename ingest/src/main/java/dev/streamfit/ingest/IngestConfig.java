@@ -99,4 +99,16 @@ public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir,
     return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownLabelAsUnlabeled, this.limits,
         maxSide, commitInterval, limits);
   }
+
+  /** This config with other decode guards. */
+  public IngestConfig withDecodeLimits(DecodeLimits decode) {
+    return new IngestConfig(bootstrapServers, topics, dataDir, maxImageBytes, labels, unknownLabelAsUnlabeled, decode,
+        maxSide, commitInterval, http);
+  }
+
+  /** This config refusing images larger than {@code bytes}. */
+  public IngestConfig withMaxImageBytes(int bytes) {
+    return new IngestConfig(bootstrapServers, topics, dataDir, bytes, labels, unknownLabelAsUnlabeled, limits, maxSide,
+        commitInterval, http);
+  }
 }
