@@ -16,18 +16,15 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
@@ -35,11 +32,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -305,7 +297,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     chunked = null;
     Request request;
     try {
-      request = request(head, body, (InetSocketAddress) ctx.channel().remoteAddress());
+      request = Messages.request(head, body, (InetSocketAddress) ctx.channel().remoteAddress());
     } catch (IllegalArgumentException e) {
       shared.budget().release(hold);
       fail(ctx, 400, "bad_request", "malformed request URI: " + e.getMessage());
@@ -326,7 +318,11 @@ public final class Connection extends ChannelInboundHandlerAdapter {
           shared.budget().release(hold);
         }
         Response a = answer;
-        ctx.executor().execute(() -> respond(ctx, a));
+        try {
+          ctx.executor().execute(() -> respond(ctx, a));
+        } catch (RejectedExecutionException closing) {
+          // the server is stopping: the connection goes with it
+        }
       });
     } catch (RejectedExecutionException e) {
       shared.budget().release(hold);
@@ -336,23 +332,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private static Request request(HttpRequest r, byte[] body, InetSocketAddress remote) {
-    QueryStringDecoder q = new QueryStringDecoder(r.uri());
-    String uri = r.uri();
-    int qi = uri.indexOf('?');
-    Map<String, List<String>> headers = new LinkedHashMap<>();
-    for (Map.Entry<String, String> h : r.headers()) {
-      headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.getValue());
-    }
-    return new Request(r.method().name(), q.path(), qi < 0 ? null : uri.substring(qi + 1), headers, body, remote);
-  }
-
   private void respond(ChannelHandlerContext ctx, Response answer) {
     if (!ctx.channel().isActive()) {
       return;
     }
     boolean close = !keepAlive;
-    ChannelFuture f = ctx.writeAndFlush(toNetty(answer, close));
+    ChannelFuture f = ctx.writeAndFlush(Messages.toNetty(answer, close));
     ScheduledFuture<?> writeDeadline = ctx.executor().schedule(() -> {
       if (!f.isDone()) {
         LOG.debug("connection {}: response not taken within http.write-timeout-ms", ctx.channel().remoteAddress());
@@ -380,20 +365,6 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     });
   }
 
-  private static FullHttpResponse toNetty(Response a, boolean close) {
-    HttpResponseStatus status = HttpResponseStatus.valueOf(a.status());
-    FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(a.body()));
-    if (a.contentType() != null) {
-      out.headers().set(HttpHeaderNames.CONTENT_TYPE, a.contentType());
-    }
-    a.headers().forEach((k, v) -> out.headers().set(k, v));
-    out.headers().set(HttpHeaderNames.CONTENT_LENGTH, a.body().length);
-    if (close) {
-      out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    }
-    return out;
-  }
-
   // ---- refusals and deadlines ----
 
   /**
@@ -406,7 +377,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     if (status == 429) {
       answer = answer.with("Retry-After", "1");
     }
-    ctx.writeAndFlush(toNetty(answer, true));
+    ctx.writeAndFlush(Messages.toNetty(answer, true));
     state = State.DISCARD;
     if (HttpUtil.is100ContinueExpected(r)) {
       ctx.close(); // the client waits for our word before sending the body: there is nothing to drain
@@ -420,7 +391,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     shared.listener().rejected(code);
     dropBody();
     state = State.CLOSING;
-    ctx.writeAndFlush(toNetty(Response.error(status, code, message), true)).addListener((ChannelFutureListener) f -> {
+    ctx.writeAndFlush(Messages.toNetty(Response.error(status, code, message), true)).addListener((ChannelFutureListener) f -> {
       if (f.isSuccess() && ctx.channel() instanceof SocketChannel ch && ch.isActive()) {
         ch.shutdownOutput();
         arm(ctx, LINGER_MS);
@@ -460,7 +431,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     shared.listener().rejected("timeout");
     dropBody();
     state = State.CLOSING;
-    ctx.writeAndFlush(toNetty(Response.error(408, "timeout", message), true)).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(Messages.toNetty(Response.error(408, "timeout", message), true)).addListener(ChannelFutureListener.CLOSE);
   }
 
   private void releasePending() {
