@@ -70,6 +70,15 @@ class IngestHardeningTest {
         assertThat(r.statusCode()).as(label + ": " + r.body()).isIn(400);
         assertThat(r.body()).as(label).containsAnyOf("\"error\":\"invalid_label\"", "needs a label");
       }
+      for (String bomb : List.of("ihdr-disagrees", "ihdr-not-first", "truncated-with-trailer")) {
+        HttpResponse<String> r = post(http, base + "?split=train&label=hat", TestImages.hostile().get(bomb));
+        assertThat(r.statusCode()).as(bomb + ": " + r.body()).isEqualTo(422);
+        assertThat(r.body()).as(bomb).contains("\"error\":\"corrupt_image\"");
+      }
+      HttpResponse<String> scans = post(http, base + "?split=train&label=hat", TestImages.hostile().get("many-scans"));
+      assertThat(scans.body()).as(scans.body()).contains("\"error\":\"decode_cost\"");
+      HttpResponse<String> phone = post(http, base + "?split=train&label=shoes", TestImages.phoneStyle().get("motion-photo"));
+      assertThat(phone.statusCode()).as(phone.body()).isEqualTo(201);
       HttpResponse<String> huge = post(http, base + "?split=train&label=" + "y".repeat(100_000), hat);
       assertThat(huge.statusCode()).as(huge.body()).isIn(414, 431);
 
@@ -94,8 +103,11 @@ class IngestHardeningTest {
         }
       }
     }
-    assertThat(readRaw(broker, topics)).extracting(r -> String.valueOf(r.getLabel())).containsExactly("hat");
-    assertThat(rejectionReasons(broker, topics)).hasSize(BAD_LABELS_ENCODED.size() - 1).containsOnly("invalid_label");
+    assertThat(readRaw(broker, topics)).extracting(r -> String.valueOf(r.getLabel()))
+        .containsExactlyInAnyOrder("shoes", "hat");
+    List<String> reasons = rejectionReasons(broker, topics);
+    assertThat(reasons.stream().filter("invalid_label"::equals)).hasSize(BAD_LABELS_ENCODED.size() - 1);
+    assertThat(reasons).containsOnly("invalid_label", "corrupt_image", "decode_cost").hasSize(BAD_LABELS_ENCODED.size() + 3);
   }
 
   @Test
