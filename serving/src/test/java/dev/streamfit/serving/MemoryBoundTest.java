@@ -40,6 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(KafkaBrokerExtension.class)
 class MemoryBoundTest {
   static final int HEAP_MIB = 256;
+  /** Room beside the heap for what a busy JVM also grows: malloc arenas of decoding threads, thread stacks, code. */
+  static final int NATIVE_SLACK_MIB = 256;
 
   @Test
   void concurrentMaximumSizeBatchesAreAnsweredWithoutExhaustingTheHeap(KafkaBroker broker, @TempDir Path dir)
@@ -106,9 +108,9 @@ class MemoryBoundTest {
       long rssAfter = rssKib(child.pid());
       String logText = Files.readString(log);
       assertThat(logText).doesNotContain("OutOfMemoryError");
-      // the heap may have grown to its cap, nothing else may: RSS within the heap's size of where it started
+      // the heap may grow to its cap, the rest only by a fixed slack: RSS bounded, not growing with the requests
       assertThat(rssAfter - rssBefore).as("RSS %d → %d KiB; answers %s", rssBefore, rssAfter, statuses)
-          .isLessThan(HEAP_MIB * 1024L + 128 * 1024);
+          .isLessThan(HEAP_MIB * 1024L + NATIVE_SLACK_MIB * 1024L);
       System.out.printf("memory bound: answers %s, RSS %d → %d MiB (heap cap %d MiB)%n", statuses, rssBefore / 1024,
           rssAfter / 1024, HEAP_MIB);
     }
