@@ -18,7 +18,6 @@ import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.serving.ServingConfig;
 import dev.streamfit.serving.ServingStage;
-import dev.streamfit.trainer.TrainerConfig;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,14 +83,18 @@ public final class BenchServeCommand implements Callable<Integer> {
     }
   }
 
+  /** The class folders of {@code --data}: the served model's labels. */
+  private List<String> labels;
+
   @Override
   public Integer call() throws Exception {
     if (seconds < 3) {
       throw new IllegalArgumentException("bench.seconds must be >= 3, was " + seconds + " (set --seconds)");
     }
     List<byte[]> images = images();
+    labels = Dataset.of(data).labels();
     System.err.printf(Locale.ROOT, "bench serve: %d test images from %s, %s at %d px%n", images.size(), data, base, imageSize);
-    byte[] model = Models.toBytes(Models.newClassifier(BaseModel.fromId(base), TrainerConfig.CLOTHING_LABELS, 1e-3, 1,
+    byte[] model = Models.toBytes(Models.newClassifier(BaseModel.fromId(base), labels, 1e-3, 1,
         imageSize), false);
 
     // Raw figures of the same model in this JVM: decode+resize, forward at batch 1 and at the batch limit.
@@ -101,7 +104,7 @@ public final class BenchServeCommand implements Callable<Integer> {
     double forwardBatchImgS;
     double rawParallelBatched;
     double rawParallelSingle;
-    try (Predictor p = new Predictor(Models.fromBytes(model, false), TrainerConfig.CLOTHING_LABELS, imageSize, imageSize,
+    try (Predictor p = new Predictor(Models.fromBytes(model, false), labels, imageSize, imageSize,
         InputEncoder.NCHW)) {
       ImageDecoder decoder = new ImageDecoder(DecodeLimits.defaults());
       List<byte[]> pixels = new ArrayList<>();
@@ -236,7 +239,7 @@ public final class BenchServeCommand implements Callable<Integer> {
   private void publish(String bootstrap, Topics topics, byte[] model) throws Exception {
     ModelVersion mv = ModelVersion.newBuilder().setModelName("bench").setVersion(1).setCreatedAt(Instant.now())
         .setFormat(Models.FORMAT).setModelBytes(ByteBuffer.wrap(model)).setSha256(Hashes.sha256Hex(model))
-        .setLabels(TrainerConfig.CLOTHING_LABELS)
+        .setLabels(labels)
         .setInput(new InputSpec(imageSize, imageSize, 3, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE))
         .setMetrics(Map.of()).setProvenance(Provenance.newBuilder().setBaseModel(base).setRunSeed(1).setConfig(Map.of())
             .setOffsets(List.of()).setSteps(0).setSamplesTrained(0).build()).build();

@@ -25,11 +25,6 @@ final class Configs {
         limits, 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
-  /** The trainer stage command's config: the clothing label set (labels from the data: issue 16). */
-  static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir) {
-    return trainer(bootstrap, topics, c, o, checkpointDir, "clothing", TrainerConfig.CLOTHING_LABELS);
-  }
-
   static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
       String modelName, java.util.List<String> labels) {
     return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, modelName,

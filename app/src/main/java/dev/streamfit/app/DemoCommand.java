@@ -41,12 +41,13 @@ public final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
-    Dataset dataset = Dataset.of(data != null ? data : bundledSample());
+    Dataset found = Dataset.of(data != null ? data : bundledSample());
+    Dataset dataset = serving.modelName == null ? found : new Dataset(found.dir(), serving.modelName, found.labels());
     Path dataDir = dataset.dir();
     Path runDir = stage.common.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     Path sample = dataset.firstImage("test").or(() -> dataset.firstImage("validation"))
         .or(() -> dataset.firstImage("train")).orElseThrow(() -> new IllegalArgumentException("--data " + dataDir
-            + " has no image (" + String.join(", ", Dataset.IMAGE_SUFFIXES) + ") to ask the served model about"));
+            + " has no image (.jpg, .jpeg, .png) to ask the served model about"));
     System.out.println("streamfit demo: data " + dataDir + " (" + dataset.labels().size() + " labels " + dataset.labels()
         + "), run dir " + runDir);
     Pipeline p = Pipeline.start(kafka.bootstrapServers, kafka.topics(), stage, serving, runDir, dataset);

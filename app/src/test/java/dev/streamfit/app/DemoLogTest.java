@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code streamfit demo} as a user runs it — a fresh JVM, the CLI, the shipped log configuration, its own
- * embedded broker — on a dataset that is not the clothing one (three other labels, grayscale PNG and JPEG,
- * odd sizes): it exits 0 with a served prediction, and its whole output has no line with {@code ERROR} or
+ * embedded broker — on a dataset that is not the clothing one (three other labels, 28x28 grayscale PNG, no
+ * label flag): labels are discovered, nothing is refused, it exits 0 with a served prediction naming one of them, and its whole output has no line with {@code ERROR} or
  * {@code Exception} and no stack trace.
  */
 class DemoLogTest {
@@ -23,7 +23,8 @@ class DemoLogTest {
 
   @Test
   void demoOnAnotherDatasetIsQuietAndSucceeds() throws Exception {
-    Path data = TestImages.shapesDataset(tmp.resolve("shapes"), 12, 3);
+    // MNIST-sized: 28x28 grayscale PNG, labels nobody configured
+    Path data = TestImages.shapesDataset(tmp.resolve("shapes"), 12, 3, 28);
     Path log = tmp.resolve("demo.log");
     String root = System.getProperty("streamfit.root", "..");
     try (ChildProcesses children = new ChildProcesses()) {
@@ -37,7 +38,9 @@ class DemoLogTest {
       System.out.println(out);
       assertThat(p.exitValue()).as("demo exit code; output:%n%s", out).isZero();
       assertThat(out).contains("3 labels [circle, square, triangle]").contains("→ HTTP 200")
-          .contains("RESULT test.accuracy");
+          .contains("RESULT test.accuracy").contains("already published; 0 refused").containsPattern("rejected 0 \\{");
+      String prediction = out.lines().filter(l -> l.contains("→ HTTP 200")).findFirst().orElseThrow();
+      assertThat(prediction).containsPattern("\"label\":\"(circle|square|triangle)\"");
       assertThat(out.lines().filter(l -> l.contains("ERROR") || l.contains("Exception") || l.startsWith("\tat ")))
           .as("lines with ERROR, Exception or a stack frame in:%n%s", out).isEmpty();
     }

@@ -31,7 +31,27 @@ class MainTest {
     int rc = cl.execute("demo", "--data", tmp.toString(), "--port", "0");
     String out = err.toString(StandardCharsets.UTF_8);
     assertThat(rc).isEqualTo(2);
-    assertThat(out).startsWith("error: --data " + tmp + " has 0 class folder(s) []")
+    assertThat(out).startsWith("error: --data " + tmp + " has 0 class folder(s) with images []")
         .contains("<split>/<class>/<image>").doesNotContain("Exception").doesNotContain("\tat ");
+  }
+
+  @Test
+  void trainNeedsOneLabelSetAndRefusesBadOnesBeforeStarting() {
+    for (String[] args : new String[][] {
+        {"train"},
+        {"train", "--labels", "cat"},
+        {"train", "--labels", "Hat,hat"},
+        {"train", "--labels", "cat,dog", "--labels-file", "x.txt"},
+        {"train", "--labels", "cat,dog", "--model-name", "../evil"}}) {
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      var cl = Main.commandLine();
+      cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+      int rc = cl.execute(args);
+      String out = err.toString(StandardCharsets.UTF_8);
+      assertThat(rc).as(String.join(" ", args) + ": " + out).isEqualTo(2);
+      assertThat(out).as(String.join(" ", args)).startsWith("error: ").doesNotContain("Exception").doesNotContain("\tat ")
+          .containsAnyOf("give exactly one of --labels", "2 to 1000 classes, named 1", "differ only in case",
+              "trainer.model-name must be");
+    }
   }
 }

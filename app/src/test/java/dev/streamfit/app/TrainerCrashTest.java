@@ -13,6 +13,7 @@ import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.testkit.ChildProcesses;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
+import dev.streamfit.testkit.TestImages;
 import dev.streamfit.engine.Models;
 import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.trainer.internal.Checkpoint;
@@ -157,7 +158,7 @@ class TrainerCrashTest {
   private static void produceSamples(String bootstrap, Topics topics) throws Exception {
     AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
     Random r = new Random(1);
-    List<String> labels = TrainerConfig.CLOTHING_LABELS;
+    List<String> labels = TestImages.CLOTHING_LABELS;
     try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
         new StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
       for (int i = 0; i < RECORDS; i++) {

@@ -30,6 +30,10 @@ import javax.imageio.stream.ImageOutputStream;
 public final class TestImages {
   private TestImages() {}
 
+  /** The ten classes of the bundled clothing sample, in alphabetical (Keras flow_from_directory) order. */
+  public static final java.util.List<String> CLOTHING_LABELS = java.util.List.of("dress", "hat", "longsleeve", "outwear",
+      "pants", "shirt", "shoes", "shorts", "skirt", "t-shirt");
+
   /** A real JPEG of the bundled sample ({@code data/clothing-sample/<split>/<label>}, first in name order). */
   public static byte[] sampleJpeg(String split, String label) {
     Path dir = Path.of(System.getProperty("streamfit.root", "..")).resolve("data/clothing-sample").resolve(split).resolve(label);
@@ -209,6 +213,14 @@ public final class TestImages {
    * @return {@code dir}
    */
   public static Path shapesDataset(Path dir, int perClass, long seed) {
+    return shapesDataset(dir, perClass, seed, 0);
+  }
+
+  /**
+   * As {@link #shapesDataset(Path, int, long)}; with {@code side > 0} every image is {@code side}x{@code side} and
+   * PNG (e.g. 28 for an MNIST-sized set).
+   */
+  public static Path shapesDataset(Path dir, int perClass, long seed, int side) {
     Random r = new Random(seed);
     String[] classes = {"circle", "square", "triangle"};
     Map<String, Integer> splits = new LinkedHashMap<>();
@@ -222,13 +234,13 @@ public final class TestImages {
           Path d = dir.resolve(split.getKey()).resolve(classes[c]);
           Files.createDirectories(d);
           for (int i = 0; i < split.getValue(); i++, n++) {
-            int w = 72 + r.nextInt(190);
-            int h = 72 + r.nextInt(190);
+            int w = side > 0 ? side : 72 + r.nextInt(190);
+            int h = side > 0 ? side : 72 + r.nextInt(190);
             BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
             java.awt.Graphics2D g = img.createGraphics();
             g.setColor(new java.awt.Color(20 + r.nextInt(40), 20 + r.nextInt(40), 20 + r.nextInt(40)));
             g.fillRect(0, 0, w, h);
-            for (int k = 0; k < w * h / 40; k++) {
+            for (int k = 0; k < Math.max(4, w * h / 40); k++) {
               int v = r.nextInt(90);
               g.setColor(new java.awt.Color(v, v, v));
               g.fillRect(r.nextInt(w), r.nextInt(h), 1, 1);
@@ -244,7 +256,7 @@ public final class TestImages {
               default -> g.fillPolygon(new int[] {x, x + s, x + s / 2}, new int[] {y + s, y + s, y}, 3);
             }
             g.dispose();
-            boolean jpeg = n % 3 == 2;
+            boolean jpeg = side == 0 && n % 3 == 2;
             Files.write(d.resolve(String.format("%s-%03d.%s", classes[c], i, jpeg ? "jpg" : "png")),
                 encode(img, jpeg ? "jpeg" : "png"));
           }

@@ -3,9 +3,9 @@ package dev.streamfit.trainer;
 import dev.streamfit.engine.BaseModel;
 import dev.streamfit.engine.HeadSpec;
 import dev.streamfit.engine.TrainingSpec;
+import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.schemas.Topics;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +19,8 @@ import java.util.Objects;
  * @param topics topic catalogue
  * @param groupId consumer group (offsets are committed for monitoring only; checkpoints hold the truth)
  * @param checkpointDir directory for checkpoints
- * @param modelName name under which versions are published
- * @param labels class labels, output index order; unique, 2..1000
+ * @param modelName name under which versions are published: 1-100 of A-Z a-z 0-9 . _ -
+ * @param labels class labels, output index order: a {@link LabelSet} (the label rule, distinct ignoring case, 2..1000)
  * @param base pretrained feature extractor
  * @param imageSize input side, pixels; must match the augment stage's
  * @param training head, optimizer, learning rates, fine-tuned blocks, class weights
@@ -33,10 +33,6 @@ import java.util.Objects;
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
     int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy) {
-
-  /** The ten clothing-dataset-small classes in alphabetical (Keras flow_from_directory) order. */
-  public static final List<String> CLOTHING_LABELS = List.of("dress", "hat", "longsleeve", "outwear", "pants",
-      "shirt", "shoes", "shorts", "skirt", "t-shirt");
 
   public TrainerConfig {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -52,9 +48,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       throw new IllegalArgumentException("trainer.shuffle-buffer must be in [1, 100000], was " + shuffleBuffer
           + " (set --shuffle-buffer)");
     }
-    labels = List.copyOf(labels);
-    if (labels.size() < 2 || labels.size() > 1000 || new HashSet<>(labels).size() != labels.size()) {
-      throw new IllegalArgumentException("trainer.labels must be 2..1000 unique labels, was " + labels + " (set --labels)");
+    labels = LabelSet.of(labels, "trainer.labels (set --labels, --labels-file or --data)").labels();
+    if (modelName.isBlank() || modelName.length() > 100 || !modelName.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw new IllegalArgumentException("trainer.model-name must be 1 to 100 characters of A-Z a-z 0-9 . _ -, starting"
+          + " with a letter or digit, was '" + modelName + "' (set --model-name)");
     }
     if (imageSize < 32 || imageSize > 1024) {
       throw new IllegalArgumentException("trainer.image-size must be in [32, 1024], was " + imageSize + " (set --image-size)");
@@ -65,10 +62,14 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     training.validateFor(base, labels.size());
   }
 
-  /** Defaults: clothing labels, MobileNetV2-0.35 at 224, Adam 1e-3 constant, batch 16, seed 42, {@link TrainerPolicy#DEFAULTS}. */
-  public static TrainerConfig defaults(String bootstrapServers, Topics topics, Path checkpointDir) {
-    return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, "clothing",
-        CLOTHING_LABELS, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
+  /**
+   * Defaults for model {@code modelName} over {@code labels}: MobileNetV2-0.35 at 224, Adam 1e-3 constant, batch 16,
+   * seed 42, {@link TrainerPolicy#DEFAULTS}.
+   */
+  public static TrainerConfig defaults(String bootstrapServers, Topics topics, Path checkpointDir, String modelName,
+      List<String> labels) {
+    return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, modelName,
+        labels, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
         16, 42L, 256, TrainerPolicy.DEFAULTS);
   }
 

@@ -1,6 +1,6 @@
 package dev.streamfit.trainer;
 
-import dev.streamfit.engine.CpuTuning;
+import dev.streamfit.engine.Classifier;
 import dev.streamfit.engine.InputEncoder;
 import dev.streamfit.engine.Models;
 import dev.streamfit.schemas.AugmentedSample;
@@ -43,10 +43,6 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,11 +69,10 @@ public final class TrainerStage implements AutoCloseable {
   private final TrainerConfig config;
   private final Thread thread;
   private final AtomicReference<TrainerStatus> status;
-  private final InputEncoder encoder;
   private volatile boolean running = true;
 
   // Training state, confined to the trainer thread; everything that shapes the saved model is checkpointed.
-  private ComputationGraph graph;
+  private Classifier model;
   private long step;
   private long samplesTrained;
   private long version;
@@ -111,7 +106,6 @@ public final class TrainerStage implements AutoCloseable {
 
   private TrainerStage(TrainerConfig config) {
     this.config = config;
-    this.encoder = new InputEncoder(config.imageSize(), config.imageSize(), InputEncoder.NCHW);
     this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null, 0, false, List.of()));
     this.thread = new Thread(this::runLoop, "streamfit-trainer");
     this.thread.setDaemon(false);
@@ -145,7 +139,7 @@ public final class TrainerStage implements AutoCloseable {
         }
         Checkpoint c = loaded.get().checkpoint();
         try {
-          graph = Models.fromBytes(c.model(), true);
+          model = Classifier.fromBytes(c.model(), true, config.imageSize(), config.imageSize(), InputEncoder.NCHW);
         } catch (IOException | RuntimeException e) {
           LOG.warn("checkpoint {} has a model that does not load ({}); setting it aside", loaded.get().path(), e.toString());
           java.nio.file.Files.move(loaded.get().path(), loaded.get().path().resolveSibling(loaded.get().path().getFileName() + ".bad"));
@@ -186,9 +180,9 @@ public final class TrainerStage implements AutoCloseable {
       throw new IllegalStateException("cannot read checkpoints in " + config.checkpointDir() + ": " + e.getMessage(), e);
     }
     long t0 = System.nanoTime();
-    graph = Models.newClassifier(config.base(), config.training(), config.labels(), config.seed(), config.imageSize());
+    model = Classifier.create(config.base(), config.training(), config.labels(), config.seed(), config.imageSize());
     LOG.info("built classifier on {} in {} ms; trainable layers {}", config.base().id(),
-        (System.nanoTime() - t0) / 1_000_000, Models.trainableLayers(graph));
+        (System.nanoTime() - t0) / 1_000_000, model.trainableLayers());
   }
 
   private void runLoop() {
@@ -284,6 +278,10 @@ public final class TrainerStage implements AutoCloseable {
     } catch (RuntimeException | IOException e) {
       LOG.error("trainer stopped", e);
       publishStatus(e.toString());
+    } finally {
+      if (model != null) {
+        model.close(); // native memory back now, not at some finalizer
+      }
     }
   }
 
@@ -365,18 +363,14 @@ public final class TrainerStage implements AutoCloseable {
 
   private void trainStep(List<AugmentedSample> batch) {
     List<byte[]> pixels = new ArrayList<>(batch.size());
-    float[] y = new float[batch.size() * config.labels().size()];
+    int[] y = new int[batch.size()];
     for (int i = 0; i < batch.size(); i++) {
       pixels.add(Hashes.copyOf(batch.get(i).getPixels()));
-      y[i * config.labels().size() + config.labels().indexOf(batch.get(i).getLabel())] = 1f;
+      y[i] = config.labels().indexOf(batch.get(i).getLabel());
     }
     double f = config.schedule().factor(step);
-    Models.setLearningRates(graph, config.training().learningRate() * f, config.training().baseLearningRate() * f);
-    try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {batch.size(), config.labels().size()})) {
-      CpuTuning.threadsForBatch(batch.size());
-      graph.fit(new DataSet(x, labels));
-    }
-    double loss = graph.score();
+    model.setLearningRates(config.training().learningRate() * f, config.training().baseLearningRate() * f);
+    double loss = model.fit(pixels, y);
     if (Double.isFinite(loss)) {
       lossSum += loss * batch.size();
       lossCount += batch.size();
@@ -396,9 +390,12 @@ public final class TrainerStage implements AutoCloseable {
     }
   }
 
-  private INDArray forward(INDArray x, int n) {
-    CpuTuning.threadsForBatch(n);
-    return graph.outputSingle(false, x);
+  private static int argMax(double[] p) {
+    int best = 0;
+    for (int c = 1; c < p.length; c++) {
+      best = p[c] > p[best] ? c : best;
+    }
+    return best;
   }
 
   /** Accuracy, loss and count of {@code set} into {@code metrics} under {@code name}; per-class accuracy into {@code perClass}. */
@@ -410,17 +407,14 @@ public final class TrainerStage implements AutoCloseable {
     double loss = 0;
     for (int from = 0; from < set.size(); from += 32) {
       List<AugmentedSample> chunk = set.subList(from, Math.min(set.size(), from + 32));
-      try (INDArray x = encoder.encode(chunk.stream().map(s -> Hashes.copyOf(s.getPixels())).toList());
-          INDArray out = forward(x, chunk.size())) {
-        int[] pred = out.argMax(1).toIntVector();
-        for (int i = 0; i < chunk.size(); i++) {
-          int truth = config.labels().indexOf(chunk.get(i).getLabel());
-          boolean ok = pred[i] == truth;
-          correct += ok ? 1 : 0;
-          correctPer[truth] += ok ? 1 : 0;
-          totalPer[truth]++;
-          loss -= Math.log(Math.max(1e-12, out.getDouble(i, truth)));
-        }
+      double[][] out = model.probabilities(chunk.stream().map(s -> Hashes.copyOf(s.getPixels())).toList());
+      for (int i = 0; i < chunk.size(); i++) {
+        int truth = config.labels().indexOf(chunk.get(i).getLabel());
+        boolean ok = argMax(out[i]) == truth;
+        correct += ok ? 1 : 0;
+        correctPer[truth] += ok ? 1 : 0;
+        totalPer[truth]++;
+        loss -= Math.log(Math.max(1e-12, out[i][truth]));
       }
     }
     metrics.put(name + ".accuracy", correct / (double) set.size());
@@ -564,7 +558,7 @@ public final class TrainerStage implements AutoCloseable {
       extra.put("pending.parent", String.valueOf(pendingParent));
       pendingMetrics.forEach((k, v) -> extra.put("pending.metric." + k, String.valueOf(v)));
     }
-    lastCheckpoint = new Checkpoint(step, samplesTrained, version, originOffsets, nextOffsets, Models.toBytes(graph, true),
+    lastCheckpoint = new Checkpoint(step, samplesTrained, version, originOffsets, nextOffsets, model.toBytes(true),
         List.copyOf(holdout.values()), extra, history).write(config.checkpointDir(), config.policy().keepCheckpoints(), best);
     stepsSinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
@@ -599,7 +593,7 @@ public final class TrainerStage implements AutoCloseable {
 
   /** Sends the current model as version {@code version} to {@code models}; returns its size in MB. */
   private int publishVersion(KafkaProducer<String, byte[]> producer, Map<String, Double> metrics, long parent) {
-    byte[] modelBytes = Models.toBytes(graph, false);
+    byte[] modelBytes = model.toBytes(false);
     send(producer, config.topics().models(), config.modelName() + "@" + version,
         VERSIONS.encode(modelVersion(modelBytes, metrics, parent)));
     lastPublishedMetrics = Map.copyOf(metrics);
@@ -618,7 +612,7 @@ public final class TrainerStage implements AutoCloseable {
     return ModelVersion.newBuilder()
         .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
         .setModelBytes(ByteBuffer.wrap(modelBytes)).setSha256(Hashes.sha256Hex(modelBytes)).setLabels(config.labels())
-        .setInput(new InputSpec(config.imageSize(), config.imageSize(), 3, encoder.layout(), InputEncoder.MINUS_ONE_TO_ONE))
+        .setInput(new InputSpec(config.imageSize(), config.imageSize(), 3, model.layout(), InputEncoder.MINUS_ONE_TO_ONE))
         .setMetrics(new LinkedHashMap<>(metrics))
         .setProvenance(Provenance.newBuilder().setParentVersion(parent == 0 ? null : parent).setBaseModel(config.base().id())
             .setRunSeed(config.seed()).setConfig(config.asMap()).setAugmentationSpecHashes(specHashes()).setOffsets(ranges)

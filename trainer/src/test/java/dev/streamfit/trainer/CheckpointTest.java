@@ -115,7 +115,7 @@ class CheckpointTest {
 
   @Test
   void configValidationNamesKeyBoundValueAndFlag() {
-    TrainerConfig d = TrainerConfig.defaults("x:1", Topics.defaults(), dir);
+    TrainerConfig d = TrainerConfig.defaults("x:1", Topics.defaults(), dir, "clothing", dev.streamfit.testkit.TestImages.CLOTHING_LABELS);
     assertThatThrownBy(() -> d.withBatchSize(0)).hasMessage("trainer.batch-size must be in [1, 512], was 0 (set --batch-size)");
     assertThatThrownBy(() -> TrainingSpec.adam(HeadSpec.SOFTMAX, 2)).hasMessage(
         "trainer.learning-rate must be in (0, 1], was 2.0 (set --learning-rate)");

@@ -1,5 +1,6 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.engine.Classifier;
 import dev.streamfit.engine.InputEncoder;
 import dev.streamfit.engine.Models;
 import dev.streamfit.engine.Predictor;
@@ -19,10 +20,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import org.bytedeco.opencv.opencv_core.Mat;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.BooleanIndexing;
-import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
  * Checks a published version before it may answer: SHA-256 of the bytes, format, input spec, that the
@@ -102,28 +99,31 @@ public final class ModelVerifier {
     if (labels.isEmpty() || new HashSet<>(labels).size() != labels.size()) {
       throw new VerificationException("bad_labels", "labels must be non-empty and distinct, were " + labels);
     }
-    ComputationGraph graph;
+    Classifier model;
     try {
       byte[] bytes = Hashes.copyOf(buf);
-      graph = heavy(() -> Models.fromBytes(bytes, false));
+      model = heavy(() -> Classifier.fromBytes(bytes, false, in.getHeight(), in.getWidth(), in.getLayout()));
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) {
       throw new VerificationException("load_failed", "graph does not load: " + e);
     }
+    try {
+      if (model.parameterCount() == 0) {
+        throw new VerificationException("load_failed", "graph has no parameters");
+      }
+      if (heavyUnchecked(model::hasNonFiniteWeights)) {
+        throw new VerificationException("non_finite_weights", "weights contain NaN or infinite values");
+      }
+    } catch (VerificationException | InterruptedException | RuntimeException e) {
+      model.close();
+      throw e;
+    }
     int threads = queue.threadsPerWorker();
-    Predictor predictor = new Predictor(graph, labels, in.getHeight(), in.getWidth(), in.getLayout(), threads);
+    Predictor predictor = model.toPredictor(labels, threads);
     List<Predictor> copies = new ArrayList<>(List.of(predictor));
     boolean ok = false;
     try {
-      INDArray params = graph.params();
-      if (params == null || params.length() == 0) {
-        throw new VerificationException("load_failed", "graph has no parameters");
-      }
-      if (heavyUnchecked(() -> BooleanIndexing.or(params, Conditions.isNan())
-          || BooleanIndexing.or(params, Conditions.isInfinite()))) {
-        throw new VerificationException("non_finite_weights", "weights contain NaN or infinite values");
-      }
       double[] reference = smoke(predictor, labels.size());
       // One copy per further inference worker, each checked against the first on reference image 0.
       for (int w = 1; w < queue.workers(); w++) {

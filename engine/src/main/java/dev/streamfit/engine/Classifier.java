@@ -1,0 +1,155 @@
+package dev.streamfit.engine;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/**
+ * A trainable image classifier over uint8 HWC RGB pixels at its input size: fit a minibatch, class probabilities,
+ * learning rates, bytes. It hides the DL4J graph and its tensors from the stages (the trainer and the serving
+ * verifier see this type and {@link Predictor}, never {@code ComputationGraph} or {@code INDArray}). Not
+ * thread-safe; {@link #close} frees its native memory, after which it must not be used.
+ */
+public final class Classifier implements AutoCloseable {
+  private ComputationGraph graph;
+  private final InputEncoder encoder;
+  private final int classes;
+
+  private Classifier(ComputationGraph graph, InputEncoder encoder, int classes) {
+    this.graph = Objects.requireNonNull(graph, "graph");
+    this.encoder = encoder;
+    this.classes = classes;
+  }
+
+  /** A new classifier: {@code base} (frozen, per {@code spec}) and a fresh head with one output per label. */
+  public static Classifier create(BaseModel base, TrainingSpec spec, List<String> labels, long seed, int imageSize) {
+    return new Classifier(Models.newClassifier(base, spec, labels, seed, imageSize),
+        new InputEncoder(imageSize, imageSize, InputEncoder.NCHW), labels.size());
+  }
+
+  /**
+   * A classifier restored from {@link #toBytes}; {@code withUpdater} restores the optimizer state too (to train
+   * on). Its input is {@code height}x{@code width} in {@code layout}.
+   */
+  public static Classifier fromBytes(byte[] bytes, boolean withUpdater, int height, int width, String layout)
+      throws IOException {
+    ComputationGraph g = Models.fromBytes(bytes, withUpdater);
+    int outputs = g.getOutputLayer(0).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f
+        ? (int) f.getNOut() : -1;
+    return new Classifier(g, new InputEncoder(height, width, layout), outputs);
+  }
+
+  /**
+   * One optimisation step on a minibatch: {@code pixels} (uint8 HWC RGB at the input size) with the class index of
+   * each. Returns the minibatch loss (NaN or infinite when training diverged).
+   */
+  public double fit(List<byte[]> pixels, int[] classIndex) {
+    open();
+    if (pixels.size() != classIndex.length) {
+      throw new IllegalArgumentException(pixels.size() + " images but " + classIndex.length + " labels");
+    }
+    float[] y = new float[pixels.size() * classes];
+    for (int i = 0; i < classIndex.length; i++) {
+      if (classIndex[i] < 0 || classIndex[i] >= classes) {
+        throw new IllegalArgumentException("class index " + classIndex[i] + " outside [0, " + classes + ")");
+      }
+      y[i * classes + classIndex[i]] = 1f;
+    }
+    try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {pixels.size(), classes})) {
+      CpuTuning.threadsForBatch(pixels.size());
+      graph.fit(new DataSet(x, labels));
+    }
+    return graph.score();
+  }
+
+  /** Class probabilities, one row per image (uint8 HWC RGB at the input size). */
+  public double[][] probabilities(List<byte[]> pixels) {
+    open();
+    try (INDArray x = encoder.encode(pixels)) {
+      CpuTuning.threadsForBatch(pixels.size());
+      try (INDArray out = graph.outputSingle(false, x)) {
+        double[][] rows = new double[pixels.size()][];
+        for (int i = 0; i < rows.length; i++) {
+          rows[i] = out.getRow(i).toDoubleVector();
+        }
+        return rows;
+      }
+    }
+  }
+
+  /**
+   * Sets the learning rates in place, keeping the optimizer state: {@code headRate} for the head, {@code baseRate}
+   * for fine-tuned base layers. Between {@link #fit} calls only.
+   */
+  public void setLearningRates(double headRate, double baseRate) {
+    Models.setLearningRates(open(), headRate, baseRate);
+  }
+
+  /** Names of the layers {@link #fit} updates, in graph order. */
+  public List<String> trainableLayers() {
+    return Models.trainableLayers(open());
+  }
+
+  /** The model as bytes ({@link Models#FORMAT}); with {@code withUpdater} the optimizer state too (checkpoints). */
+  public byte[] toBytes(boolean withUpdater) {
+    return Models.toBytes(open(), withUpdater);
+  }
+
+  /** Number of parameters (0 for a graph without any). */
+  public long parameterCount() {
+    INDArray p = open().params();
+    return p == null ? 0 : p.length();
+  }
+
+  /** Whether any parameter is NaN or infinite. */
+  public boolean hasNonFiniteWeights() {
+    INDArray p = open().params();
+    return p != null && (BooleanIndexing.or(p, Conditions.isNan()) || BooleanIndexing.or(p, Conditions.isInfinite()));
+  }
+
+  /** Outputs (classes) of the head; -1 when a restored graph does not say. */
+  public int classes() {
+    return classes;
+  }
+
+  /** Input layout ({@link InputEncoder#NCHW} or NHWC). */
+  public String layout() {
+    return encoder.layout();
+  }
+
+  /**
+   * A thread-safe {@link Predictor} over this model with {@code labels} (one per output) and {@code threads} OpenMP
+   * threads per pass (0 = auto); the predictor takes the model over and this classifier is closed. Whether the
+   * labels match the outputs is the caller's check (the serving verifier's smoke prediction).
+   */
+  public Predictor toPredictor(List<String> labels, int threads) {
+    ComputationGraph g = open();
+    graph = null;
+    return new Predictor(g, labels, encoder.height(), encoder.width(), encoder.layout(), threads);
+  }
+
+  private ComputationGraph open() {
+    if (graph == null) {
+      throw new IllegalStateException("classifier closed");
+    }
+    return graph;
+  }
+
+  /** Frees the parameters (not {@code ComputationGraph.close()}, see {@link Predictor#close}). Idempotent. */
+  @Override
+  public void close() {
+    if (graph != null) {
+      INDArray params = graph.params();
+      if (params != null && params.closeable()) {
+        params.close();
+      }
+      graph = null;
+    }
+  }
+}
