@@ -26,7 +26,7 @@ for n in 1 2 3; do
 done
 echo "local-cluster: 3 brokers up ($(( $(date +%s) - start )) s), logs in $WORK"
 "$SF" serve "${COMMON[@]}" --port 18080 >"$WORK/serve.log" 2>&1 & PIDS+=($!)
-"$SF" train "${COMMON[@]}" --work-dir "$WORK/trainer" >"$WORK/train.log" 2>&1 & PIDS+=($!)
+"$SF" train "${COMMON[@]}" --work-dir "$WORK/trainer" --data "$DATA" >"$WORK/train.log" 2>&1 & PIDS+=($!)
 "$SF" augment "${COMMON[@]}" --work-dir "$WORK/augment-a" --instance-id a >"$WORK/augment-a.log" 2>&1 & PIDS+=($!)
 "$SF" augment "${COMMON[@]}" --work-dir "$WORK/augment-b" --instance-id b >"$WORK/augment-b.log" 2>&1 & PIDS+=($!)
 "$SF" ingest "${COMMON[@]}" --data "$DATA" --labels dress,hat,longsleeve,outwear,pants,shirt,shoes,shorts,skirt,t-shirt \

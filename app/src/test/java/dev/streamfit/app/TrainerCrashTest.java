@@ -150,7 +150,8 @@ class TrainerCrashTest {
         "-Dorg.slf4j.simpleLogger.log.dev.streamfit.trainer=debug", // one line per step, counted above
         "dev.streamfit.app.Main", "train", "--bootstrap-servers", bootstrap, "--topic-prefix", "crash-",
         "--base", "mobilenetv2-0.35", "--image-size", String.valueOf(SIZE), "--batch-size", "8",
-        "--eval-every-steps", "3", "--eval-idle-ms", "500", "--publish-margin", "-1", "--shuffle-buffer", "16", "--work-dir", work.toString());
+        "--eval-every-steps", "3", "--eval-idle-ms", "500", "--publish-margin", "-1", "--shuffle-buffer", "16", "--work-dir", work.toString(),
+        "--labels", String.join(",", TestImages.CLOTHING_LABELS), "--model-name", "clothing");
     return children.start(new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("trainer.log").toFile())));
   }

@@ -25,7 +25,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * Bytes → RGB {@link Mat}, guarded: the container is checked (JPEG/PNG allow-list by magic bytes,
+ * Bytes → RGB {@link Mat}, guarded: the container is checked (JPEG/PNG/WebP allow-list by magic bytes,
  * byte cap, dimension caps from the header, JPEG EOI / PNG IEND present, single frame) before OpenCV
  * decodes any pixel, so a truncated, bomb or foreign-format payload is refused with a reason instead of
  * being silently decoded into garbage. EXIF orientation is applied; grayscale, 16-bit and alpha inputs

@@ -71,7 +71,7 @@ public final class IngestStage {
    * Publishes every file of the folder whose content was not published (or refused) before, and waits until
    * all of it is committed. Per file: SHA-256 of the bytes → skipped if {@code images.index} knows it; the byte
    * cap; the augment stage's container guards ({@link dev.streamfit.imaging.ImageDecoder#probe}: allow-list,
-   * dimension caps, complete JPEG/PNG, single frame); the label set. Images go to {@code images.raw} and their id
+   * dimension caps, complete JPEG/PNG/WebP, single frame); the label set. Images go to {@code images.raw} and their id
    * to {@code images.index} in one transaction, so a crash never leaves an image published but unindexed (or
    * the reverse); refusals go to {@code images.rejected} with a reason.
    *
@@ -320,6 +320,9 @@ public final class IngestStage {
     }
     if (n.endsWith(".png")) {
       return "image/png";
+    }
+    if (n.endsWith(".webp")) {
+      return "image/webp";
     }
     return "application/octet-stream";
   }

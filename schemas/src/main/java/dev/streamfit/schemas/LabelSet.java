@@ -78,7 +78,7 @@ public final class LabelSet {
 
   /**
    * The class folders of a {@code <split>/<class>/<image>} dataset, sorted (Keras {@code flow_from_directory}
-   * order): every folder under a split folder that holds at least one JPEG or PNG file; hidden folders and
+   * order): every folder under a split folder that holds at least one JPEG, PNG or WebP file; hidden folders and
    * folders without images are not classes.
    */
   public static LabelSet fromFolders(Path root, String key) { // key names the root, e.g. "--data DIR"
@@ -110,10 +110,10 @@ public final class LabelSet {
     }
   }
 
-  /** Whether a file name has an image extension the decoder's allow-list reads (jpg, jpeg, png; any case). */
+  /** Whether a file name has an image extension the decoder's allow-list reads (jpg, jpeg, png, webp; any case). */
   public static boolean isImageName(String name) {
     String n = name.toLowerCase(Locale.ROOT);
-    return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
+    return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png") || n.endsWith(".webp");
   }
 
   /** The labels in output order. */

@@ -83,6 +83,8 @@ class BadInputTest {
   void unusualButValidImagesAreClassified() throws Exception {
     Map<String, byte[]> valid = new java.util.LinkedHashMap<>(TestImages.unusual());
     valid.putAll(TestImages.phoneStyle());
+    valid.put("webp-lossy", webp(50, 30, 80));
+    valid.put("webp-lossless", webp(50, 30, 101));
     for (Map.Entry<String, byte[]> e : valid.entrySet()) {
       HttpResponse<String> r = client.post("/v1/predict?k=2", e.getValue());
       assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
@@ -124,5 +126,18 @@ class BadInputTest {
     assertThat(JSON.readTree(b64.body()).get("results").get(0).get("status").asInt()).isEqualTo(200);
     assertThat(client.post("/v1/predict:batch", "{\"images\": []}".getBytes()).statusCode()).isEqualTo(422);
     assertThat(client.post("/v1/predict:batch", "not json".getBytes()).statusCode()).isEqualTo(422);
+  }
+
+  /** A {@code w}x{@code h} WebP made by OpenCV ({@code quality} above 100: lossless). */
+  static byte[] webp(int w, int h, int quality) {
+    try (org.bytedeco.opencv.opencv_core.Mat m = dev.streamfit.imaging.Pixels.fromHwc(new byte[w * h * 3], h, w);
+        org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer();
+        org.bytedeco.javacpp.IntPointer p = new org.bytedeco.javacpp.IntPointer(
+            org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_WEBP_QUALITY, quality)) {
+      assertThat(org.bytedeco.opencv.global.opencv_imgcodecs.imencode(".webp", m, buf, p)).isTrue();
+      byte[] b = new byte[(int) buf.limit()];
+      buf.get(b);
+      return b;
+    }
   }
 }

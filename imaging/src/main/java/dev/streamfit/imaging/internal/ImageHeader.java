@@ -8,7 +8,8 @@ import dev.streamfit.schemas.RejectReason;
  * read them, and checks that the stream is complete and single-frame. A JPEG is walked marker by marker through
  * its entropy-coded data to its real end-of-image marker (bytes after it, such as a phone's Motion Photo video or
  * metadata trailer, are ignored as every decoder ignores them); a PNG's IHDR must be its first chunk and appear
- * once, as libpng requires, so the size checked here is the size libpng allocates.
+ * once, as libpng requires, so the size checked here is the size libpng allocates; a WebP's size comes from its
+ * VP8/VP8L frame header (and must match a VP8X canvas), and animated WebP is refused.
  *
  * @param orientation EXIF orientation 1..8 of a JPEG (1 = as stored; PNG always 1)
  * @param scans entropy-coded scans of a JPEG (1 for baseline, several for progressive); 1 for PNG
@@ -18,6 +19,9 @@ public record ImageHeader(String mediaType, int width, int height, int orientati
   public ImageHeader(String mediaType, int width, int height) {
     this(mediaType, width, height, 1, 1);
   }
+
+  /** The formats the guard lets through, as error messages name them. */
+  public static final String ACCEPTED = "image/jpeg, image/png, image/webp";
 
   private static final byte[] PNG_SIG = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
 
@@ -29,8 +33,11 @@ public record ImageHeader(String mediaType, int width, int height, int orientati
     if (b.length >= 8 && startsWith(b, PNG_SIG)) {
       return png(b);
     }
+    if (b.length >= 12 && type(b, 0, "RIFF") && type(b, 8, "WEBP")) {
+      return webp(b);
+    }
     throw new ImageRejectedException(RejectReason.UNSUPPORTED_FORMAT,
-        "not a JPEG or PNG (magic bytes " + hex(b, 8) + "); accepted formats: image/jpeg, image/png");
+        "not a JPEG, PNG or WebP (magic bytes " + hex(b, 8) + "); accepted formats: " + ACCEPTED);
   }
 
   private static ImageRejectedException corrupt(String message) {
@@ -179,6 +186,80 @@ public record ImageHeader(String mediaType, int width, int height, int orientati
       i += (int) (12 + len);
     }
     throw corrupt("truncated PNG: no IEND chunk");
+  }
+
+  /**
+   * A still WebP (RIFF): lossy {@code VP8 }, lossless {@code VP8L}, or extended {@code VP8X} whose canvas must match
+   * its one image chunk; animation refused. The RIFF size must fit the data (bytes after it are ignored, as libwebp
+   * ignores them); every chunk must fit the RIFF size.
+   */
+  private static ImageHeader webp(byte[] b) throws ImageRejectedException {
+    long riff = u32le(b, 4);
+    if (riff < 4 || riff + 8 > b.length) {
+      throw corrupt("truncated WebP: RIFF size " + riff + " exceeds the " + b.length + " bytes sent");
+    }
+    int end = (int) (riff + 8);
+    int i = 12;
+    int canvasW = -1;
+    int canvasH = -1;
+    while (i + 8 <= end) {
+      long len = u32le(b, i + 4);
+      int data = i + 8;
+      if (len > end - data) {
+        throw corrupt("truncated WebP: chunk " + new String(b, i, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+            + " overruns data");
+      }
+      if (type(b, i, "VP8X")) {
+        if (len < 10) {
+          throw corrupt("corrupt WebP: short VP8X chunk");
+        }
+        if ((b[data] & 0x02) != 0) {
+          throw new ImageRejectedException(RejectReason.UNSUPPORTED_FORMAT, "animated WebP (multi-frame) is not accepted");
+        }
+        canvasW = 1 + (int) u24le(b, data + 4);
+        canvasH = 1 + (int) u24le(b, data + 7);
+      } else if (type(b, i, "ANIM") || type(b, i, "ANMF")) {
+        throw new ImageRejectedException(RejectReason.UNSUPPORTED_FORMAT, "animated WebP (multi-frame) is not accepted");
+      } else if (type(b, i, "VP8 ") || type(b, i, "VP8L")) {
+        int w;
+        int h;
+        if (type(b, i, "VP8 ")) {
+          if (len < 10 || (b[data + 3] & 0xFF) != 0x9D || (b[data + 4] & 0xFF) != 0x01 || (b[data + 5] & 0xFF) != 0x2A) {
+            throw corrupt("corrupt WebP: VP8 frame header missing");
+          }
+          w = (int) (u16le(b, data + 6) & 0x3FFF);
+          h = (int) (u16le(b, data + 8) & 0x3FFF);
+        } else {
+          if (len < 5 || (b[data] & 0xFF) != 0x2F) {
+            throw corrupt("corrupt WebP: VP8L signature missing");
+          }
+          long bits = u32le(b, data + 1);
+          w = 1 + (int) (bits & 0x3FFF);
+          h = 1 + (int) ((bits >> 14) & 0x3FFF);
+        }
+        if (w == 0 || h == 0) {
+          throw corrupt("corrupt WebP: zero dimension " + w + "x" + h);
+        }
+        if (canvasW >= 0 && (canvasW != w || canvasH != h)) {
+          throw corrupt("corrupt WebP: canvas " + canvasW + "x" + canvasH + " but image " + w + "x" + h);
+        }
+        return new ImageHeader("image/webp", w, h);
+      }
+      i = data + (int) len + (int) (len & 1);
+    }
+    throw corrupt("corrupt WebP: no image data (VP8 or VP8L chunk)");
+  }
+
+  private static long u16le(byte[] b, int i) {
+    return (b[i] & 0xFF) | ((b[i + 1] & 0xFF) << 8);
+  }
+
+  private static long u24le(byte[] b, int i) {
+    return u16le(b, i) | ((long) (b[i + 2] & 0xFF) << 16);
+  }
+
+  private static long u32le(byte[] b, int i) {
+    return u24le(b, i) | ((long) (b[i + 3] & 0xFF) << 24);
   }
 
   private static long u32be(byte[] b, int i) {
