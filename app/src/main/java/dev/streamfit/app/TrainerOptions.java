@@ -8,7 +8,8 @@ public final class TrainerOptions {
   double learningRate;
 
   @Option(names = "--base", defaultValue = "mobilenet-v1-0.75",
-      description = "Pretrained base: mobilenet-v1-0.75 or mobilenetv2-0.35 (default ${DEFAULT-VALUE}; chosen on validation).")
+      description = "Base: pretrained mobilenet-v1-0.75 or mobilenetv2-0.35, or scratch-cnn (a small conv net with batch "
+          + "normalization trained from scratch, for small images: use --image-size 32..96) (default ${DEFAULT-VALUE}; chosen on validation).")
   String base;
 
   @Option(names = "--inner-size", defaultValue = "0", description = "Inner dense layer of the head, units; 0 = none (default ${DEFAULT-VALUE}).")

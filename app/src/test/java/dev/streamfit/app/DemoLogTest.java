@@ -23,14 +23,14 @@ class DemoLogTest {
 
   @Test
   void demoOnAnotherDatasetIsQuietAndSucceeds() throws Exception {
-    // MNIST-sized: 28x28 grayscale PNG, labels nobody configured
+    // MNIST-sized: 28x28 grayscale PNG, labels nobody configured, a network trained from scratch at 32 px
     Path data = TestImages.shapesDataset(tmp.resolve("shapes"), 12, 3, 28);
     Path log = tmp.resolve("demo.log");
     String root = System.getProperty("streamfit.root", "..");
     try (ChildProcesses children = new ChildProcesses()) {
       Process p = children.start(new ProcessBuilder(ChildProcesses.javaCommand(
           List.of("-Xmx2g", "-Dstreamfit.home=" + root), "dev.streamfit.app.Main",
-          List.of("demo", "--data", data.toString(), "--epochs", "2", "--image-size", "96", "--batch-size", "8",
+          List.of("demo", "--data", data.toString(), "--epochs", "2", "--base", "scratch-cnn", "--image-size", "32", "--batch-size", "8",
               "--port", "0", "--timeout", "PT6M", "--work-dir", tmp.resolve("work").toString())))
           .redirectErrorStream(true).redirectOutput(log.toFile()));
       assertThat(p.waitFor(7, TimeUnit.MINUTES)).as("demo finished; output:%n%s", ChildProcesses.tail(log, 40)).isTrue();

@@ -1,8 +1,9 @@
 package dev.streamfit.engine;
 
 /**
- * Pretrained feature extractors bundled with streamfit (Keras h5, DL4J-importable). Inputs are RGB
- * scaled to [-1, 1]; NHWC as imported, NCHW once optimized ({@link Models#optimizedBase}).
+ * Feature extractors: pretrained ones bundled with streamfit (Keras h5, DL4J-importable), and a small network
+ * trained from scratch. Inputs are RGB scaled to [-1, 1]; NHWC as imported, NCHW once optimized
+ * ({@link Models#optimizedBase}) and for the scratch network.
  */
 public enum BaseModel {
   /** MobileNetV2 width 0.35, ImageNet weights, no top: 1280-d global-average-pooled features. */
@@ -18,7 +19,13 @@ public enum BaseModel {
   MOBILENET_V1_075("mobilenet-v1-0.75", "bases/mobilenet_v1_0.75_224_imagenet_dl4j.h5",
       "global_average_pooling2d_1", 768, 224, java.util.List.of("conv1", "conv_pw_1", "conv_pw_2", "conv_pw_3",
           "conv_pw_4", "conv_pw_5", "conv_pw_6", "conv_pw_7", "conv_pw_8", "conv_pw_9", "conv_pw_10", "conv_pw_11",
-          "conv_pw_12", "conv_pw_13"));
+          "conv_pw_12", "conv_pw_13")),
+  /**
+   * No pretrained weights: a small conv net with batch normalization trained from scratch (3 blocks of 16, 32, 64
+   * filters, global average pooling: 64-d features), for small images where an ImageNet base at 224 px is wasteful.
+   * Every layer trains; {@code --fine-tune-blocks} does not apply.
+   */
+  SCRATCH_CNN("scratch-cnn", null, ScratchCnn.FEATURES, ScratchCnn.FEATURE_SIZE, 0, java.util.List.of());
 
   private final String id;
   private final String resource;
@@ -56,7 +63,7 @@ public enum BaseModel {
     return featureSize;
   }
 
-  /** Input side the weights were trained at, pixels. */
+  /** Input side the weights were trained at, pixels (0 when not pretrained). */
   public int nativeSize() {
     return nativeSize;
   }
@@ -70,9 +77,14 @@ public enum BaseModel {
     return blockEnds;
   }
 
-  /** Most blocks that can be fine-tuned: all but the stem. */
+  /** Most blocks that can be fine-tuned: all but the stem (0 for a network trained from scratch). */
   public int maxTrainableBlocks() {
-    return blockEnds.size() - 1;
+    return Math.max(0, blockEnds.size() - 1);
+  }
+
+  /** Whether this base comes with pretrained weights (false: trained from scratch). */
+  public boolean pretrained() {
+    return resource != null;
   }
 
   /** Parses an id as given by {@link #id()}; the error lists the valid ids. */

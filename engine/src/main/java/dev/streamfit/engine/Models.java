@@ -44,6 +44,9 @@ public final class Models {
   public static ComputationGraph importBase(BaseModel base) {
     CpuTuning.enableHelpers();
     Path tmp = null;
+    if (!base.pretrained()) {
+      throw new IllegalArgumentException(base.id() + " has no pretrained weights to import (it is built by newClassifier)");
+    }
     try (InputStream in = Models.class.getResourceAsStream(base.resource())) {
       if (in == null) {
         throw new IllegalStateException("bundled weights missing from classpath: " + base.resource());
@@ -94,6 +97,11 @@ public final class Models {
   /** A classifier on the optimized {@code base} at {@code imageSize}, trained as {@code spec} says. */
   public static ComputationGraph newClassifier(BaseModel base, TrainingSpec spec, List<String> labels, long seed,
       int imageSize) {
+    if (base == BaseModel.SCRATCH_CNN) {
+      spec.validateFor(base, labels.size());
+      CpuTuning.enableHelpers();
+      return ScratchCnn.build(spec, labels, seed, imageSize);
+    }
     return classifierOn(optimizedBase(base, imageSize), base, spec, labels, seed);
   }
 
@@ -130,10 +138,7 @@ public final class Models {
       input = INNER;
       nIn = head.innerSize();
     }
-    ILossFunction loss = spec.classWeights().isEmpty() ? new LossMCXENT()
-        : new LossMCXENT(Nd4j.createFromArray(spec.classWeights().stream().mapToDouble(Double::doubleValue).toArray())
-            .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(1, labels.size()));
-    OutputLayer.Builder out = new OutputLayer.Builder(loss).nIn(nIn).nOut(labels.size()).activation(Activation.SOFTMAX)
+    OutputLayer.Builder out = new OutputLayer.Builder(loss(spec, labels.size())).nIn(nIn).nOut(labels.size()).activation(Activation.SOFTMAX)
         .weightInit(WeightInit.XAVIER).updater(spec.updater(spec.learningRate()));
     if (head.dropout() > 0) {
       out.dropOut(1 - head.dropout()); // DL4J takes the probability of keeping an input
@@ -148,6 +153,13 @@ public final class Models {
     return classifier;
   }
 
+  /** Cross-entropy over {@code classes} outputs, weighted per class when {@code spec} says so. */
+  static ILossFunction loss(TrainingSpec spec, int classes) {
+    return spec.classWeights().isEmpty() ? new LossMCXENT()
+        : new LossMCXENT(Nd4j.createFromArray(spec.classWeights().stream().mapToDouble(Double::doubleValue).toArray())
+            .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(1, classes));
+  }
+
   /**
    * Sets the learning rates of the trainable layers in place, without rebuilding the updater (its state
    * is kept): {@code headRate} for the head layers, {@code baseRate} for fine-tuned base layers. Frozen
@@ -160,7 +172,8 @@ public final class Models {
       }
       if (layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl && bl.getIUpdater() != null) {
         String name = bl.getLayerName();
-        bl.getIUpdater().setLrAndSchedule(HEAD.equals(name) || INNER.equals(name) ? headRate : baseRate, null);
+        boolean head = HEAD.equals(name) || INNER.equals(name) || name.startsWith(ScratchCnn.PREFIX);
+        bl.getIUpdater().setLrAndSchedule(head ? headRate : baseRate, null);
       }
     }
   }
