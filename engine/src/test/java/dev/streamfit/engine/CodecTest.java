@@ -57,6 +57,6 @@ class CodecTest {
   @Test
   void baseModelIdsParseAndListAlternatives() {
     assertThat(BaseModel.fromId("mobilenetv2-0.35")).isEqualTo(BaseModel.MOBILENET_V2_035);
-    assertThatThrownBy(() -> BaseModel.fromId("resnet")).hasMessageContaining("known: [mobilenetv2-0.35, mobilenet-v1-0.75]");
+    assertThatThrownBy(() -> BaseModel.fromId("resnet")).hasMessageContaining("known: [mobilenetv2-0.35, mobilenet-v1-0.75, scratch-cnn]");
   }
 }
