@@ -11,7 +11,6 @@ import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.Pixels;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Hashes;
-import dev.streamfit.schemas.InputSpec;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Provenance;
 import dev.streamfit.schemas.Topics;
@@ -240,7 +239,7 @@ public final class BenchServeCommand implements Callable<Integer> {
     ModelVersion mv = ModelVersion.newBuilder().setModelName("bench").setVersion(1).setCreatedAt(Instant.now())
         .setFormat(Models.FORMAT).setModelBytes(ByteBuffer.wrap(model)).setSha256(Hashes.sha256Hex(model))
         .setLabels(labels)
-        .setInput(new InputSpec(imageSize, imageSize, 3, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE))
+        .setInput(dev.streamfit.engine.InputContract.square(imageSize).toSpec())
         .setMetrics(Map.of()).setProvenance(Provenance.newBuilder().setBaseModel(base).setRunSeed(1).setConfig(Map.of())
             .setOffsets(List.of()).setSteps(0).setSamplesTrained(0).build()).build();
     try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,

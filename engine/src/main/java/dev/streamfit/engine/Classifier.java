@@ -18,31 +18,32 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  */
 public final class Classifier implements AutoCloseable {
   private ComputationGraph graph;
+  private final InputContract contract;
   private final InputEncoder encoder;
   private final int classes;
 
-  private Classifier(ComputationGraph graph, InputEncoder encoder, int classes) {
+  private Classifier(ComputationGraph graph, InputContract contract, int classes) {
     this.graph = Objects.requireNonNull(graph, "graph");
-    this.encoder = encoder;
+    this.contract = contract;
+    this.encoder = contract.encoder();
     this.classes = classes;
   }
 
   /** A new classifier: {@code base} (frozen, per {@code spec}) and a fresh head with one output per label. */
   public static Classifier create(BaseModel base, TrainingSpec spec, List<String> labels, long seed, int imageSize) {
-    return new Classifier(Models.newClassifier(base, spec, labels, seed, imageSize),
-        new InputEncoder(imageSize, imageSize, InputEncoder.NCHW), labels.size());
+    return new Classifier(Models.newClassifier(base, spec, labels, seed, imageSize), InputContract.square(imageSize),
+        labels.size());
   }
 
   /**
    * A classifier restored from {@link #toBytes}; {@code withUpdater} restores the optimizer state too (to train
-   * on). Its input is {@code height}x{@code width} in {@code layout}.
+   * on). It takes {@code contract}: the one its version declares.
    */
-  public static Classifier fromBytes(byte[] bytes, boolean withUpdater, int height, int width, String layout)
-      throws IOException {
+  public static Classifier fromBytes(byte[] bytes, boolean withUpdater, InputContract contract) throws IOException {
     ComputationGraph g = Models.fromBytes(bytes, withUpdater);
     int outputs = g.getOutputLayer(0).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f
         ? (int) f.getNOut() : -1;
-    return new Classifier(g, new InputEncoder(height, width, layout), outputs);
+    return new Classifier(g, contract, outputs);
   }
 
   /**
@@ -118,9 +119,9 @@ public final class Classifier implements AutoCloseable {
     return classes;
   }
 
-  /** Input layout ({@link InputEncoder#NCHW} or NHWC). */
-  public String layout() {
-    return encoder.layout();
+  /** What this classifier takes (written into each version it is published as). */
+  public InputContract contract() {
+    return contract;
   }
 
   /**

@@ -62,7 +62,7 @@ class ScratchCnnTest {
       }
       assertThat(correct).as("correct of 30").isGreaterThanOrEqualTo(27);
       byte[] bytes = c.toBytes(false);
-      try (Classifier back = Classifier.fromBytes(bytes, false, SIZE, SIZE, InputEncoder.NCHW)) {
+      try (Classifier back = Classifier.fromBytes(bytes, false, InputContract.square(SIZE))) {
         double[][] q = back.probabilities(test);
         for (int i = 0; i < p.length; i++) {
           for (int k = 0; k < 3; k++) {

@@ -1,12 +1,11 @@
 package dev.streamfit.trainer;
 
 import dev.streamfit.engine.Classifier;
-import dev.streamfit.engine.InputEncoder;
+import dev.streamfit.engine.InputContract;
 import dev.streamfit.engine.Models;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Hashes;
-import dev.streamfit.schemas.InputSpec;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.Provenance;
@@ -139,7 +138,7 @@ public final class TrainerStage implements AutoCloseable {
         }
         Checkpoint c = loaded.get().checkpoint();
         try {
-          model = Classifier.fromBytes(c.model(), true, config.imageSize(), config.imageSize(), InputEncoder.NCHW);
+          model = Classifier.fromBytes(c.model(), true, InputContract.square(config.imageSize()));
         } catch (IOException | RuntimeException e) {
           LOG.warn("checkpoint {} has a model that does not load ({}); setting it aside", loaded.get().path(), e.toString());
           java.nio.file.Files.move(loaded.get().path(), loaded.get().path().resolveSibling(loaded.get().path().getFileName() + ".bad"));
@@ -612,7 +611,7 @@ public final class TrainerStage implements AutoCloseable {
     return ModelVersion.newBuilder()
         .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
         .setModelBytes(ByteBuffer.wrap(modelBytes)).setSha256(Hashes.sha256Hex(modelBytes)).setLabels(config.labels())
-        .setInput(new InputSpec(config.imageSize(), config.imageSize(), 3, model.layout(), InputEncoder.MINUS_ONE_TO_ONE))
+        .setInput(model.contract().toSpec())
         .setMetrics(new LinkedHashMap<>(metrics))
         .setProvenance(Provenance.newBuilder().setParentVersion(parent == 0 ? null : parent).setBaseModel(config.base().id())
             .setRunSeed(config.seed()).setConfig(config.asMap()).setAugmentationSpecHashes(specHashes()).setOffsets(ranges)

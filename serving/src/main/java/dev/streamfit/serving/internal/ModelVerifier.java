@@ -1,7 +1,7 @@
 package dev.streamfit.serving.internal;
 
 import dev.streamfit.engine.Classifier;
-import dev.streamfit.engine.InputEncoder;
+import dev.streamfit.engine.InputContract;
 import dev.streamfit.engine.Models;
 import dev.streamfit.engine.Predictor;
 import dev.streamfit.imaging.ImageDecoder;
@@ -88,12 +88,11 @@ public final class ModelVerifier {
     if (!Models.FORMAT.equals(mv.getFormat())) {
       throw new VerificationException("unsupported_format", "model format " + mv.getFormat() + " is not " + Models.FORMAT);
     }
-    var in = mv.getInput();
-    if (in.getChannels() != 3 || in.getHeight() < 16 || in.getHeight() > 2048 || in.getWidth() < 16
-        || in.getWidth() > 2048 || !(InputEncoder.NCHW.equals(in.getLayout()) || InputEncoder.NHWC.equals(in.getLayout()))
-        || !InputEncoder.MINUS_ONE_TO_ONE.equals(in.getScaling())) {
-      throw new VerificationException("bad_input_spec", "input spec " + in + " is not 3-channel, 16..2048 px, NCHW/NHWC, "
-          + InputEncoder.MINUS_ONE_TO_ONE);
+    InputContract contract;
+    try {
+      contract = InputContract.fromSpec(mv.getInput());
+    } catch (IllegalArgumentException e) {
+      throw new VerificationException("bad_input_spec", "input spec " + mv.getInput() + ": " + e.getMessage());
     }
     List<String> labels = mv.getLabels().stream().map(String::valueOf).toList();
     if (labels.isEmpty() || new HashSet<>(labels).size() != labels.size()) {
@@ -102,7 +101,7 @@ public final class ModelVerifier {
     Classifier model;
     try {
       byte[] bytes = Hashes.copyOf(buf);
-      model = heavy(() -> Classifier.fromBytes(bytes, false, in.getHeight(), in.getWidth(), in.getLayout()));
+      model = heavy(() -> Classifier.fromBytes(bytes, false, contract));
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) {
