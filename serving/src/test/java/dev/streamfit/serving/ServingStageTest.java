@@ -193,4 +193,31 @@ class ServingStageTest {
       }
     }
   }
+
+  @Test
+  void twoModelsWithTheirOwnLabelSetsAreServedFromOneBroker(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("two-models-", 1, (short) 1);
+    try (ServingStage birds = ServingStage.start(config(broker, topics).withModelName("birds"));
+        ServingStage tools = ServingStage.start(config(broker, topics).withModelName("tools"));
+        KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      byte[] a = Fixtures.good(1);
+      byte[] b = Fixtures.good(2);
+      publish(p, topics, Fixtures.version("birds", 1, a, dev.streamfit.schemas.Hashes.sha256Hex(a),
+          List.of("crow", "owl", "wren")));
+      publish(p, topics, Fixtures.version("tools", 1, b, dev.streamfit.schemas.Hashes.sha256Hex(b),
+          List.of("hammer", "saw", "wrench")));
+      await("both active", () -> birds.active() != null && tools.active() != null);
+      byte[] image = TestImages.sampleJpeg("test", "hat");
+      JsonNode fromBirds = JSON.readTree(new Fixtures.Client(birds.port()).post("/v1/predict?k=3", image).body());
+      JsonNode fromTools = JSON.readTree(new Fixtures.Client(tools.port()).post("/v1/predict?k=3", image).body());
+      assertThat(fromBirds.get("model").asText()).isEqualTo("birds");
+      assertThat(fromTools.get("model").asText()).isEqualTo("tools");
+      List<String> birdLabels = new ArrayList<>();
+      fromBirds.get("predictions").forEach(n -> birdLabels.add(n.get("label").asText()));
+      List<String> toolLabels = new ArrayList<>();
+      fromTools.get("predictions").forEach(n -> toolLabels.add(n.get("label").asText()));
+      assertThat(birdLabels).containsExactlyInAnyOrder("crow", "owl", "wren");
+      assertThat(toolLabels).containsExactlyInAnyOrder("hammer", "saw", "wrench");
+    }
+  }
 }
