@@ -128,11 +128,6 @@ public final class HttpFront implements AutoCloseable {
     return budget.used();
   }
 
-  /** Open connections now. */
-  public int connections() {
-    return connections.get();
-  }
-
   @Override
   public void close() {
     channel.close().syncUninterruptibly();

@@ -131,10 +131,6 @@ public final class LabelSet {
     return i == null ? -1 : i;
   }
 
-  public boolean contains(String label) {
-    return index.containsKey(label);
-  }
-
   @Override
   public boolean equals(Object o) {
     return o instanceof LabelSet s && s.labels.equals(labels);

@@ -32,15 +32,6 @@ public final class Labels {
     return null;
   }
 
-  /** {@code label} if it follows {@link #RULE}; throws IllegalArgumentException naming the rule otherwise. */
-  public static String check(String label) {
-    String why = problem(label);
-    if (why != null) {
-      throw new IllegalArgumentException(why);
-    }
-    return label;
-  }
-
   /** Quoted, control and non-ASCII-printable characters escaped, at most 40 characters of it. */
   static String shown(String s) {
     StringBuilder b = new StringBuilder("'");
