@@ -20,7 +20,7 @@ public final class Classifier implements AutoCloseable {
   private ComputationGraph graph;
   private final InputContract contract;
   private final InputEncoder encoder;
-  private final int classes;
+  private int classes;
 
   private Classifier(ComputationGraph graph, InputContract contract, int classes) {
     this.graph = Objects.requireNonNull(graph, "graph");
@@ -90,6 +90,23 @@ public final class Classifier implements AutoCloseable {
    */
   public void setLearningRates(double headRate, double baseRate) {
     Models.setLearningRates(open(), headRate, baseRate);
+  }
+
+  /**
+   * Widens the head to {@code newClasses} outputs (a label set that grew): the existing classes keep their weights,
+   * bias and optimizer state, so their predictions are unchanged until the next {@link #fit}; the new outputs start
+   * from a fresh initialization. Throws IllegalArgumentException when {@code newClasses} is not more than
+   * {@link #classes()} or the loss weights classes (it has no weight for a new one).
+   */
+  public void growHead(int newClasses) {
+    ComputationGraph old = open();
+    ComputationGraph grown = dev.streamfit.engine.internal.HeadGrowth.grow(old, Models.HEAD, newClasses);
+    graph = grown;
+    classes = newClasses;
+    INDArray params = old.params();
+    if (params != null && params.closeable()) {
+      params.close();
+    }
   }
 
   /** Names of the layers {@link #fit} updates, in graph order. */

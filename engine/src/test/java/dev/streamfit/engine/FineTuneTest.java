@@ -91,4 +91,34 @@ class FineTuneTest {
     assertThatThrownBy(() -> TrainingSpec.Optimizer.parse("rmsprop"))
         .hasMessage("trainer.optimizer must be adam or sgd, was 'rmsprop' (set --optimizer)");
   }
+
+  @Test
+  void aFineTunedTransferHeadGrowsKeepingFrozenLayersFrozen() {
+    ComputationGraph g = Models.classifierOn(base, BaseModel.MOBILENET_V1_075, spec(TrainingSpec.Optimizer.ADAM, 1, List.of()),
+        LABELS, 7);
+    g.fit(batch(1));
+    DataSet probe = batch(4);
+    INDArray before = g.outputSingle(false, probe.getFeatures());
+    double stateL1 = g.getUpdater().getStateViewArray().norm1Number().doubleValue();
+
+    ComputationGraph grown = dev.streamfit.engine.internal.HeadGrowth.grow(g, Models.HEAD, LABELS.size() + 2);
+
+    assertThat(Models.trainableLayers(grown)).isEqualTo(Models.trainableLayers(g));
+    INDArray after = grown.outputSingle(false, probe.getFeatures());
+    assertThat(after.columns()).isEqualTo(LABELS.size() + 2);
+    INDArray old = after.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+        org.nd4j.linalg.indexing.NDArrayIndex.interval(0, LABELS.size()));
+    INDArray renormalised = old.divColumnVector(old.sum(1).reshape(old.rows(), 1));
+    assertThat(renormalised.sub(before).amaxNumber().doubleValue()).isLessThan(1e-4);
+    assertThat(grown.getUpdater().getStateViewArray().norm1Number().doubleValue())
+        .isCloseTo(stateL1, org.assertj.core.data.Offset.offset(1e-5 * stateL1));
+    INDArray frozen = grown.getLayer("conv_pw_11").getParam("W").dup();
+    INDArray y = Nd4j.zeros(8, LABELS.size() + 2);
+    for (int i = 0; i < 8; i++) {
+      y.putScalar(i, LABELS.size() + i % 2, 1);
+    }
+    grown.fit(new DataSet(probe.getFeatures(), y));
+    assertThat(grown.getLayer("conv_pw_11").getParam("W")).isEqualTo(frozen);
+    assertThat(Double.isFinite(grown.score())).isTrue();
+  }
 }
