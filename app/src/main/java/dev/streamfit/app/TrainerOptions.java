@@ -82,4 +82,16 @@ public final class TrainerOptions {
   @Option(names = "--shuffle-buffer", defaultValue = "256",
       description = "Train minibatches are drawn at random from this many buffered samples (default ${DEFAULT-VALUE}).")
   int shuffleBuffer;
+
+  @Option(names = "--grow-labels", description = "A labelled image of a new label adds it to the model (the head gains an "
+      + "output, the other classes keep their weights) instead of being refused; rehearsal is on (--replay-ratio 1) unless set.")
+  boolean growLabels;
+
+  @Option(names = "--replay-ratio", description = "Rehearsal: earlier train samples (class-balanced) mixed into each "
+      + "minibatch per new sample, in [0, 8]; 0 = off (default: 1 with --grow-labels, else 0).")
+  Double replayRatio;
+
+  @Option(names = "--replay-per-class", defaultValue = "64",
+      description = "Rehearsal memory: train samples kept per class (default ${DEFAULT-VALUE}).")
+  int replayPerClass;
 }

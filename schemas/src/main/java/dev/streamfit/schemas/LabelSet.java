@@ -62,6 +62,17 @@ public final class LabelSet {
     return new LabelSet(labels);
   }
 
+  /**
+   * This set with {@code label} appended (a label set that grows keeps every index it had); throws
+   * IllegalArgumentException naming {@code key} when the label breaks the rule, is already here (in any case) or
+   * the set is full.
+   */
+  public LabelSet plus(String label, String key) {
+    List<String> more = new ArrayList<>(labels);
+    more.add(label);
+    return of(more, key);
+  }
+
   /** {@code a,b,c} (spaces around commas ignored). */
   public static LabelSet parse(String csv, String key) {
     return of(Arrays.stream(csv.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList(), key);

@@ -29,10 +29,37 @@ import java.util.Objects;
  * @param seed weight-init and shuffle seed
  * @param shuffleBuffer minibatches are drawn at random from this many buffered train samples, in [1, 100000]
  * @param policy when to evaluate, checkpoint, publish and stop
+ * @param growLabels a labelled sample of a label not in {@code labels} adds it (the head grows) instead of being
+ *     refused; the grown set is checkpointed and published with each version
+ * @param rehearsal replay of older train samples mixed into each minibatch
  */
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
-    int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy) {
+    int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal) {
+
+  /**
+   * Rehearsal: each minibatch of {@code b} new samples gets {@code round(b × ratio)} more drawn from a class-balanced
+   * reservoir of {@code perClass} earlier train samples per class (see {@code ReplayBuffer}); ratio 0 = off. Memory:
+   * at most {@code perClass} × classes samples of image-size² × 3 bytes.
+   *
+   * @param ratio replayed samples per new sample, in [0, 8]
+   * @param perClass samples kept per class, in [1, 100000]
+   */
+  public record Rehearsal(double ratio, int perClass) {
+    /** No rehearsal. */
+    public static final Rehearsal OFF = new Rehearsal(0, 64);
+
+    public Rehearsal {
+      if (!(ratio >= 0 && ratio <= 8)) {
+        throw new IllegalArgumentException("trainer.replay-ratio must be in [0, 8], was " + ratio + " (set --replay-ratio)");
+      }
+      if (perClass < 1 || perClass > 100_000) {
+        throw new IllegalArgumentException("trainer.replay-per-class must be in [1, 100000], was " + perClass
+            + " (set --replay-per-class)");
+      }
+    }
+  }
+
 
   public TrainerConfig {
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -44,6 +71,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     Objects.requireNonNull(training, "training");
     Objects.requireNonNull(schedule, "schedule");
     Objects.requireNonNull(policy, "policy");
+    Objects.requireNonNull(rehearsal, "rehearsal");
     if (shuffleBuffer < 1 || shuffleBuffer > 100_000) {
       throw new IllegalArgumentException("trainer.shuffle-buffer must be in [1, 100000], was " + shuffleBuffer
           + " (set --shuffle-buffer)");
@@ -60,6 +88,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       throw new IllegalArgumentException("trainer.batch-size must be in [1, 512], was " + batchSize + " (set --batch-size)");
     }
     training.validateFor(base, labels.size());
+    if (growLabels && !training.classWeights().isEmpty()) {
+      throw new IllegalArgumentException("trainer.grow-labels cannot be combined with trainer.class-weights (a new class"
+          + " would have no weight): drop --class-weights or --grow-labels");
+    }
   }
 
   /**
@@ -70,17 +102,23 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       List<String> labels) {
     return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
-        16, 42L, 256, TrainerPolicy.DEFAULTS);
+        16, 42L, 256, TrainerPolicy.DEFAULTS, false, Rehearsal.OFF);
   }
 
   public TrainerConfig withBatchSize(int n) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, n, seed, shuffleBuffer, policy);
+        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal);
   }
 
   public TrainerConfig withTraining(TrainingSpec t) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        t, schedule, batchSize, seed, shuffleBuffer, policy);
+        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal);
+  }
+
+  /** This config with label growth on or off and {@code r} rehearsal. */
+  public TrainerConfig withGrowth(boolean grow, Rehearsal r) {
+    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
+        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r);
   }
 
   /** Key → value view recorded in model provenance. */
@@ -107,6 +145,11 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     m.put("base-frozen", String.valueOf(training.trainableBlocks() == 0));
     m.put("publish-margin", String.valueOf(policy.publishMargin()));
     m.put("early-stop-patience", String.valueOf(policy.earlyStopPatience()));
+    m.put("grow-labels", String.valueOf(growLabels));
+    if (rehearsal.ratio() > 0) {
+      m.put("replay-ratio", String.valueOf(rehearsal.ratio()));
+      m.put("replay-per-class", String.valueOf(rehearsal.perClass()));
+    }
     m.put("input-topic", topics.augmented());
     return m;
   }

@@ -15,8 +15,11 @@ import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TrainingMetrics;
 import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.trainer.internal.Checkpoint;
+import dev.streamfit.trainer.internal.LabelAdmission;
 import dev.streamfit.trainer.internal.LearningCurve;
+import dev.streamfit.trainer.internal.ReplayBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -72,6 +75,9 @@ public final class TrainerStage implements AutoCloseable {
 
   // Training state, confined to the trainer thread; everything that shapes the saved model is checkpointed.
   private Classifier model;
+  private LabelSet labels;
+  private int publishedLabels; // labels of the last published version: those after it are its successor's labels_added
+  private ReplayBuffer replay;
   private long step;
   private long samplesTrained;
   private long version;
@@ -115,6 +121,9 @@ public final class TrainerStage implements AutoCloseable {
     dev.streamfit.engine.Natives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     TrainerStage t = new TrainerStage(config);
+    t.labels = LabelSet.of(config.labels(), "trainer.labels");
+    t.publishedLabels = t.labels.size();
+    t.replay = new ReplayBuffer(config.rehearsal().perClass());
     t.restoreOrInit();
     // The shuffle RNG is a function of (seed, step): a resumed trainer draws what it would have drawn.
     t.shuffle = new java.util.SplittableRandom(config.seed() ^ t.step);
@@ -144,14 +153,32 @@ public final class TrainerStage implements AutoCloseable {
           java.nio.file.Files.move(loaded.get().path(), loaded.get().path().resolveSibling(loaded.get().path().getFileName() + ".bad"));
           continue;
         }
+        Map<String, String> x = c.extra();
+        if (x.containsKey("labels")) {
+          labels = restoredLabels(x.get("labels"), loaded.get().path());
+          publishedLabels = Integer.parseInt(x.getOrDefault("labelsPublished", String.valueOf(labels.size())));
+        }
+        if (model.classes() != labels.size()) {
+          throw new IllegalStateException("checkpoint " + loaded.get().path() + " has a model of " + model.classes()
+              + " outputs for " + labels.size() + " labels " + labels + "; was --labels changed? Start with the"
+              + " labels it was trained with, or a new --checkpoint-dir");
+        }
         step = c.step();
         samplesTrained = c.samplesTrained();
         evaluatedSamples = samplesTrained;
         version = c.version();
         originOffsets.putAll(c.originOffsets());
         nextOffsets.putAll(c.nextOffsets());
-        c.holdout().forEach(s -> holdout.put(holdoutKey(s), s));
-        Map<String, String> x = c.extra();
+        List<Long> offered = java.util.Arrays.stream(x.getOrDefault("replay.offered", "").split(","))
+            .filter(n -> !n.isEmpty()).map(Long::parseLong).toList();
+        for (AugmentedSample s : c.holdout()) {
+          int k = s.getSplit() == Split.TRAIN ? labels.indexOf(s.getLabel()) : -1;
+          if (k >= 0) { // a rehearsal sample
+            replay.restore(s, k, k < offered.size() ? offered.get(k) : 0);
+          } else if (s.getSplit() != Split.TRAIN) {
+            holdout.put(holdoutKey(s), s);
+          }
+        }
         epoch = Integer.parseInt(x.getOrDefault("epoch", "0"));
         epochHasSamples = Boolean.parseBoolean(x.getOrDefault("epochHasSamples", "false"));
         champion = Double.parseDouble(x.getOrDefault("champion", "NaN"));
@@ -171,15 +198,15 @@ public final class TrainerStage implements AutoCloseable {
           pendingMetrics = m;
         }
         lastCheckpoint = loaded.get().path();
-        LOG.info("resumed from checkpoint {} (step {}, epoch {}, version {}, offsets {})", loaded.get().path(), step,
-            epoch, version, nextOffsets);
+        LOG.info("resumed from checkpoint {} (step {}, epoch {}, version {}, {} labels, offsets {})", loaded.get().path(),
+            step, epoch, version, labels.size(), nextOffsets);
         return;
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot read checkpoints in " + config.checkpointDir() + ": " + e.getMessage(), e);
     }
     long t0 = System.nanoTime();
-    model = Classifier.create(config.base(), config.training(), config.labels(), config.seed(), config.imageSize());
+    model = Classifier.create(config.base(), config.training(), labels.labels(), config.seed(), config.imageSize());
     LOG.info("built classifier on {} in {} ms; trainable layers {}", config.base().id(),
         (System.nanoTime() - t0) / 1_000_000, model.trainableLayers());
   }
@@ -306,11 +333,39 @@ public final class TrainerStage implements AutoCloseable {
     if (s.getSplit() == Split.UNLABELED) {
       return null; // nothing to learn from; not an error
     }
-    if (s.getLabel() == null || !config.labels().contains(s.getLabel())) {
-      reject(producer, r, RejectReason.UNKNOWN_LABEL, "label '" + s.getLabel() + "' is not one of " + config.labels());
+    LabelAdmission admission = LabelAdmission.of(labels, config.growLabels(), s.getLabel());
+    if (admission instanceof LabelAdmission.Refused no) {
+      reject(producer, r, no.reason(), no.message());
       return null;
     }
+    if (admission instanceof LabelAdmission.Added added) {
+      grow(added.labels());
+    }
     return s;
+  }
+
+  /**
+   * The head gains an output for the new last label of {@code grown}. The champion's score and the best validation
+   * accuracy are forgotten: they were measured on classes without it, so the next evaluation publishes.
+   */
+  private void grow(LabelSet grown) {
+    model.growHead(grown.size());
+    labels = grown;
+    champion = Double.NaN;
+    bestVal = Double.NaN;
+    evalsSinceBest = 0;
+    LOG.info("label '{}' added: the head now has {} outputs; the next evaluation publishes a version with {} labels",
+        grown.labels().get(grown.size() - 1), grown.size(), grown.size());
+  }
+
+  /** Labels recorded in a checkpoint; those the trainer was started with must be their first ones. */
+  private LabelSet restoredLabels(String csv, Path from) {
+    LabelSet saved = LabelSet.parse(csv, "labels of checkpoint " + from);
+    if (saved.size() < config.labels().size() || !saved.labels().subList(0, config.labels().size()).equals(config.labels())) {
+      throw new IllegalStateException("checkpoint " + from + " was trained on labels " + saved + ", which do not start with"
+          + " the configured " + config.labels() + "; start with the labels it was trained with, or a new --checkpoint-dir");
+    }
+    return saved;
   }
 
   /** Marks {@code r} consumed and keeps its sample (null: nothing to keep). */
@@ -361,11 +416,21 @@ public final class TrainerStage implements AutoCloseable {
   }
 
   private void trainStep(List<AugmentedSample> batch) {
-    List<byte[]> pixels = new ArrayList<>(batch.size());
-    int[] y = new int[batch.size()];
-    for (int i = 0; i < batch.size(); i++) {
-      pixels.add(Hashes.copyOf(batch.get(i).getPixels()));
-      y[i] = config.labels().indexOf(batch.get(i).getLabel());
+    double ratio = config.rehearsal().ratio();
+    List<AugmentedSample> all = new ArrayList<>(batch);
+    if (ratio > 0) {
+      all.addAll(replay.draw((int) Math.round(batch.size() * ratio), shuffle));
+    }
+    List<byte[]> pixels = new ArrayList<>(all.size());
+    int[] y = new int[all.size()];
+    for (int i = 0; i < all.size(); i++) {
+      pixels.add(Hashes.copyOf(all.get(i).getPixels()));
+      y[i] = labels.indexOf(all.get(i).getLabel());
+    }
+    if (ratio > 0) {
+      for (AugmentedSample s : batch) {
+        replay.offer(s, labels.indexOf(s.getLabel()), shuffle);
+      }
     }
     double f = config.schedule().factor(step);
     model.setLearningRates(config.training().learningRate() * f, config.training().baseLearningRate() * f);
@@ -399,7 +464,7 @@ public final class TrainerStage implements AutoCloseable {
 
   /** Accuracy, loss and count of {@code set} into {@code metrics} under {@code name}; per-class accuracy into {@code perClass}. */
   private void score(List<AugmentedSample> set, String name, Map<String, Double> metrics, Map<String, Double> perClass) {
-    int n = config.labels().size();
+    int n = labels.size();
     int[] correctPer = new int[n];
     int[] totalPer = new int[n];
     int correct = 0;
@@ -408,7 +473,7 @@ public final class TrainerStage implements AutoCloseable {
       List<AugmentedSample> chunk = set.subList(from, Math.min(set.size(), from + 32));
       double[][] out = model.probabilities(chunk.stream().map(s -> Hashes.copyOf(s.getPixels())).toList());
       for (int i = 0; i < chunk.size(); i++) {
-        int truth = config.labels().indexOf(chunk.get(i).getLabel());
+        int truth = labels.indexOf(chunk.get(i).getLabel());
         boolean ok = argMax(out[i]) == truth;
         correct += ok ? 1 : 0;
         correctPer[truth] += ok ? 1 : 0;
@@ -422,7 +487,7 @@ public final class TrainerStage implements AutoCloseable {
     if (perClass != null) {
       for (int k = 0; k < n; k++) {
         if (totalPer[k] > 0) {
-          perClass.put(config.labels().get(k), correctPer[k] / (double) totalPer[k]);
+          perClass.put(labels.labels().get(k), correctPer[k] / (double) totalPer[k]);
         }
       }
     }
@@ -457,6 +522,13 @@ public final class TrainerStage implements AutoCloseable {
     if (!test.isEmpty()) {
       score(test, "test", metrics, null);
     }
+  }
+
+  /** What a checkpoint keeps besides the model: the held-out samples, then the rehearsal samples (split TRAIN). */
+  private List<AugmentedSample> held() {
+    List<AugmentedSample> out = new ArrayList<>(holdout.values());
+    out.addAll(replay.all());
+    return out;
   }
 
   private List<AugmentedSample> held(Split split) {
@@ -553,12 +625,15 @@ public final class TrainerStage implements AutoCloseable {
     extra.put("stoppedEarly", String.valueOf(stoppedEarly));
     extra.put("specHashes", String.join(",", specHashes));
     extra.put("shuffleRng", "SplittableRandom(seed ^ step)");
+    extra.put("labels", String.join(",", labels.labels()));
+    extra.put("labelsPublished", String.valueOf(publishedLabels));
+    extra.put("replay.offered", replay.offered().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")));
     if (pendingParent >= 0) {
       extra.put("pending.parent", String.valueOf(pendingParent));
       pendingMetrics.forEach((k, v) -> extra.put("pending.metric." + k, String.valueOf(v)));
     }
     lastCheckpoint = new Checkpoint(step, samplesTrained, version, originOffsets, nextOffsets, model.toBytes(true),
-        List.copyOf(holdout.values()), extra, history).write(config.checkpointDir(), config.policy().keepCheckpoints(), best);
+        held(), extra, history).write(config.checkpointDir(), config.policy().keepCheckpoints(), best);
     stepsSinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
     return lastCheckpoint;
@@ -596,6 +671,7 @@ public final class TrainerStage implements AutoCloseable {
     send(producer, config.topics().models(), config.modelName() + "@" + version,
         VERSIONS.encode(modelVersion(modelBytes, metrics, parent)));
     lastPublishedMetrics = Map.copyOf(metrics);
+    publishedLabels = labels.size();
     pendingParent = -1;
     pendingMetrics = Map.of();
     publishStatus(null);
@@ -610,12 +686,13 @@ public final class TrainerStage implements AutoCloseable {
     });
     return ModelVersion.newBuilder()
         .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
-        .setModelBytes(ByteBuffer.wrap(modelBytes)).setSha256(Hashes.sha256Hex(modelBytes)).setLabels(config.labels())
+        .setModelBytes(ByteBuffer.wrap(modelBytes)).setSha256(Hashes.sha256Hex(modelBytes)).setLabels(labels.labels())
         .setInput(model.contract().toSpec())
         .setMetrics(new LinkedHashMap<>(metrics))
         .setProvenance(Provenance.newBuilder().setParentVersion(parent == 0 ? null : parent).setBaseModel(config.base().id())
             .setRunSeed(config.seed()).setConfig(config.asMap()).setAugmentationSpecHashes(specHashes()).setOffsets(ranges)
-            .setSteps(step).setSamplesTrained(samplesTrained).setCommit(System.getProperty("streamfit.commit")).build())
+            .setSteps(step).setSamplesTrained(samplesTrained).setCommit(System.getProperty("streamfit.commit"))
+            .setLabelsAdded(List.copyOf(labels.labels().subList(publishedLabels, labels.size()))).build())
         .build();
   }
 

@@ -41,7 +41,7 @@ import java.util.zip.ZipOutputStream;
  * @param originOffsets first offset ever consumed per partition key {@code topic:partition}
  * @param nextOffsets next offset to consume per partition key
  * @param model serialised graph with updater
- * @param holdout validation and test samples seen so far
+ * @param holdout validation and test samples seen so far, and the rehearsal samples (split TRAIN)
  * @param extra further trainer state (epoch, champion, early-stopping counters, RNG seed), key → value
  * @param history every evaluation so far, in order (the learning curve)
  */

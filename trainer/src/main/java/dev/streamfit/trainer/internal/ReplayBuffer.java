@@ -1,0 +1,92 @@
+package dev.streamfit.trainer.internal;
+
+import dev.streamfit.schemas.AugmentedSample;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A bounded, class-balanced memory of train samples for rehearsal: per class a reservoir sample (Vitter's algorithm
+ * R) of at most {@code perClass} of the samples offered, so every sample of a class has the same chance to be kept
+ * whatever the stream's length, and memory is at most {@code perClass} × classes × one sample. {@link #draw} picks a
+ * class uniformly among those held, then a sample of it: a class seen rarely is rehearsed as often as a common one.
+ * Randomness comes from the caller's RNG. Not thread-safe (the trainer thread's).
+ */
+public final class ReplayBuffer {
+  private final int perClass;
+  private final List<List<AugmentedSample>> byClass = new ArrayList<>();
+  private final List<Long> seen = new ArrayList<>();
+
+  /** A buffer keeping up to {@code perClass} samples per class, in [1, 100000]. */
+  public ReplayBuffer(int perClass) {
+    if (perClass < 1 || perClass > 100_000) {
+      throw new IllegalArgumentException("replay per class must be in [1, 100000], was " + perClass);
+    }
+    this.perClass = perClass;
+  }
+
+  /** Offers a train sample of class {@code classIndex} (≥ 0); kept or not as the reservoir decides. */
+  public void offer(AugmentedSample s, int classIndex, SplittableRandom rng) {
+    while (byClass.size() <= classIndex) {
+      byClass.add(new ArrayList<>());
+      seen.add(0L);
+    }
+    List<AugmentedSample> kept = byClass.get(classIndex);
+    long n = seen.get(classIndex) + 1;
+    seen.set(classIndex, n);
+    if (kept.size() < perClass) {
+      kept.add(s);
+    } else {
+      long j = rng.nextLong(n);
+      if (j < perClass) {
+        kept.set((int) j, s);
+      }
+    }
+  }
+
+  /** Up to {@code n} samples, each of a class drawn uniformly among the classes held; empty when nothing is held. */
+  public List<AugmentedSample> draw(int n, SplittableRandom rng) {
+    List<List<AugmentedSample>> held = byClass.stream().filter(l -> !l.isEmpty()).toList();
+    List<AugmentedSample> out = new ArrayList<>(Math.max(0, n));
+    for (int i = 0; i < n && !held.isEmpty(); i++) {
+      List<AugmentedSample> c = held.get(rng.nextInt(held.size()));
+      out.add(c.get(rng.nextInt(c.size())));
+    }
+    return out;
+  }
+
+  /** Samples held, all classes. */
+  public int size() {
+    return byClass.stream().mapToInt(List::size).sum();
+  }
+
+  /** Samples held per class index (empty classes included up to the highest offered). */
+  public List<Integer> sizes() {
+    return byClass.stream().map(List::size).toList();
+  }
+
+  /** Every sample held, class by class (for a checkpoint). */
+  public List<AugmentedSample> all() {
+    return byClass.stream().flatMap(List::stream).toList();
+  }
+
+  /** Samples offered so far per class index (the reservoir counts, for a checkpoint). */
+  public List<Long> offered() {
+    return List.copyOf(seen);
+  }
+
+  /**
+   * Restores a sample written by {@link #all} into class {@code classIndex}, with that class's count from
+   * {@link #offered} ({@code offered} at least the samples restored).
+   */
+  public void restore(AugmentedSample s, int classIndex, long offered) {
+    while (byClass.size() <= classIndex) {
+      byClass.add(new ArrayList<>());
+      seen.add(0L);
+    }
+    if (byClass.get(classIndex).size() < perClass) {
+      byClass.get(classIndex).add(s);
+      seen.set(classIndex, Math.max(offered, byClass.get(classIndex).size()));
+    }
+  }
+}
