@@ -35,7 +35,7 @@ final class Configs {
         o.batchSize, c.seed, o.shuffleBuffer,
         new TrainerPolicy(o.evalIdleMs, o.evalEverySteps, o.checkpointEverySteps, o.checkpointEverySeconds,
             o.keepCheckpoints, o.publishMargin, o.earlyStopPatience), o.growLabels,
-        new TrainerConfig.Rehearsal(o.replayRatio != null ? o.replayRatio : o.growLabels ? 1.0 : 0.0, o.replayPerClass));
+        new TrainerConfig.Rehearsal(o.replayRatio != null ? o.replayRatio : o.growLabels ? 2.0 : 0.0, o.replayPerClass));
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {

@@ -40,11 +40,15 @@ final class Pipeline implements AutoCloseable {
   private final TrainerStage trainer;
   private final AugmentStage augment;
   private final PipelineWatcher watcher;
-  private final java.util.List<String> labels;
+  /** What ingest accepts: the trainer's labels, or any label when the trainer adds new ones (empty). */
+  private final java.util.List<String> ingestLabels;
+  private final int epochs;
 
   private Pipeline(EmbeddedKafkaBroker broker, String bootstrap, Topics topics, ServingStage serving,
-      TrainerStage trainer, AugmentStage augment, PipelineWatcher watcher, java.util.List<String> labels) {
-    this.labels = labels;
+      TrainerStage trainer, AugmentStage augment, PipelineWatcher watcher, java.util.List<String> ingestLabels,
+      int epochs) {
+    this.ingestLabels = ingestLabels;
+    this.epochs = epochs;
     this.broker = broker;
     this.bootstrap = bootstrap;
     this.topics = topics;
@@ -83,7 +87,8 @@ final class Pipeline implements AutoCloseable {
       augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams"),
           s.decode.limits()));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);
-      return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher, data.labels());
+      return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher,
+          o.trainer.growLabels ? java.util.List.of() : data.labels(), o.augment.epochs);
     } catch (RuntimeException e) {
       Shutdown.closeAll(augment, trainer, serving, broker);
       throw e;
@@ -100,13 +105,17 @@ final class Pipeline implements AutoCloseable {
 
   /**
    * Ingests {@code data} and waits until every image is augmented or rejected, the trainer has trained
-   * on every train sample, and serving answers with a version that includes them.
+   * on every train sample, and serving answers with a version that includes them. May be called again with more
+   * data (each call waits for its own images).
    */
   Result ingestAndAwait(Path data, Duration timeout, PrintStream progress) throws InterruptedException, TimeoutException {
     long t0 = System.nanoTime();
+    int processedBefore = watcher.processedImages();
+    long trainImagesBefore = watcher.trainImages();
+    long trainSamplesBefore = watcher.trainSamples();
     // The trainer's label set: an image of another class is refused at the edge, not deep in the trainer.
     IngestSummary ingest = new IngestStage(IngestConfig.of(bootstrap, topics, data)
-        .withLabels(labels, false).withDecodeLimits(serving.config().limits())).run(null);
+        .withLabels(ingestLabels, false).withDecodeLimits(serving.config().limits())).run(null);
     progress.printf(Locale.ROOT, "ingest   %d images (%.1f MB) → %s in %.1f s, per split %s; %d already published;"
         + " %d refused %s%n", ingest.published(), ingest.bytes() / 1e6, topics.raw(), ingest.seconds(), ingest.perSplit(),
         ingest.duplicates(), ingest.rejected(), ingest.rejectedByReason());
@@ -119,7 +128,10 @@ final class Pipeline implements AutoCloseable {
       }
       ActiveModel served = serving.active();
       // refused at the edge: on images.rejected too
-      boolean augmented = watcher.processedImages() >= ingest.published() + ingest.rejected();
+      // Every image through pass 0, and every train image's later epochs too (pass e starts only once pass e-1 has
+      // caught up: until then the trainer can look done after fewer epochs).
+      boolean augmented = watcher.processedImages() - processedBefore >= ingest.published() + ingest.rejected()
+          && watcher.trainSamples() - trainSamplesBefore >= (watcher.trainImages() - trainImagesBefore) * epochs;
       long expected = watcher.trainSamples();
       // Done when every train sample is trained and evaluated (or early stopping ended training) and serving
       // answers with the champion: the last published version, which need not be the last evaluated model.

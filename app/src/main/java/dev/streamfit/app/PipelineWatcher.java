@@ -31,6 +31,7 @@ final class PipelineWatcher implements AutoCloseable {
   private final Map<String, Long> rejectReasons = new ConcurrentHashMap<>();
   private final List<Rejection> rejections = java.util.Collections.synchronizedList(new ArrayList<>());
   private volatile long trainSamples;
+  private volatile long trainImages;
   private volatile long samples;
   private final KafkaConsumer<String, byte[]> consumer;
   private final Thread thread;
@@ -68,6 +69,7 @@ final class PipelineWatcher implements AutoCloseable {
               samples++;
               if (s.getSplit() == Split.TRAIN) {
                 trainSamples++;
+                trainImages += s.getEpoch() == 0 && s.getVariant() == 0 ? 1 : 0;
               }
             } else {
               Rejection rej = rejSerde.decode(r.value());
@@ -105,6 +107,11 @@ final class PipelineWatcher implements AutoCloseable {
 
   long trainSamples() {
     return trainSamples;
+  }
+
+  /** Train images augmented (their first epoch's first variant); each has one sample per epoch. */
+  long trainImages() {
+    return trainImages;
   }
 
   long samples() {

@@ -84,11 +84,11 @@ public final class TrainerOptions {
   int shuffleBuffer;
 
   @Option(names = "--grow-labels", description = "A labelled image of a new label adds it to the model (the head gains an "
-      + "output, the other classes keep their weights) instead of being refused; rehearsal is on (--replay-ratio 1) unless set.")
+      + "output, the other classes keep their weights) instead of being refused; rehearsal is on (--replay-ratio 2) unless set.")
   boolean growLabels;
 
   @Option(names = "--replay-ratio", description = "Rehearsal: earlier train samples (class-balanced) mixed into each "
-      + "minibatch per new sample, in [0, 8]; 0 = off (default: 1 with --grow-labels, else 0).")
+      + "minibatch per new sample, in [0, 8]; 0 = off (default: 2 with --grow-labels, else 0).")
   Double replayRatio;
 
   @Option(names = "--replay-per-class", defaultValue = "64",
