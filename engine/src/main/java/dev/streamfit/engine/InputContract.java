@@ -6,12 +6,17 @@ import java.util.Objects;
 /**
  * What a model takes: {@code height}x{@code width} RGB (grey and alpha inputs are converted by the decoder), in
  * {@code layout} ({@link InputEncoder#NCHW} or NHWC), scaled by {@code scaling} ({@link InputEncoder#MINUS_ONE_TO_ONE}:
- * [0, 255] → [-1, 1]); images reach that size by the guarded decode and an area resize
- * ({@code ImageDecoder.decodeResized}), the same for trainer evaluation, serving and the verifier. The one place
+ * [0, 255] → [-1, 1]); images reach that size by the guarded decode and the {@code resize} rule ({@link #STRETCH_AREA},
+ * {@code ImageDecoder.decodeResized}), the same for trainer evaluation, serving and the verifier. The one place
  * the contract is defined: it is written into each model version ({@link #toSpec}) and read back and checked from
  * it ({@link #fromSpec}). Immutable.
  */
-public record InputContract(int height, int width, String layout, String scaling) {
+public record InputContract(int height, int width, String layout, String scaling, String resize) {
+  /**
+   * The resize rule: each axis scaled on its own to the input size (the aspect ratio is not kept), area
+   * interpolation when shrinking, bilinear when enlarging, as Keras {@code target_size} does.
+   */
+  public static final String STRETCH_AREA = "stretch_area";
   /** Smallest and largest side accepted, pixels. */
   public static final int MIN_SIDE = 16;
   public static final int MAX_SIDE = 2048;
@@ -19,6 +24,7 @@ public record InputContract(int height, int width, String layout, String scaling
   public InputContract {
     Objects.requireNonNull(layout, "layout");
     Objects.requireNonNull(scaling, "scaling");
+    Objects.requireNonNull(resize, "resize");
     if (height < MIN_SIDE || height > MAX_SIDE || width < MIN_SIDE || width > MAX_SIDE) {
       throw new IllegalArgumentException("input must be " + MIN_SIDE + ".." + MAX_SIDE + " px per side, was " + width + "x"
           + height);
@@ -29,11 +35,14 @@ public record InputContract(int height, int width, String layout, String scaling
     if (!InputEncoder.MINUS_ONE_TO_ONE.equals(scaling)) {
       throw new IllegalArgumentException("input scaling must be " + InputEncoder.MINUS_ONE_TO_ONE + ", was " + scaling);
     }
+    if (!STRETCH_AREA.equals(resize)) {
+      throw new IllegalArgumentException("input resize rule must be " + STRETCH_AREA + ", was " + resize);
+    }
   }
 
-  /** {@code side}x{@code side}, NCHW, [-1, 1]: what the classifiers built here take. */
+  /** {@code side}x{@code side}, NCHW, [-1, 1], {@link #STRETCH_AREA}: what the classifiers built here take. */
   public static InputContract square(int side) {
-    return new InputContract(side, side, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE);
+    return new InputContract(side, side, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE, STRETCH_AREA);
   }
 
   /** The contract a model version declares; throws IllegalArgumentException saying what is not acceptable. */
@@ -42,12 +51,12 @@ public record InputContract(int height, int width, String layout, String scaling
       throw new IllegalArgumentException("input must have 3 channels, had " + spec.getChannels());
     }
     return new InputContract(spec.getHeight(), spec.getWidth(), String.valueOf(spec.getLayout()),
-        String.valueOf(spec.getScaling()));
+        String.valueOf(spec.getScaling()), String.valueOf(spec.getResize()));
   }
 
   /** As written into a model version. */
   public InputSpec toSpec() {
-    return new InputSpec(height, width, 3, layout, scaling);
+    return new InputSpec(height, width, 3, layout, scaling, resize);
   }
 
   /** An encoder from uint8 HWC RGB at this size to the model's tensor. */

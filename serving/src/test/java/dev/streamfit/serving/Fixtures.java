@@ -68,7 +68,7 @@ final class Fixtures {
   static ModelVersion version(String name, long v, byte[] bytes, String sha, List<String> labels) {
     return ModelVersion.newBuilder().setModelName(name).setVersion(v).setCreatedAt(Instant.now())
         .setFormat(Models.FORMAT).setModelBytes(ByteBuffer.wrap(bytes)).setSha256(sha).setLabels(List.copyOf(labels))
-        .setInput(new InputSpec(224, 224, 3, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE))
+        .setInput(new InputSpec(224, 224, 3, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE, "stretch_area"))
         .setMetrics(Map.of("val.accuracy", 0.5 + v / 100.0))
         .setProvenance(Provenance.newBuilder().setBaseModel("mobilenetv2-0.35").setRunSeed(1).setConfig(Map.of())
             .setOffsets(List.of()).setSteps(v).setSamplesTrained(16 * v).setParentVersion(v > 1 ? v - 1 : null).build())

@@ -115,7 +115,7 @@ final class ModelRoutes {
     d.put("labels", v.getLabels().stream().map(String::valueOf).toList());
     d.put("input", Map.of("height", v.getInput().getHeight(), "width", v.getInput().getWidth(),
         "channels", v.getInput().getChannels(), "layout", String.valueOf(v.getInput().getLayout()),
-        "scaling", String.valueOf(v.getInput().getScaling())));
+        "scaling", String.valueOf(v.getInput().getScaling()), "resize", String.valueOf(v.getInput().getResize())));
     Map<String, Double> m = new LinkedHashMap<>();
     v.getMetrics().forEach((k, val) -> m.put(String.valueOf(k), val));
     d.put("metrics", m);
