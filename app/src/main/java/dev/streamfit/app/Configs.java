@@ -35,7 +35,8 @@ final class Configs {
         o.batchSize, c.seed, o.shuffleBuffer,
         new TrainerPolicy(o.evalIdleMs, o.evalEverySteps, o.checkpointEverySteps, o.checkpointEverySeconds,
             o.keepCheckpoints, o.publishMargin, o.earlyStopPatience), o.growLabels,
-        new TrainerConfig.Rehearsal(o.replayRatio != null ? o.replayRatio : o.growLabels ? 2.0 : 0.0, o.replayPerClass));
+        new TrainerConfig.Rehearsal(o.replayRatio != null ? o.replayRatio : o.growLabels ? 2.0 : 0.0, o.replayPerClass),
+        new dev.streamfit.engine.ScratchShape(o.scratchWidth, o.scratchBlocks));
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {

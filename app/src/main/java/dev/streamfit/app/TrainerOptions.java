@@ -94,4 +94,12 @@ public final class TrainerOptions {
   @Option(names = "--replay-per-class", defaultValue = "64",
       description = "Rehearsal memory: train samples kept per class (default ${DEFAULT-VALUE}).")
   int replayPerClass;
+
+  @Option(names = "--scratch-width", defaultValue = "16",
+      description = "scratch-cnn: filters of the first block, doubling per block (default ${DEFAULT-VALUE}).")
+  int scratchWidth;
+
+  @Option(names = "--scratch-blocks", defaultValue = "3",
+      description = "scratch-cnn: convolution blocks, each halving the image side (default ${DEFAULT-VALUE}).")
+  int scratchBlocks;
 }

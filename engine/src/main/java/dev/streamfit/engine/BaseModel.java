@@ -21,11 +21,11 @@ public enum BaseModel {
           "conv_pw_4", "conv_pw_5", "conv_pw_6", "conv_pw_7", "conv_pw_8", "conv_pw_9", "conv_pw_10", "conv_pw_11",
           "conv_pw_12", "conv_pw_13")),
   /**
-   * No pretrained weights: a small conv net with batch normalization trained from scratch (3 blocks of 16, 32, 64
-   * filters, global average pooling: 64-d features), for small images where an ImageNet base at 224 px is wasteful.
-   * Every layer trains; {@code --fine-tune-blocks} does not apply.
+   * No pretrained weights: a small conv net with batch normalization trained from scratch (by default 3 blocks of
+   * 16, 32, 64 filters, global average pooling: 64-d features; see {@link ScratchShape}), for small images where an
+   * ImageNet base at 224 px is wasteful. Every layer trains; {@code --fine-tune-blocks} does not apply.
    */
-  SCRATCH_CNN("scratch-cnn", null, ScratchCnn.FEATURES, ScratchCnn.FEATURE_SIZE, 0, java.util.List.of());
+  SCRATCH_CNN("scratch-cnn", null, ScratchCnn.FEATURES, ScratchShape.DEFAULT.featureSize(), 0, java.util.List.of());
 
   private final String id;
   private final String resource;
@@ -58,7 +58,7 @@ public enum BaseModel {
     return featureVertex;
   }
 
-  /** Length of the feature vector. */
+  /** Length of the feature vector (for {@link #SCRATCH_CNN}, of its default {@link ScratchShape}). */
   public int featureSize() {
     return featureSize;
   }

@@ -31,7 +31,13 @@ public final class Classifier implements AutoCloseable {
 
   /** A new classifier: {@code base} (frozen, per {@code spec}) and a fresh head with one output per label. */
   public static Classifier create(BaseModel base, TrainingSpec spec, List<String> labels, long seed, int imageSize) {
-    return new Classifier(Models.newClassifier(base, spec, labels, seed, imageSize), InputContract.square(imageSize),
+    return create(base, spec, ScratchShape.DEFAULT, labels, seed, imageSize);
+  }
+
+  /** As {@link #create(BaseModel, TrainingSpec, List, long, int)}; {@code shape} applies to {@link BaseModel#SCRATCH_CNN}. */
+  public static Classifier create(BaseModel base, TrainingSpec spec, ScratchShape shape, List<String> labels, long seed,
+      int imageSize) {
+    return new Classifier(Models.newClassifier(base, spec, shape, labels, seed, imageSize), InputContract.square(imageSize),
         labels.size());
   }
 

@@ -97,10 +97,16 @@ public final class Models {
   /** A classifier on the optimized {@code base} at {@code imageSize}, trained as {@code spec} says. */
   public static ComputationGraph newClassifier(BaseModel base, TrainingSpec spec, List<String> labels, long seed,
       int imageSize) {
+    return newClassifier(base, spec, ScratchShape.DEFAULT, labels, seed, imageSize);
+  }
+
+  /** As {@link #newClassifier(BaseModel, TrainingSpec, List, long, int)}; {@code shape} shapes {@link BaseModel#SCRATCH_CNN}. */
+  public static ComputationGraph newClassifier(BaseModel base, TrainingSpec spec, ScratchShape shape, List<String> labels,
+      long seed, int imageSize) {
     if (base == BaseModel.SCRATCH_CNN) {
       spec.validateFor(base, labels.size());
       CpuTuning.enableHelpers();
-      return ScratchCnn.build(spec, labels, seed, imageSize);
+      return ScratchCnn.build(spec, shape, labels, seed, imageSize);
     }
     return classifierOn(optimizedBase(base, imageSize), base, spec, labels, seed);
   }

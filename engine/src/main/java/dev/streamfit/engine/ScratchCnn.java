@@ -17,32 +17,27 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 
 /**
- * A small convolutional network trained from scratch ({@link BaseModel#SCRATCH_CNN}): {@value #BLOCKS} blocks of
- * 3x3 convolution (no bias) → batch normalization → ReLU → 2x2 max pooling, {@value #WIDTH} filters doubling per
- * block, global average pooling, then the same head as the transfer classifiers (optional inner dense layer,
+ * A small convolutional network trained from scratch ({@link BaseModel#SCRATCH_CNN}): {@link ScratchShape} blocks of
+ * 3x3 convolution (no bias) → batch normalization → ReLU → 2x2 max pooling, filters doubling per block (by default
+ * 3 blocks of 16, 32, 64), global average pooling, then the same head as the transfer classifiers (optional inner dense layer,
  * dropout, softmax). He (ReLU) initialization for the convolutions, Xavier for the output. NCHW input at any side
- * from 32 px; every layer trains at the head's learning rate.
+ * of at least 2^blocks px; every layer trains at the head's learning rate.
  */
 final class ScratchCnn {
-  /** Convolution blocks. */
-  static final int BLOCKS = 3;
-  /** Filters of the first block. */
-  static final int WIDTH = 16;
   /** Prefix of the body's layer names (trained at the head's rate, see {@link Models#setLearningRates}). */
   static final String PREFIX = "scratch_";
   /** The vertex whose output is the feature vector. */
   static final String FEATURES = PREFIX + "gap";
-  /** Length of the feature vector: the last block's filters. */
-  static final int FEATURE_SIZE = WIDTH << (BLOCKS - 1);
 
   private ScratchCnn() {}
 
-  static ComputationGraph build(TrainingSpec spec, List<String> labels, long seed, int imageSize) {
+  static ComputationGraph build(TrainingSpec spec, ScratchShape shape, List<String> labels, long seed, int imageSize) {
+    shape.validateFor(imageSize);
     ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().seed(seed)
         .updater(spec.updater(spec.learningRate())).graphBuilder().addInputs("input")
         .setInputTypes(InputType.convolutional(imageSize, imageSize, 3));
     String prev = "input";
-    for (int i = 0, filters = WIDTH; i < BLOCKS; i++, filters *= 2) {
+    for (int i = 0, filters = shape.width(); i < shape.blocks(); i++, filters *= 2) {
       g.addLayer(PREFIX + "conv" + i, new ConvolutionLayer.Builder(3, 3).padding(1, 1).nOut(filters).hasBias(false)
           .activation(Activation.IDENTITY).weightInit(WeightInit.RELU).build(), prev);
       g.addLayer(PREFIX + "bn" + i, new BatchNormalization.Builder().build(), PREFIX + "conv" + i);
@@ -53,7 +48,7 @@ final class ScratchCnn {
     }
     g.addLayer(FEATURES, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), prev);
     String input = FEATURES;
-    int nIn = FEATURE_SIZE;
+    int nIn = shape.featureSize();
     HeadSpec head = spec.head();
     if (head.innerSize() > 0) {
       g.addLayer(Models.INNER, new DenseLayer.Builder().nIn(nIn).nOut(head.innerSize()).activation(Activation.RELU)

@@ -81,4 +81,23 @@ class ScratchCnnTest {
     assertThatThrownBy(() -> fineTune.validateFor(BaseModel.SCRATCH_CNN, 3))
         .hasMessageContaining("trainer.fine-tune-blocks must be in [0, 0] for scratch-cnn");
   }
+
+  @Test
+  void widthAndDepthAreOptions() {
+    TrainingSpec spec = TrainingSpec.adam(HeadSpec.SOFTMAX, 3e-3);
+    try (Classifier small = Classifier.create(BaseModel.SCRATCH_CNN, spec, new ScratchShape(8, 2), LABELS, 1, SIZE);
+        Classifier usual = Classifier.create(BaseModel.SCRATCH_CNN, spec, LABELS, 1, SIZE);
+        Classifier deep = Classifier.create(BaseModel.SCRATCH_CNN, spec, new ScratchShape(16, 5), LABELS, 1, SIZE)) {
+      assertThat(small.trainableLayers()).contains("scratch_conv1").doesNotContain("scratch_conv2");
+      assertThat(deep.trainableLayers()).contains("scratch_conv4");
+      assertThat(small.parameterCount()).isLessThan(usual.parameterCount());
+      assertThat(deep.parameterCount()).isGreaterThan(usual.parameterCount());
+      Random r = new Random(1);
+      assertThat(deep.probabilities(List.of(image(0, r)))[0]).hasSize(3);
+    }
+    assertThatThrownBy(() -> new ScratchShape(2, 3)).hasMessageContaining("scratch-width must be in [4, 256], was 2");
+    assertThatThrownBy(() -> new ScratchShape(16, 7)).hasMessageContaining("scratch-blocks must be in [1, 6], was 7");
+    assertThatThrownBy(() -> Classifier.create(BaseModel.SCRATCH_CNN, TrainingSpec.adam(HeadSpec.SOFTMAX, 3e-3),
+        new ScratchShape(16, 6), LABELS, 1, SIZE)).hasMessageContaining("too small for 6 scratch blocks");
+  }
 }

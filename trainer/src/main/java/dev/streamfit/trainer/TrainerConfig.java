@@ -32,10 +32,12 @@ import java.util.Objects;
  * @param growLabels a labelled sample of a label not in {@code labels} adds it (the head grows) instead of being
  *     refused; the grown set is checkpointed and published with each version
  * @param rehearsal replay of older train samples mixed into each minibatch
+ * @param scratch width and depth of {@code scratch-cnn} (ignored for pretrained bases)
  */
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
-    int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal) {
+    int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal,
+    dev.streamfit.engine.ScratchShape scratch) {
 
   /**
    * Rehearsal: each minibatch of {@code b} new samples gets {@code round(b × ratio)} more drawn from a class-balanced
@@ -72,6 +74,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     Objects.requireNonNull(schedule, "schedule");
     Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(rehearsal, "rehearsal");
+    Objects.requireNonNull(scratch, "scratch");
     if (shuffleBuffer < 1 || shuffleBuffer > 100_000) {
       throw new IllegalArgumentException("trainer.shuffle-buffer must be in [1, 100000], was " + shuffleBuffer
           + " (set --shuffle-buffer)");
@@ -88,6 +91,9 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       throw new IllegalArgumentException("trainer.batch-size must be in [1, 512], was " + batchSize + " (set --batch-size)");
     }
     training.validateFor(base, labels.size());
+    if (base == BaseModel.SCRATCH_CNN) {
+      scratch.validateFor(imageSize);
+    }
     if (growLabels && !training.classWeights().isEmpty()) {
       throw new IllegalArgumentException("trainer.grow-labels cannot be combined with trainer.class-weights (a new class"
           + " would have no weight): drop --class-weights or --grow-labels");
@@ -102,23 +108,24 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       List<String> labels) {
     return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
-        16, 42L, 256, TrainerPolicy.DEFAULTS, false, Rehearsal.OFF);
+        16, 42L, 256, TrainerPolicy.DEFAULTS, false, Rehearsal.OFF,
+        dev.streamfit.engine.ScratchShape.DEFAULT);
   }
 
   public TrainerConfig withBatchSize(int n) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal);
+        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch);
   }
 
   public TrainerConfig withTraining(TrainingSpec t) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal);
+        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch);
   }
 
   /** This config with label growth on or off and {@code r} rehearsal. */
   public TrainerConfig withGrowth(boolean grow, Rehearsal r) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r);
+        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r, scratch);
   }
 
   /** Key → value view recorded in model provenance. */
@@ -145,6 +152,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     m.put("base-frozen", String.valueOf(training.trainableBlocks() == 0));
     m.put("publish-margin", String.valueOf(policy.publishMargin()));
     m.put("early-stop-patience", String.valueOf(policy.earlyStopPatience()));
+    if (base == BaseModel.SCRATCH_CNN) {
+      m.put("scratch-width", String.valueOf(scratch.width()));
+      m.put("scratch-blocks", String.valueOf(scratch.blocks()));
+    }
     m.put("grow-labels", String.valueOf(growLabels));
     if (rehearsal.ratio() > 0) {
       m.put("replay-ratio", String.valueOf(rehearsal.ratio()));

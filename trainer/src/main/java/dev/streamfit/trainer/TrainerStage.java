@@ -206,7 +206,8 @@ public final class TrainerStage implements AutoCloseable {
       throw new IllegalStateException("cannot read checkpoints in " + config.checkpointDir() + ": " + e.getMessage(), e);
     }
     long t0 = System.nanoTime();
-    model = Classifier.create(config.base(), config.training(), labels.labels(), config.seed(), config.imageSize());
+    model = Classifier.create(config.base(), config.training(), config.scratch(), labels.labels(), config.seed(),
+        config.imageSize());
     LOG.info("built classifier on {} in {} ms; trainable layers {}", config.base().id(),
         (System.nanoTime() - t0) / 1_000_000, model.trainableLayers());
   }

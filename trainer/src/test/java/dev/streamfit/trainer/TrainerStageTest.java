@@ -109,7 +109,8 @@ class TrainerStageTest {
   TrainerConfig config(String bootstrap, Topics topics, String name, TrainerPolicy policy, LrSchedule schedule) {
     return new TrainerConfig(bootstrap, topics, "g-" + name, dir.resolve(name), "synthetic", LABELS,
         BaseModel.MOBILENET_V2_035, SIZE, new TrainingSpec(HeadSpec.SOFTMAX, TrainingSpec.Optimizer.ADAM, 0.01, 0.9, 0, 0.001,
-        List.of()), schedule, 8, 1L, 32, policy, false, TrainerConfig.Rehearsal.OFF);
+        List.of()), schedule, 8, 1L, 32, policy, false, TrainerConfig.Rehearsal.OFF,
+        dev.streamfit.engine.ScratchShape.DEFAULT);
   }
 
   @Test
