@@ -44,7 +44,7 @@ final class Configs {
         o.decode.limits(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
         o.inferenceWorkers == 0 ? Math.min(16, Runtime.getRuntime().availableProcessors()) : o.inferenceWorkers,
         env("STREAMFIT_API_TOKEN"), env("STREAMFIT_ADMIN_TOKEN"), !o.noTopicInference,
-        topics.prefix() + "streamfit-serving", o.recentPredictions, o.http.limits(), o.adminLoopback);
+        topics.prefix() + "streamfit-serving", o.recentPredictions, o.http.limits(), o.adminLoopback, o.moreModels);
   }
 
   private static String env(String name) {

@@ -14,6 +14,10 @@ public final class ServingOptions {
   @Option(names = "--model-name", description = "Serve only this model's versions (default: the first name on the models topic).")
   String modelName;
 
+  @Option(names = "--models", split = ",", description = "Also serve these models (comma-separated), each at "
+      + "POST /v1/models/{name}/predict[:batch]; needs --model-name, the model of /v1/predict.")
+  java.util.List<String> moreModels = new java.util.ArrayList<>();
+
   @Option(names = "--top-k", defaultValue = "3", description = "Labels returned when a request does not say ?k= (default ${DEFAULT-VALUE}).")
   int topK;
 

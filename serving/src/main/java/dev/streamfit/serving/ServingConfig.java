@@ -4,6 +4,7 @@ import dev.streamfit.http.HttpLimits;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -34,12 +35,28 @@ import java.util.Objects;
  * @param http the HTTP front's deadlines and caps (headers, bodies, connections, bytes in flight)
  * @param adminLoopback let clients on a loopback address activate versions without the admin token; ignored
  *     (off) when an admin token is set, since behind a reverse proxy on the same host every client is loopback
+ * @param moreModels further models served by name ({@code POST /v1/models/{name}/predict}), besides
+ *     {@code modelName}, which answers {@code /v1/predict}; needs {@code modelName}
  */
 public record ServingConfig(String bootstrapServers, Topics topics, String modelName, String host, int port,
     int defaultTopK, int maxBodyBytes, DecodeLimits limits, int httpThreads, int maxInFlight, int maxBatch,
     Duration batchLinger, int inferenceWorkers, String apiToken, String adminToken, boolean topicInference, String inferenceGroupId,
-    int recentPredictions, HttpLimits http, boolean adminLoopback) {
+    int recentPredictions, HttpLimits http, boolean adminLoopback, List<String> moreModels) {
   public ServingConfig {
+    moreModels = List.copyOf(moreModels);
+    for (String m : moreModels) {
+      if (m.isBlank() || m.equals(modelName)) {
+        throw new IllegalArgumentException("serving.models: each further model must be a name other than the default"
+            + " model's, was '" + m + "' (fix --models)");
+      }
+    }
+    if (!moreModels.isEmpty() && modelName == null) {
+      throw new IllegalArgumentException("serving.models needs serving.model-name: the default model answers /v1/predict"
+          + " (set --model-name)");
+    }
+    if (moreModels.size() != new java.util.HashSet<>(moreModels).size()) {
+      throw new IllegalArgumentException("serving.models names a model twice: " + moreModels + " (fix --models)");
+    }
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(topics, "topics");
@@ -87,67 +104,82 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
     return new ServingConfig(bootstrapServers, topics, null, "127.0.0.1", port, 3, 16 * 1024 * 1024,
         DecodeLimits.defaults(), 64, 64, 8, Duration.ZERO,
         Math.min(16, Runtime.getRuntime().availableProcessors()), null, null, true, topics.prefix() + "streamfit-serving", 50,
-        HttpLimits.defaults(), false);
+        HttpLimits.defaults(), false, List.of());
   }
 
   /** This config with another body cap. */
   public ServingConfig withMaxBodyBytes(int bytes) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, bytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels);
   }
 
   /** This config with {@code workers} inference workers. */
   public ServingConfig withInferenceWorkers(int workers) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, workers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback);
+        recentPredictions, http, adminLoopback, moreModels);
   }
 
   /** This config with other batching and admission limits. */
   public ServingConfig withBatching(int maxBatch, Duration linger, int maxInFlight) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, linger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback);
+        recentPredictions, http, adminLoopback, moreModels);
   }
 
   /** This config with the given tokens (either may be null). */
   public ServingConfig withTokens(String apiToken, String adminToken) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback);
+        recentPredictions, http, adminLoopback, moreModels);
   }
 
   /** This config bound to {@code host}:{@code port}. */
   public ServingConfig withAddress(String host, int port) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback);
+        recentPredictions, http, adminLoopback, moreModels);
   }
 
   /** This config with topic inference on or off. */
   public ServingConfig withTopicInference(boolean on) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
-        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, on, inferenceGroupId, recentPredictions, http, adminLoopback);
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, on, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels);
   }
 
   /** This config serving only {@code name} (null = any). */
   public ServingConfig withModelName(String name) {
     return new ServingConfig(bootstrapServers, topics, name, host, port, defaultTopK, maxBodyBytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels);
   }
 
   /** This config with other HTTP limits. */
   public ServingConfig withHttp(HttpLimits limits) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, this.limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
-        inferenceGroupId, recentPredictions, limits, adminLoopback);
+        inferenceGroupId, recentPredictions, limits, adminLoopback, moreModels);
   }
 
   /** This config letting loopback clients make admin calls without the admin token (when none is set). */
   public ServingConfig withAdminLoopback(boolean on) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
-        inferenceGroupId, recentPredictions, http, on);
+        inferenceGroupId, recentPredictions, http, on, moreModels);
+  }
+
+  /** This config also serving {@code names} by name. */
+  public ServingConfig withMoreModels(List<String> names) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
+        inferenceGroupId, recentPredictions, http, adminLoopback, names);
+  }
+
+  /** Every model served: {@code modelName} (null = the first on the topic), then {@link #moreModels}. */
+  public List<String> servedModels() {
+    List<String> all = new java.util.ArrayList<>();
+    all.add(modelName);
+    all.addAll(moreModels);
+    return all;
   }
 
   /** Whether {@code loopback} clients without the admin token may make admin calls. */

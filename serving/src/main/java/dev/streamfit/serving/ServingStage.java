@@ -15,7 +15,9 @@ import dev.streamfit.serving.internal.TrainingFeed;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,10 +36,12 @@ public final class ServingStage implements AutoCloseable {
   private final TrainingFeed training;
   private final HttpApi http;
   private final TopicInference inference;
+  private final Map<String, ModelRegistry> more;
 
-  private ServingStage(ServingConfig config, InferenceQueue queue, ModelRegistry registry, TrainingFeed training,
-      HttpApi http, TopicInference inference) {
+  private ServingStage(ServingConfig config, InferenceQueue queue, ModelRegistry registry, Map<String, ModelRegistry> more,
+      TrainingFeed training, HttpApi http, TopicInference inference) {
     this.config = config;
+    this.more = more;
     this.queue = queue;
     this.registry = registry;
     this.training = training;
@@ -54,11 +58,20 @@ public final class ServingStage implements AutoCloseable {
     InferenceQueue queue = new InferenceQueue(config.maxBatch(), config.batchLinger(), config.inferenceWorkers(), metrics);
     ModelRegistry registry = new ModelRegistry(config, new ModelVerifier(decoder, queue), metrics);
     PredictService service = new PredictService(registry, queue, decoder);
+    // Further models: a registry each (its own follower of `models`), sharing the decoder, batcher and workers.
+    Map<String, ModelRegistry> more = new LinkedHashMap<>();
+    Map<String, PredictService> moreServices = new LinkedHashMap<>();
+    for (String name : config.moreModels()) {
+      ModelRegistry r = new ModelRegistry(config.withMoreModels(List.of()).withModelName(name),
+          new ModelVerifier(decoder, queue), new ServingMetrics());
+      more.put(name, r);
+      moreServices.put(name, new PredictService(r, queue, decoder));
+    }
     RecentPredictions recent = new RecentPredictions(config.recentPredictions());
     TrainingFeed training = new TrainingFeed(config.bootstrapServers(), config.topics().trainingMetrics());
     HttpApi http;
     try {
-      http = new HttpApi(config, service, training, recent, metrics);
+      http = new HttpApi(config, service, moreServices, training, recent, metrics);
       http.start();
     } catch (IOException e) {
       queue.close();
@@ -67,13 +80,15 @@ public final class ServingStage implements AutoCloseable {
     }
     TopicInference inference = config.topicInference() ? new TopicInference(config, service, metrics, recent) : null;
     registry.start();
+    more.values().forEach(ModelRegistry::start);
     training.start();
     if (inference != null) {
       inference.start();
     }
-    LOG.info("serving on http://{}:{}/ (models from {}{})", config.host(), http.port(), config.topics().models(),
+    LOG.info("serving on http://{}:{}/ (models {} from {}{})", config.host(), http.port(),
+        config.modelName() == null ? "(the first on the topic)" : config.servedModels(), config.topics().models(),
         inference == null ? "" : "; answering " + config.topics().inferenceRequests() + " on " + config.topics().inferenceResults());
-    return new ServingStage(config, queue, registry, training, http, inference);
+    return new ServingStage(config, queue, registry, more, training, http, inference);
   }
 
   /** The bound HTTP port. */
@@ -84,6 +99,13 @@ public final class ServingStage implements AutoCloseable {
   /** The active model (metadata and predictor; do not close it), or null before one is active. */
   public ActiveModel active() {
     ModelHandle h = registry.peek();
+    return h == null ? null : h.model();
+  }
+
+  /** The active version of model {@code name} (one of {@link ServingConfig#servedModels}), or null. */
+  public ActiveModel active(String name) {
+    ModelRegistry r = name.equals(registry.modelName()) ? registry : more.get(name);
+    ModelHandle h = r == null ? null : r.peek();
     return h == null ? null : h.model();
   }
 
@@ -104,6 +126,7 @@ public final class ServingStage implements AutoCloseable {
     }
     training.close();
     registry.close();
+    more.values().forEach(ModelRegistry::close);
     queue.close();
   }
 }

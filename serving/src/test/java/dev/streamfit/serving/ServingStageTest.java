@@ -5,6 +5,7 @@ import static dev.streamfit.serving.Fixtures.publish;
 import static dev.streamfit.serving.Fixtures.state;
 import static dev.streamfit.serving.Fixtures.version;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -186,7 +187,7 @@ class ServingStageTest {
       assertThat(paths).contains("/v1/predict", "/v1/predict:batch", "/v1/models", "/v1/models/{version}",
           "/v1/models/{version}:activate", "/v1/training", "/v1/predictions/recent", "/healthz", "/readyz", "/metrics");
       for (String path : paths) {
-        String concrete = path.replace("{version}", "1");
+        String concrete = path.replace("{version}", "1").replace("{name}", "m");
         HttpResponse<String> r = doc.get("paths").get(path).has("get") ? c.get(concrete) : c.post(concrete, new byte[0]);
         assertThat(r.statusCode()).as(path).isNotIn(405, 500);
         assertThat(r.body()).as(path).doesNotContain("\"error\":\"not_found\"");
@@ -219,5 +220,54 @@ class ServingStageTest {
       assertThat(birdLabels).containsExactlyInAnyOrder("crow", "owl", "wren");
       assertThat(toolLabels).containsExactlyInAnyOrder("hammer", "saw", "wrench");
     }
+  }
+
+  @Test
+  void oneServingInstanceRoutesSeveralModelsByName(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("routed-", 1, (short) 1);
+    try (ServingStage serving = ServingStage.start(config(broker, topics).withModelName("birds")
+        .withMoreModels(List.of("tools")));
+        KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      byte[] a = Fixtures.good(1);
+      byte[] b = Fixtures.good(2);
+      publish(p, topics, Fixtures.version("birds", 1, a, dev.streamfit.schemas.Hashes.sha256Hex(a),
+          List.of("crow", "owl", "wren")));
+      publish(p, topics, Fixtures.version("tools", 1, b, dev.streamfit.schemas.Hashes.sha256Hex(b),
+          List.of("hammer", "saw", "wrench")));
+      await("both active", () -> serving.active() != null && serving.active("tools") != null);
+      byte[] image = TestImages.sampleJpeg("test", "hat");
+      Fixtures.Client c = new Fixtures.Client(serving.port());
+      assertThat(labels(JSON.readTree(c.post("/v1/predict?k=3", image).body()), "birds"))
+          .containsExactlyInAnyOrder("crow", "owl", "wren");
+      assertThat(labels(JSON.readTree(c.post("/v1/models/birds/predict?k=3", image).body()), "birds"))
+          .containsExactlyInAnyOrder("crow", "owl", "wren");
+      assertThat(labels(JSON.readTree(c.post("/v1/models/tools/predict?k=3", image).body()), "tools"))
+          .containsExactlyInAnyOrder("hammer", "saw", "wrench");
+      JsonNode batch = JSON.readTree(c.postMultipart("/v1/models/tools/predict:batch?k=1", List.of(image)).body());
+      assertThat(batch.get("model").asText()).isEqualTo("tools");
+      assertThat(batch.get("results").get(0).get("predictions").get(0).get("label").asText()).isIn("hammer", "saw", "wrench");
+      var unknown = c.post("/v1/models/fish/predict", image);
+      assertThat(unknown.statusCode()).isEqualTo(404);
+      assertThat(JSON.readTree(unknown.body()).get("error").asText()).isEqualTo("unknown_model");
+      assertThat(unknown.body()).contains("birds", "tools");
+      assertThat(c.get("/v1/models/tools/predict").statusCode()).isEqualTo(405);
+      JsonNode models = JSON.readTree(c.get("/v1/models").body());
+      assertThat(models.get("served").toString()).isEqualTo("[\"birds\",\"tools\"]");
+    }
+    assertThatThrownBy(() -> config(broker, topics("x-")).withMoreModels(List.of("tools")))
+        .hasMessageContaining("needs serving.model-name");
+    assertThatThrownBy(() -> config(broker, topics("x-")).withModelName("birds").withMoreModels(List.of("birds")))
+        .hasMessageContaining("other than the default");
+  }
+
+  private static Topics topics(String prefix) {
+    return new Topics(prefix, 1, (short) 1);
+  }
+
+  private static List<String> labels(JsonNode answer, String model) {
+    assertThat(answer.get("model").asText()).isEqualTo(model);
+    List<String> out = new ArrayList<>();
+    answer.get("predictions").forEach(n -> out.add(n.get("label").asText()));
+    return out;
   }
 }

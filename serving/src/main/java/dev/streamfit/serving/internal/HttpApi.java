@@ -37,9 +37,11 @@ public final class HttpApi implements AutoCloseable {
   private static final JsonFactory JSON_FACTORY = JSON.getFactory();
   /** Most images in one {@code predict:batch} request. */
   static final int MAX_BATCH_ITEMS = 64;
+  private static final String MODELS = "/v1/models/";
 
   private final ServingConfig config;
   private final PredictService service;
+  private final Map<String, PredictService> more;
   private final ModelRegistry registry;
   private final TrainingFeed training;
   private final RecentPredictions recent;
@@ -50,15 +52,20 @@ public final class HttpApi implements AutoCloseable {
   private final byte[] openapi;
   private HttpFront front;
 
-  public HttpApi(ServingConfig config, PredictService service, TrainingFeed training, RecentPredictions recent,
-      ServingMetrics metrics) throws IOException {
+  /**
+   * The API of {@code service} (the default model, {@code /v1/predict}) and of {@code more} (further models by name,
+   * {@code /v1/models/{name}/predict}).
+   */
+  public HttpApi(ServingConfig config, PredictService service, Map<String, PredictService> more, TrainingFeed training,
+      RecentPredictions recent, ServingMetrics metrics) throws IOException {
     this.config = config;
     this.service = service;
+    this.more = Map.copyOf(more);
     this.registry = service.registry();
     this.training = training;
     this.recent = recent;
     this.metrics = metrics;
-    this.models = new ModelRoutes(config, registry);
+    this.models = new ModelRoutes(config, registry, this::served);
     this.inFlight = new Semaphore(config.maxInFlight());
     this.page = resource("web/index.html");
     this.openapi = resource("openapi.json");
@@ -92,9 +99,19 @@ public final class HttpApi implements AutoCloseable {
   private Response route(Request r) {
     String p = r.path();
     if (p.equals("/v1/predict")) {
-      return handle(r, "predict", "POST", true, this::predict);
+      return handle(r, "predict", "POST", true, x -> predict(x, service));
     } else if (p.equals("/v1/predict:batch")) {
-      return handle(r, "predict_batch", "POST", true, this::predictBatch);
+      return handle(r, "predict_batch", "POST", true, x -> predictBatch(x, service));
+    } else if (p.startsWith(MODELS) && (p.endsWith("/predict") || p.endsWith("/predict:batch"))) {
+      boolean batch = p.endsWith(":batch");
+      String name = p.substring(MODELS.length(), p.lastIndexOf('/'));
+      PredictService named = name.equals(service.registry().modelName()) ? service : more.get(name);
+      if (named == null) {
+        return handle(r, "not_found", null, true, x -> error(404, "unknown_model", "model '"
+            + (name.length() > 100 ? name.substring(0, 100) + "…" : name) + "' is not served here; served: " + served()));
+      }
+      return batch ? handle(r, "predict_batch", "POST", true, x -> predictBatch(x, named))
+          : handle(r, "predict", "POST", true, x -> predict(x, named));
     } else if (p.equals("/v1/models") || p.startsWith("/v1/models/")) {
       return handle(r, "models", null, true, models::handle);
     } else if (p.equals("/v1/training")) {
@@ -151,7 +168,15 @@ public final class HttpApi implements AutoCloseable {
 
   // ---- predictions ----
 
-  private Response predict(Request r) throws Exception {
+  /** Names of the models served, the default first (null until the default is known, when none was configured). */
+  List<String> served() {
+    List<String> names = new ArrayList<>();
+    names.add(service.registry().modelName());
+    names.addAll(more.keySet().stream().sorted().toList());
+    return names;
+  }
+
+  private Response predict(Request r, PredictService service) throws Exception {
     long t0 = System.nanoTime();
     byte[] image = r.body();
     String boundary = boundary(r);
@@ -170,7 +195,7 @@ public final class HttpApi implements AutoCloseable {
       InferenceQueue.Prediction p = service.predict(image, topK(r));
       double ms = (System.nanoTime() - t0) / 1e6;
       Map<String, Object> out = new LinkedHashMap<>();
-      out.put("model", registry.modelName());
+      out.put("model", service.registry().modelName());
       out.put("modelVersion", p.version());
       out.put("predictions", p.top());
       out.put("latencyMs", ms);
@@ -188,7 +213,7 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  private Response predictBatch(Request r) throws Exception {
+  private Response predictBatch(Request r, PredictService service) throws Exception {
     long t0 = System.nanoTime();
     int most = Math.min(MAX_BATCH_ITEMS, config.maxInFlight());
     List<byte[]> images = new ArrayList<>();
@@ -229,7 +254,7 @@ public final class HttpApi implements AutoCloseable {
         results.add(item);
       }
       Map<String, Object> out = new LinkedHashMap<>();
-      out.put("model", registry.modelName());
+      out.put("model", service.registry().modelName());
       out.put("results", results);
       out.put("latencyMs", ms);
       return reply(200, out);

@@ -8,6 +8,7 @@ import dev.streamfit.serving.ModelState;
 import dev.streamfit.serving.ServingConfig;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,10 +27,12 @@ final class ModelRoutes {
   private static final String ACTIVATE = ":activate";
   private final ServingConfig config;
   private final ModelRegistry registry;
+  private final java.util.function.Supplier<List<String>> served;
 
-  ModelRoutes(ServingConfig config, ModelRegistry registry) {
+  ModelRoutes(ServingConfig config, ModelRegistry registry, java.util.function.Supplier<List<String>> served) {
     this.config = config;
     this.registry = registry;
+    this.served = served;
   }
 
   Response handle(Request r) throws Exception {
@@ -41,6 +44,7 @@ final class ModelRoutes {
       ModelHandle h = registry.peek();
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("model", registry.modelName());
+      out.put("served", served.get());
       out.put("activeVersion", h == null ? null : h.version());
       out.put("active", h == null ? null : describe(registry.version(h.version())));
       out.put("versions", registry.versions().stream().map(ModelRoutes::describe).toList());
