@@ -18,8 +18,12 @@ public final class KafkaOptions {
   @Option(names = "--replication-factor", defaultValue = "1", description = "Replication factor when creating topics (default ${DEFAULT-VALUE}).")
   short replication;
 
+  @Option(names = "--models-topic", description = "Full name of the models topic, when pipelines with different "
+      + "--topic-prefix publish to one so that one serve answers for all of them (default <prefix>models).")
+  String modelsTopic;
+
   Topics topics() {
-    return new Topics(topicPrefix, partitions, replication);
+    return new Topics(topicPrefix, partitions, replication, modelsTopic);
   }
 
   String bootstrapOrDefault() {

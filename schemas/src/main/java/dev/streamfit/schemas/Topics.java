@@ -11,8 +11,10 @@ import java.util.Objects;
  * @param prefix prepended to every topic name; empty for the defaults ({@code images.raw}, ...)
  * @param partitions partitions of the data topics ({@code images.*}, inference topics)
  * @param replicationFactor replication factor of every topic
+ * @param modelsTopic the {@code models} topic's full name when several pipelines (prefixes) publish to one, so that
+ *     one serving instance serves their models; null = {@code <prefix>models}
  */
-public record Topics(String prefix, int partitions, short replicationFactor) {
+public record Topics(String prefix, int partitions, short replicationFactor, String modelsTopic) {
   /** Largest raw image record: 16 MiB of encoded image plus envelope. */
   public static final int RAW_MAX_BYTES = 17 * 1024 * 1024;
   /** Largest augmented sample record (e.g. 512x512x3 uint8 plus envelope). */
@@ -28,6 +30,15 @@ public record Topics(String prefix, int partitions, short replicationFactor) {
     if (replicationFactor <= 0) {
       throw new IllegalArgumentException("topics.replication must be > 0, was " + replicationFactor);
     }
+    if (modelsTopic != null && !modelsTopic.matches("[A-Za-z0-9._-]{1,249}")) {
+      throw new IllegalArgumentException("topics.models-topic must be 1 to 249 of A-Z a-z 0-9 . _ -, was '" + modelsTopic
+          + "' (set --models-topic)");
+    }
+  }
+
+  /** Topics named {@code <prefix><name>}, {@code models} included. */
+  public Topics(String prefix, int partitions, short replicationFactor) {
+    this(prefix, partitions, replicationFactor, null);
   }
 
   /** Default names, 2 partitions, replication 1 (the embedded single-broker run). */
@@ -53,7 +64,7 @@ public record Topics(String prefix, int partitions, short replicationFactor) {
   }
 
   public String models() {
-    return prefix + "models";
+    return modelsTopic != null ? modelsTopic : prefix + "models";
   }
 
   public String trainingMetrics() {
