@@ -12,9 +12,9 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
  * A trainable image classifier over uint8 HWC RGB pixels at its input size: fit a minibatch, class probabilities,
- * learning rates, bytes. It hides the DL4J graph and its tensors from the stages (the trainer and the serving
- * verifier see this type and {@link Predictor}, never {@code ComputationGraph} or {@code INDArray}). Not
- * thread-safe; {@link #close} frees its native memory, after which it must not be used.
+ * learning rates, head growth (a label set that grew), bytes. It hides the DL4J graph and its tensors from the
+ * stages (the trainer and the serving verifier see this type and {@link Predictor}, never {@code ComputationGraph} or
+ * {@code INDArray}). Not thread-safe; {@link #close} frees its native memory, after which it must not be used.
  */
 public final class Classifier implements AutoCloseable {
   private ComputationGraph graph;

@@ -201,12 +201,7 @@ class ServingStageTest {
     try (ServingStage birds = ServingStage.start(config(broker, topics).withModelName("birds"));
         ServingStage tools = ServingStage.start(config(broker, topics).withModelName("tools"));
         KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
-      byte[] a = Fixtures.good(1);
-      byte[] b = Fixtures.good(2);
-      publish(p, topics, Fixtures.version("birds", 1, a, dev.streamfit.schemas.Hashes.sha256Hex(a),
-          List.of("crow", "owl", "wren")));
-      publish(p, topics, Fixtures.version("tools", 1, b, dev.streamfit.schemas.Hashes.sha256Hex(b),
-          List.of("hammer", "saw", "wrench")));
+      publishBirdsAndTools(p, topics);
       await("both active", () -> birds.active() != null && tools.active() != null);
       byte[] image = TestImages.sampleJpeg("test", "hat");
       JsonNode fromBirds = JSON.readTree(new Fixtures.Client(birds.port()).post("/v1/predict?k=3", image).body());
@@ -228,12 +223,7 @@ class ServingStageTest {
     try (ServingStage serving = ServingStage.start(config(broker, topics).withModelName("birds")
         .withMoreModels(List.of("tools")));
         KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
-      byte[] a = Fixtures.good(1);
-      byte[] b = Fixtures.good(2);
-      publish(p, topics, Fixtures.version("birds", 1, a, dev.streamfit.schemas.Hashes.sha256Hex(a),
-          List.of("crow", "owl", "wren")));
-      publish(p, topics, Fixtures.version("tools", 1, b, dev.streamfit.schemas.Hashes.sha256Hex(b),
-          List.of("hammer", "saw", "wrench")));
+      publishBirdsAndTools(p, topics);
       await("both active", () -> serving.active() != null && serving.active("tools") != null);
       byte[] image = TestImages.sampleJpeg("test", "hat");
       Fixtures.Client c = new Fixtures.Client(serving.port());
@@ -258,6 +248,14 @@ class ServingStageTest {
         .hasMessageContaining("needs serving.model-name");
     assertThatThrownBy(() -> config(broker, topics("x-")).withModelName("birds").withMoreModels(List.of("birds")))
         .hasMessageContaining("other than the default");
+  }
+
+  /** Version 1 of "birds" (crow, owl, wren) and of "tools" (hammer, saw, wrench). */
+  private static void publishBirdsAndTools(KafkaProducer<String, byte[]> p, Topics topics) throws Exception {
+    byte[] a = Fixtures.good(1);
+    byte[] b = Fixtures.good(2);
+    publish(p, topics, Fixtures.version("birds", 1, a, Hashes.sha256Hex(a), List.of("crow", "owl", "wren")));
+    publish(p, topics, Fixtures.version("tools", 1, b, Hashes.sha256Hex(b), List.of("hammer", "saw", "wrench")));
   }
 
   private static Topics topics(String prefix) {
