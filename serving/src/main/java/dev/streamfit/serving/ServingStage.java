@@ -78,7 +78,7 @@ public final class ServingStage implements AutoCloseable {
       throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
           + " (port in use? set --port)", e);
     }
-    TopicInference inference = config.topicInference() ? new TopicInference(config, service, metrics, recent) : null;
+    TopicInference inference = config.topicInference() ? new TopicInference(config, service, moreServices, metrics, recent) : null;
     registry.start();
     more.values().forEach(ModelRegistry::start);
     training.start();

@@ -114,4 +114,73 @@ class TopicInferenceTest {
       assertThat(new Fixtures.Client(s.port()).get("/v1/predictions/recent").body()).contains("\"source\":\"topic\"");
     }
   }
+
+  @Test
+  void aRequestNamesItsModelAndAFurtherModelWithoutVersionsDoesNotStallThePartition(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("topic-models-", 1, (short) 1);
+    AvroSerde<PredictionRequest> serde = AvroSerde.of(PredictionRequest.class);
+    try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers());
+        ServingStage s = ServingStage.start(ServingConfig.defaults(broker.bootstrapServers(), topics, 0)
+            .withModelName("birds").withMoreModels(List.of("tools")))) {
+      byte[] birds = Fixtures.good(1);
+      publish(p, topics, Fixtures.version("birds", 1, birds, dev.streamfit.schemas.Hashes.sha256Hex(birds),
+          List.of("crow", "owl", "wren")));
+      await("birds active", () -> s.active() != null);
+      byte[] hat = TestImages.sampleJpeg("test", "hat");
+      java.util.function.BiConsumer<String, String> send = (id, model) -> {
+        try {
+          p.send(new ProducerRecord<>(topics.inferenceRequests(), id, serde.encode(PredictionRequest.newBuilder()
+              .setRequestId(id).setContent(ByteBuffer.wrap(hat)).setTopK(3).setModel(model).build()))).get();
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      };
+      send.accept("default", null);
+      send.accept("tools-early", "tools");
+      send.accept("fish", "fish");
+      send.accept("birds", "birds");
+      Map<String, PredictionResult> results = read(broker, topics, 4);
+      assertThat(labels(results.get("default"))).containsExactlyInAnyOrder("crow", "owl", "wren");
+      assertThat(String.valueOf(results.get("default").getModel())).isEqualTo("birds");
+      assertThat(labels(results.get("birds"))).containsExactlyInAnyOrder("crow", "owl", "wren");
+      assertThat(results.get("tools-early").getError()).startsWith("no_model").contains("'tools'");
+      assertThat(results.get("fish").getError()).startsWith("unknown_model");
+
+      byte[] tools = Fixtures.good(2);
+      publish(p, topics, Fixtures.version("tools", 1, tools, dev.streamfit.schemas.Hashes.sha256Hex(tools),
+          List.of("hammer", "saw", "wrench")));
+      await("tools active", () -> s.active("tools") != null);
+      send.accept("tools", "tools");
+      PredictionResult answer = read(broker, topics, 5).get("tools");
+      assertThat(String.valueOf(answer.getModel())).isEqualTo("tools");
+      assertThat(labels(answer)).containsExactlyInAnyOrder("hammer", "saw", "wrench");
+    }
+  }
+
+  private static List<String> labels(PredictionResult r) {
+    assertThat(r.getError()).as("error of " + r.getRequestId()).isNull();
+    return r.getPredictions().stream().map(l -> l.getLabel().toString()).toList();
+  }
+
+  /** The first {@code n} results on {@code inference.results}, by request id (60 s at most). */
+  private static Map<String, PredictionResult> read(KafkaBroker broker, Topics topics, int n) {
+    AvroSerde<PredictionResult> rs = AvroSerde.of(PredictionResult.class);
+    Map<String, PredictionResult> out = new HashMap<>();
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
+      org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topics.inferenceResults(), 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (out.size() < n && System.currentTimeMillis() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> {
+          PredictionResult res = rs.decode(r.value());
+          out.put(res.getRequestId().toString(), res);
+        });
+      }
+    }
+    assertThat(out).hasSize(n);
+    return out;
+  }
 }

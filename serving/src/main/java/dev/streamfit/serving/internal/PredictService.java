@@ -18,8 +18,8 @@ import org.bytedeco.opencv.opencv_core.Mat;
 public final class PredictService {
   /** No model version is active yet. */
   public static final class NoModelException extends Exception {
-    NoModelException() {
-      super("no model version loaded yet; see /readyz");
+    NoModelException(String model) {
+      super("no version of " + (model == null ? "a model" : "model '" + model + "'") + " loaded yet; see /readyz");
     }
   }
 
@@ -54,7 +54,7 @@ public final class PredictService {
       ExecutionException {
     ModelHandle h = registry.acquire();
     if (h == null) {
-      throw new NoModelException();
+      throw new NoModelException(registry.modelName());
     }
     try {
       int w = h.model().predictor().width();

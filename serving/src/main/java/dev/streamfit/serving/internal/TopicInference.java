@@ -38,22 +38,28 @@ import org.slf4j.LoggerFactory;
  * Topic inference: consumes {@code inference.requests} in a consumer group (serving replicas share its
  * partitions) and answers each record on {@code inference.results}, keyed by request id, exactly once:
  * results and consumed offsets commit in one transaction. A record that is not a request, or an image
- * that is refused, gets a result carrying the error, so no record ever blocks its partition. While no
- * model is active the assigned partitions are paused. Thread-safe; one thread owns the clients.
+ * that is refused, gets a result carrying the error, so no record ever blocks its partition. A request names its
+ * model ({@code model}; null = the default): a further model the instance serves answers it, another name gets an
+ * {@code unknown_model} result, a further model without an active version a {@code no_model} result. While the default
+ * model is not active the assigned partitions are paused. Thread-safe; one thread owns the clients.
  */
 public final class TopicInference extends ConsumerLoop {
   private static final Logger LOG = LoggerFactory.getLogger(TopicInference.class);
   private final ServingConfig config;
   private final PredictService service;
+  private final Map<String, PredictService> more;
   private final ServingMetrics metrics;
   private final RecentPredictions recent;
   /** Whether a transaction is open (loop thread only). */
   private boolean inTransaction;
 
-  public TopicInference(ServingConfig config, PredictService service, ServingMetrics metrics, RecentPredictions recent) {
+  /** Answers with {@code service} (the default model) and {@code more} (further models by name). */
+  public TopicInference(ServingConfig config, PredictService service, Map<String, PredictService> more,
+      ServingMetrics metrics, RecentPredictions recent) {
     super("streamfit-topic-inference");
     this.config = config;
     this.service = service;
+    this.more = Map.copyOf(more);
     this.metrics = metrics;
     this.recent = recent;
   }
@@ -149,16 +155,33 @@ public final class TopicInference extends ConsumerLoop {
       images.add(Hashes.copyOf(req.getContent()));
       index.add(i);
     }
-    // Group by requested k so each group shares forward passes (usually one group).
-    Map<Integer, List<Integer>> byK = new HashMap<>();
+    // Group by model and requested k so each group shares forward passes (usually one group).
+    Map<Map.Entry<String, Integer>, List<Integer>> groups = new HashMap<>();
     for (int j = 0; j < requests.size(); j++) {
-      byK.computeIfAbsent(Math.max(1, requests.get(j).getTopK()), x -> new ArrayList<>()).add(j);
+      PredictionRequest req = requests.get(j);
+      String name = req.getModel() == null ? null : req.getModel().toString();
+      if (name != null && !name.equals(service.registry().modelName()) && !more.containsKey(name)) {
+        results[index.get(j)] = error(req.getRequestId().toString(), "unknown_model", "model '"
+            + (name.length() > 100 ? name.substring(0, 100) + "…" : name) + "' is not served here");
+        continue;
+      }
+      groups.computeIfAbsent(new java.util.AbstractMap.SimpleImmutableEntry<>(name != null && more.containsKey(name) ? name : "",
+          Math.max(1, req.getTopK())), x -> new ArrayList<>()).add(j);
     }
-    for (Map.Entry<Integer, List<Integer>> g : byK.entrySet()) {
+    for (Map.Entry<Map.Entry<String, Integer>, List<Integer>> g : groups.entrySet()) {
       List<byte[]> groupImages = g.getValue().stream().map(images::get).toList();
+      PredictService asked = g.getKey().getKey().isEmpty() ? service : more.get(g.getKey().getKey());
       List<PredictService.Outcome> outs;
       try {
-        outs = service.predictAll(groupImages, g.getKey()); // before the transaction begins
+        outs = asked.predictAll(groupImages, g.getKey().getValue()); // before the transaction begins
+      } catch (PredictService.NoModelException e) {
+        if (asked == service) {
+          throw e; // the default model: wait for it (the partitions pause)
+        }
+        outs = null; // a further model: answer, do not stall the partition behind it
+        for (int j : g.getValue()) {
+          results[index.get(j)] = error(requests.get(j).getRequestId().toString(), "no_model", e.getMessage());
+        }
       } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
         // a failure of ours on these records: each gets an error result, so the partition moves on
         LOG.warn("inference of {} record(s) failed", g.getValue().size(), e instanceof RuntimeException ? e : e.getCause());
@@ -181,7 +204,8 @@ public final class TopicInference extends ConsumerLoop {
           results[index.get(j)] = error(id, o.rejected().reason().code(), o.rejected().getMessage());
         } else {
           var pr = o.prediction();
-          results[index.get(j)] = PredictionResult.newBuilder().setRequestId(id).setModelVersion(pr.version())
+          results[index.get(j)] = PredictionResult.newBuilder().setRequestId(id).setModel(asked.registry().modelName())
+              .setModelVersion(pr.version())
               .setPredictions(pr.top().stream().map(s -> new LabelScore(s.label(), s.probability())).toList())
               .setError(null).setLatencyMs(latency).build();
           metrics.inferenceRecord("ok");
