@@ -107,7 +107,12 @@ class TrainerStageTest {
   }
 
   TrainerConfig config(String bootstrap, Topics topics, String name, TrainerPolicy policy, LrSchedule schedule) {
-    return new TrainerConfig(bootstrap, topics, "g-" + name, dir.resolve(name), "synthetic", LABELS,
+    return config(bootstrap, topics, name, policy, schedule, LABELS);
+  }
+
+  TrainerConfig config(String bootstrap, Topics topics, String name, TrainerPolicy policy, LrSchedule schedule,
+      List<String> labels) {
+    return new TrainerConfig(bootstrap, topics, "g-" + name, dir.resolve(name), "synthetic", labels,
         BaseModel.MOBILENET_V2_035, SIZE, new TrainingSpec(HeadSpec.SOFTMAX, TrainingSpec.Optimizer.ADAM, 0.01, 0.9, 0, 0.001,
         List.of()), schedule, 8, 1L, 32, policy, false, TrainerConfig.Rehearsal.OFF,
         dev.streamfit.engine.ScratchShape.DEFAULT);
@@ -200,5 +205,47 @@ class TrainerStageTest {
     assertThat(st.stoppedEarly()).isTrue();
     assertThat(st.samplesTrained()).isLessThan(3 * PER_EPOCH);
     assertThat(st.lastVersion()).isEqualTo(1);
+  }
+
+  @Test
+  void aLabelThatArrivesGrowsTheModelAndTheGrownSetIsCheckpointedWithTheReplay(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("grow-", 1, (short) 1);
+    TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    produce(broker.bootstrapServers(), topics); // red, green and blue samples; the trainer starts with red, green
+    TrainerPolicy policy = new TrainerPolicy(1000, 0, 0, 0, 2, -1.0, 0); // publish every evaluation
+    TrainerConfig config = config(broker.bootstrapServers(), topics, "g", policy, LrSchedule.CONSTANT,
+        List.of("red", "green")).withGrowth(true, new TrainerConfig.Rehearsal(1.0, 16));
+    TrainerStatus st;
+    try (TrainerStage t = TrainerStage.start(config)) {
+      long deadline = System.currentTimeMillis() + 120_000;
+      do {
+        Thread.sleep(200);
+        st = t.status();
+      } while (st.evaluatedSamples() < 3 * PER_EPOCH && st.failure() == null && System.currentTimeMillis() < deadline);
+    }
+    assertThat(st.failure()).isNull();
+    assertThat(st.samplesTrained()).as("blue samples trained, not refused").isEqualTo(3 * PER_EPOCH);
+    List<ModelVersion> versions = readAll(broker.bootstrapServers(), topics.models(), AvroSerde.of(ModelVersion.class)::decode);
+    assertThat(versions).isNotEmpty().allSatisfy(v -> assertThat(v.getLabels()).containsExactly("red", "green", "blue"));
+    assertThat(versions.get(0).getProvenance().getLabelsAdded()).containsExactly("blue");
+    assertThat(versions.subList(1, versions.size())).allSatisfy(v -> assertThat(v.getProvenance().getLabelsAdded()).isEmpty());
+    assertThat(versions.get(0).getProvenance().getConfig()).containsEntry("grow-labels", "true")
+        .containsEntry("replay-ratio", "1.0");
+    assertThat(readAll(broker.bootstrapServers(), topics.rejected(), b -> b)).isEmpty();
+
+    Path last = st.lastCheckpoint();
+    var saved = dev.streamfit.trainer.internal.Checkpoint.read(last);
+    assertThat(saved.extra()).containsEntry("labels", "red,green,blue");
+    assertThat(saved.holdout().stream().filter(s -> s.getSplit() == Split.TRAIN).count())
+        .as("16 rehearsal samples per class").isEqualTo(48);
+
+    try (TrainerStage t = TrainerStage.start(config)) {
+      assertThat(t.status().steps()).as("resumed, grown head and all").isEqualTo(st.steps());
+      assertThat(t.status().failure()).isNull();
+    }
+    TrainerConfig reordered = config(broker.bootstrapServers(), topics, "g", policy, LrSchedule.CONSTANT,
+        List.of("green", "red")).withGrowth(true, new TrainerConfig.Rehearsal(1.0, 16));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> TrainerStage.start(reordered).close())
+        .hasMessageContaining("which do not start with the configured [green, red]");
   }
 }
