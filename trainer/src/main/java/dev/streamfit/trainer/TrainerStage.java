@@ -420,7 +420,9 @@ public final class TrainerStage implements AutoCloseable {
     double ratio = config.rehearsal().ratio();
     List<AugmentedSample> all = new ArrayList<>(batch);
     if (ratio > 0) {
-      all.addAll(replay.draw((int) Math.round(batch.size() * ratio), shuffle));
+      int[] inBatch = new int[labels.size()];
+      batch.forEach(s -> inBatch[labels.indexOf(s.getLabel())]++);
+      all.addAll(replay.draw((int) Math.round(batch.size() * ratio), inBatch, shuffle));
     }
     List<byte[]> pixels = new ArrayList<>(all.size());
     int[] y = new int[all.size()];

@@ -8,8 +8,9 @@ import java.util.SplittableRandom;
 /**
  * A bounded, class-balanced memory of train samples for rehearsal: per class a reservoir sample (Vitter's algorithm
  * R) of at most {@code perClass} of the samples offered, so every sample of a class has the same chance to be kept
- * whatever the stream's length, and memory is at most {@code perClass} × classes × one sample. {@link #draw} picks a
- * class uniformly among those held, then a sample of it: a class seen rarely is rehearsed as often as a common one.
+ * whatever the stream's length, and memory is at most {@code perClass} × classes × one sample. {@link #draw} fills a
+ * minibatch toward class balance, then picks a sample of each class at random: a class seen rarely, or not at all
+ * lately, is rehearsed as often as a common one.
  * Randomness comes from the caller's RNG. Not thread-safe (the trainer thread's).
  */
 public final class ReplayBuffer {
@@ -46,11 +47,43 @@ public final class ReplayBuffer {
 
   /** Up to {@code n} samples, each of a class drawn uniformly among the classes held; empty when nothing is held. */
   public List<AugmentedSample> draw(int n, SplittableRandom rng) {
-    List<List<AugmentedSample>> held = byClass.stream().filter(l -> !l.isEmpty()).toList();
+    return draw(n, new int[0], rng);
+  }
+
+  /**
+   * Up to {@code n} samples that fill a minibatch toward class balance: {@code inBatch[k]} samples of class k are in
+   * it already; each slot goes to a held class with the fewest so far (ties at random), then a random sample of it.
+   * A minibatch of new classes only is thus topped up with the classes it lacks.
+   */
+  public List<AugmentedSample> draw(int n, int[] inBatch, SplittableRandom rng) {
+    List<Integer> held = new ArrayList<>();
+    for (int k = 0; k < byClass.size(); k++) {
+      if (!byClass.get(k).isEmpty()) {
+        held.add(k);
+      }
+    }
+    int[] count = new int[byClass.size()];
+    for (int k = 0; k < Math.min(count.length, inBatch.length); k++) {
+      count[k] = inBatch[k];
+    }
     List<AugmentedSample> out = new ArrayList<>(Math.max(0, n));
+    List<Integer> fewest = new ArrayList<>();
     for (int i = 0; i < n && !held.isEmpty(); i++) {
-      List<AugmentedSample> c = held.get(rng.nextInt(held.size()));
+      int least = Integer.MAX_VALUE;
+      fewest.clear();
+      for (int k : held) {
+        if (count[k] < least) {
+          least = count[k];
+          fewest.clear();
+        }
+        if (count[k] == least) {
+          fewest.add(k);
+        }
+      }
+      int k = fewest.get(rng.nextInt(fewest.size()));
+      List<AugmentedSample> c = byClass.get(k);
       out.add(c.get(rng.nextInt(c.size())));
+      count[k]++;
     }
     return out;
   }

@@ -59,6 +59,29 @@ class ReplayBufferTest {
   }
 
   @Test
+  void topsAMinibatchUpWithTheClassesItLacks() {
+    SplittableRandom rng = new SplittableRandom(4);
+    ReplayBuffer b = new ReplayBuffer(20);
+    for (int k = 0; k < 5; k++) {
+      for (int i = 0; i < 20; i++) {
+        b.offer(sample("s" + k + "-" + i, "c" + k), k, rng);
+      }
+    }
+    // A minibatch of 8 × class 3 and 8 × class 4 (the new ones): 12 replayed go to classes 0-2, 4 each.
+    Map<String, Integer> drawn = new HashMap<>();
+    for (AugmentedSample s : b.draw(12, new int[] {0, 0, 0, 8, 8}, rng)) {
+      drawn.merge(s.getLabel(), 1, Integer::sum);
+    }
+    assertThat(drawn).containsOnly(Map.entry("c0", 4), Map.entry("c1", 4), Map.entry("c2", 4));
+    // Past balance the slots spread evenly: with 40, every class ends at 11 or 12 (56 over 5).
+    int[] total = {0, 0, 0, 8, 8};
+    for (AugmentedSample s : b.draw(40, new int[] {0, 0, 0, 8, 8}, rng)) {
+      total[Integer.parseInt(s.getLabel().substring(1))]++;
+    }
+    assertThat(total).allSatisfy(n -> assertThat(n).isBetween(11, 12));
+  }
+
+  @Test
   void restoresWhatItHeldWithItsCounts() {
     SplittableRandom rng = new SplittableRandom(3);
     ReplayBuffer b = new ReplayBuffer(4);
