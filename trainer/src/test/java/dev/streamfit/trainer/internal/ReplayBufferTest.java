@@ -78,7 +78,9 @@ class ReplayBufferTest {
     for (AugmentedSample s : b.draw(40, new int[] {0, 0, 0, 8, 8}, rng)) {
       total[Integer.parseInt(s.getLabel().substring(1))]++;
     }
-    assertThat(total).allSatisfy(n -> assertThat(n).isBetween(11, 12));
+    for (int n : total) {
+      assertThat(n).isBetween(11, 12);
+    }
   }
 
   @Test
