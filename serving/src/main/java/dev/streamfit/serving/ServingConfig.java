@@ -45,9 +45,9 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
   public ServingConfig {
     moreModels = List.copyOf(moreModels);
     for (String m : moreModels) {
-      if (m.isBlank() || m.equals(modelName)) {
+      if (m.isBlank() || m.equals(modelName) || m.chars().allMatch(Character::isDigit)) {
         throw new IllegalArgumentException("serving.models: each further model must be a name other than the default"
-            + " model's, was '" + m + "' (fix --models)");
+            + " model's and not a number (it would hide /v1/models/{version}), was '" + m + "' (fix --models)");
       }
     }
     if (!moreModels.isEmpty() && modelName == null) {

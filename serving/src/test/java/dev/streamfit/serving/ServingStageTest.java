@@ -243,11 +243,21 @@ class ServingStageTest {
       assertThat(c.get("/v1/models/tools/predict").statusCode()).isEqualTo(405);
       JsonNode models = JSON.readTree(c.get("/v1/models").body());
       assertThat(models.get("served").toString()).isEqualTo("[\"birds\",\"tools\"]");
+      // Versions, provenance and rollback of a further model under its name; the default's stay where they were.
+      JsonNode tools = JSON.readTree(c.get("/v1/models/tools").body());
+      assertThat(tools.get("model").asText()).isEqualTo("tools");
+      assertThat(tools.get("activeVersion").asLong()).isEqualTo(1);
+      assertThat(JSON.readTree(c.get("/v1/models/tools/1").body()).get("labels").toString()).contains("hammer");
+      assertThat(JSON.readTree(c.get("/v1/models/1").body()).get("labels").toString()).contains("crow");
+      assertThat(c.post("/v1/models/tools/1:activate", new byte[0]).statusCode()).as("admin only").isEqualTo(403);
+      assertThat(c.get("/v1/models/tools/9").statusCode()).isEqualTo(404);
     }
     assertThatThrownBy(() -> config(broker, topics("x-")).withMoreModels(List.of("tools")))
         .hasMessageContaining("needs serving.model-name");
     assertThatThrownBy(() -> config(broker, topics("x-")).withModelName("birds").withMoreModels(List.of("birds")))
         .hasMessageContaining("other than the default");
+    assertThatThrownBy(() -> config(broker, topics("x-")).withModelName("birds").withMoreModels(List.of("42")))
+        .hasMessageContaining("not a number");
   }
 
   /** Version 1 of "birds" (crow, owl, wren) and of "tools" (hammer, saw, wrench). */

@@ -47,6 +47,7 @@ public final class HttpApi implements AutoCloseable {
   private final RecentPredictions recent;
   private final ServingMetrics metrics;
   private final ModelRoutes models;
+  private final Map<String, ModelRoutes> moreModels = new java.util.HashMap<>();
   private final Semaphore inFlight;
   private final byte[] page;
   private final byte[] openapi;
@@ -65,7 +66,8 @@ public final class HttpApi implements AutoCloseable {
     this.training = training;
     this.recent = recent;
     this.metrics = metrics;
-    this.models = new ModelRoutes(config, registry, this::served);
+    this.models = new ModelRoutes("/v1/models", config, registry, this::served);
+    this.more.forEach((name, s) -> moreModels.put(name, new ModelRoutes(MODELS + name, config, s.registry(), this::served)));
     this.inFlight = new Semaphore(config.maxInFlight());
     this.page = resource("web/index.html");
     this.openapi = resource("openapi.json");
@@ -112,6 +114,8 @@ public final class HttpApi implements AutoCloseable {
       }
       return batch ? handle(r, "predict_batch", "POST", true, x -> predictBatch(x, named))
           : handle(r, "predict", "POST", true, x -> predict(x, named));
+    } else if (p.startsWith(MODELS) && moreModels.containsKey(segment(p.substring(MODELS.length())))) {
+      return handle(r, "models", null, true, moreModels.get(segment(p.substring(MODELS.length())))::handle);
     } else if (p.equals("/v1/models") || p.startsWith("/v1/models/")) {
       return handle(r, "models", null, true, models::handle);
     } else if (p.equals("/v1/training")) {
@@ -167,6 +171,12 @@ public final class HttpApi implements AutoCloseable {
   }
 
   // ---- predictions ----
+
+  /** {@code s} up to its first '/' (all of it when there is none). */
+  private static String segment(String s) {
+    int slash = s.indexOf('/');
+    return slash < 0 ? s : s.substring(0, slash);
+  }
 
   /** Names of the models served, the default first (null until the default is known, when none was configured). */
   List<String> served() {

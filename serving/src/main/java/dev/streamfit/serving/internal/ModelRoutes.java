@@ -18,25 +18,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code /v1/models}: the versions and their provenance, and the admin call {@code POST /v1/models/{v}:activate}
- * (rollback). Admin calls need the admin token; loopback clients pass without it only when the operator opted in
+ * (rollback), for the default model; the same under {@code /v1/models/{name}} for each further model served. Admin calls need the admin token; loopback clients pass without it only when the operator opted in
  * ({@link ServingConfig#loopbackIsAdmin()}). Thread-safe.
  */
 final class ModelRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRoutes.class);
-  private static final String PREFIX = "/v1/models";
+  private final String prefix;
   private static final String ACTIVATE = ":activate";
   private final ServingConfig config;
   private final ModelRegistry registry;
   private final java.util.function.Supplier<List<String>> served;
 
-  ModelRoutes(ServingConfig config, ModelRegistry registry, java.util.function.Supplier<List<String>> served) {
+  /** The routes of {@code registry}'s model under {@code prefix} (e.g. {@code /v1/models} or {@code /v1/models/tools}). */
+  ModelRoutes(String prefix, ServingConfig config, ModelRegistry registry,
+      java.util.function.Supplier<List<String>> served) {
+    this.prefix = prefix;
     this.config = config;
     this.registry = registry;
     this.served = served;
   }
 
   Response handle(Request r) throws Exception {
-    String rest = r.path().length() > PREFIX.length() ? r.path().substring(PREFIX.length() + 1) : "";
+    String rest = r.path().length() > prefix.length() ? r.path().substring(prefix.length() + 1) : "";
     if (rest.isEmpty()) {
       if (!r.method().equals("GET")) {
         return HttpApi.methodNotAllowed(r, "GET");
