@@ -63,7 +63,7 @@ public final class ServingStage implements AutoCloseable {
     Map<String, PredictService> moreServices = new LinkedHashMap<>();
     for (String name : config.moreModels()) {
       ModelRegistry r = new ModelRegistry(config.withMoreModels(List.of()).withModelName(name),
-          new ModelVerifier(decoder, queue), new ServingMetrics());
+          new ModelVerifier(decoder, queue), metrics.forModel(name));
       more.put(name, r);
       moreServices.put(name, new PredictService(r, queue, decoder));
     }

@@ -251,6 +251,9 @@ class ServingStageTest {
       assertThat(JSON.readTree(c.get("/v1/models/1").body()).get("labels").toString()).contains("crow");
       assertThat(c.post("/v1/models/tools/1:activate", new byte[0]).statusCode()).as("admin only").isEqualTo(403);
       assertThat(c.get("/v1/models/tools/9").statusCode()).isEqualTo(404);
+      String scrape = c.get("/metrics").body();
+      assertThat(scrape).contains("streamfit_serving_model_version{model=\"tools\"} 1.0")
+          .containsPattern("(?m)^streamfit_serving_model_version 1\\.0$");
     }
     assertThatThrownBy(() -> config(broker, topics("x-")).withMoreModels(List.of("tools")))
         .hasMessageContaining("needs serving.model-name");

@@ -42,7 +42,7 @@ public final class ModelRegistry extends ConsumerLoop {
   private final ServingConfig config;
   private final String topic;
   private final ModelVerifier verifier;
-  private final ServingMetrics metrics;
+  private final ModelEvents metrics;
   private final AtomicReference<ModelHandle> current = new AtomicReference<>();
   private final NavigableMap<Long, ModelState> versions = new ConcurrentSkipListMap<>();
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
@@ -52,7 +52,7 @@ public final class ModelRegistry extends ConsumerLoop {
   /** Owned by the registry thread (recovery, fetch by offset). */
   private KafkaConsumer<String, byte[]> consumer;
 
-  public ModelRegistry(ServingConfig config, ModelVerifier verifier, ServingMetrics metrics) {
+  public ModelRegistry(ServingConfig config, ModelVerifier verifier, ModelEvents metrics) {
     super("streamfit-model-registry");
     this.config = config;
     this.topic = config.topics().models();

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * forward-pass time and batch size, the active model version, swaps, verification failures by reason,
  * rejections by reason, topic-inference records by outcome. Thread-safe.
  */
-public final class ServingMetrics {
+public final class ServingMetrics implements ModelEvents {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicLong activeVersion = new AtomicLong(-1);
   private final Timer forward;
@@ -46,14 +46,41 @@ public final class ServingMetrics {
     batchSize.record(images);
   }
 
-  void activated(long version) {
+  @Override
+  public void activated(long version) {
     activeVersion.set(version);
     swaps.increment();
   }
 
-  void verificationFailed(String reason) {
+  @Override
+  public void verificationFailed(String reason) {
     Counter.builder("streamfit.serving.model.verification.failures").tag("reason", reason)
         .description("Model versions refused by verification").register(registry).increment();
+  }
+
+  /**
+   * The events of a further model served by name: the same meters tagged {@code model=name}
+   * ({@code streamfit_serving_model_version{model="tools"}}, swaps, verification failures).
+   */
+  public ModelEvents forModel(String name) {
+    AtomicLong version = new AtomicLong(-1);
+    Gauge.builder("streamfit.serving.model.version", version, AtomicLong::get).tag("model", name)
+        .description("Version of the active model (-1 before one is loaded)").register(registry);
+    Counter modelSwaps = Counter.builder("streamfit.serving.model.swaps").tag("model", name)
+        .description("Model versions made active").register(registry);
+    return new ModelEvents() {
+      @Override
+      public void activated(long v) {
+        version.set(v);
+        modelSwaps.increment();
+      }
+
+      @Override
+      public void verificationFailed(String reason) {
+        Counter.builder("streamfit.serving.model.verification.failures").tags("reason", reason, "model", name)
+            .description("Model versions refused by verification").register(registry).increment();
+      }
+    };
   }
 
   /** A request or record refused; {@code reason} is a stable code (e.g. corrupt_image, too_large, overloaded). */
