@@ -101,8 +101,8 @@ public final class TrainerStage implements AutoCloseable {
   private long stepsSinceCheckpoint;
   private long lastCheckpointNanos = System.nanoTime();
   private long evaluatedSamples;
-  private final List<AugmentedSample> trainReservoir = new ArrayList<>();
-  private long reservoirSeen;
+  /** Train samples since the last evaluation, a uniform sample of them (one class: all in index 0). */
+  private ReplayBuffer trainSample = new ReplayBuffer(TRAIN_ACCURACY_SAMPLES);
   private Map<String, Double> lastPublishedMetrics = Map.of();
   // A version counted in the checkpoint but maybe not yet on `models` (crash between the two): re-sent on start.
   private long pendingParent = -1;
@@ -382,15 +382,7 @@ public final class TrainerStage implements AutoCloseable {
       epochHasSamples = true;
       specHashes.add(s.getAugmentation().getSpecHash());
       // Reservoir of train samples since the last evaluation, for the train accuracy of the learning curve.
-      reservoirSeen++;
-      if (trainReservoir.size() < TRAIN_ACCURACY_SAMPLES) {
-        trainReservoir.add(s);
-      } else {
-        long j = shuffle.nextLong(reservoirSeen);
-        if (j < TRAIN_ACCURACY_SAMPLES) {
-          trainReservoir.set((int) j, s);
-        }
-      }
+      trainSample.offer(s, 0, shuffle);
     } else {
       holdout.put(holdoutKey(s), s);
     }
@@ -503,8 +495,8 @@ public final class TrainerStage implements AutoCloseable {
     if (!val.isEmpty()) {
       score(val, "val", metrics, perClassVal);
     }
-    if (!trainReservoir.isEmpty()) {
-      score(trainReservoir, "train", metrics, null);
+    if (trainSample.size() > 0) {
+      score(trainSample.all(), "train", metrics, null);
       metrics.remove("train.count");
       metrics.remove("train.loss"); // the mean minibatch loss below is the train loss
     }
@@ -602,8 +594,7 @@ public final class TrainerStage implements AutoCloseable {
     stepsSinceEval = 0;
     lossSum = 0;
     lossCount = 0;
-    trainReservoir.clear();
-    reservoirSeen = 0;
+    trainSample = new ReplayBuffer(TRAIN_ACCURACY_SAMPLES);
     evaluatedSamples = samplesTrained;
     publishStatus(null);
     LOG.info(String.format(java.util.Locale.ROOT,

@@ -106,6 +106,17 @@ class TrainerStageTest {
     return out;
   }
 
+  /** The trainer's status once it has evaluated {@code samples} samples, failed, or 120 s passed. */
+  static TrainerStatus awaitEvaluated(TrainerStage t, long samples) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 120_000;
+    TrainerStatus st;
+    do {
+      Thread.sleep(200);
+      st = t.status();
+    } while (st.evaluatedSamples() < samples && st.failure() == null && System.currentTimeMillis() < deadline);
+    return st;
+  }
+
   TrainerConfig config(String bootstrap, Topics topics, String name, TrainerPolicy policy, LrSchedule schedule) {
     return config(bootstrap, topics, name, policy, schedule, LABELS);
   }
@@ -127,11 +138,7 @@ class TrainerStageTest {
     TrainerStatus st;
     try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "a", policy,
         new LrSchedule(LrSchedule.Kind.COSINE, 36, 1, 0.1)))) {
-      long deadline = System.currentTimeMillis() + 120_000;
-      do {
-        Thread.sleep(200);
-        st = t.status();
-      } while (st.evaluatedSamples() < 3 * PER_EPOCH && st.failure() == null && System.currentTimeMillis() < deadline);
+      st = awaitEvaluated(t, 3 * PER_EPOCH);
     }
     assertThat(st.failure()).isNull();
     assertThat(st.samplesTrained()).isEqualTo(3 * PER_EPOCH);
@@ -217,11 +224,7 @@ class TrainerStageTest {
         List.of("red", "green")).withGrowth(true, new TrainerConfig.Rehearsal(1.0, 16));
     TrainerStatus st;
     try (TrainerStage t = TrainerStage.start(config)) {
-      long deadline = System.currentTimeMillis() + 120_000;
-      do {
-        Thread.sleep(200);
-        st = t.status();
-      } while (st.evaluatedSamples() < 3 * PER_EPOCH && st.failure() == null && System.currentTimeMillis() < deadline);
+      st = awaitEvaluated(t, 3 * PER_EPOCH);
     }
     assertThat(st.failure()).isNull();
     assertThat(st.samplesTrained()).as("blue samples trained, not refused").isEqualTo(3 * PER_EPOCH);

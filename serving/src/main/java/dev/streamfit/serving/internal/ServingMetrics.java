@@ -3,6 +3,7 @@ package dev.streamfit.serving.internal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -17,20 +18,18 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ServingMetrics implements ModelEvents {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final AtomicLong activeVersion = new AtomicLong(-1);
   private final Timer forward;
   private final DistributionSummary batchSize;
-  private final Counter swaps;
+  /** The default model's events: its series carry no model tag. */
+  private final ModelEvents model;
 
   public ServingMetrics() {
-    Gauge.builder("streamfit.serving.model.version", activeVersion, AtomicLong::get)
-        .description("Version of the active model (-1 before one is loaded)").register(registry);
+    model = events(Tags.empty());
     forward = Timer.builder("streamfit.serving.forward").description("One forward pass (a micro-batch)")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
         .register(registry);
     batchSize = DistributionSummary.builder("streamfit.serving.batch.size").description("Images per forward pass")
         .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry);
-    swaps = Counter.builder("streamfit.serving.model.swaps").description("Model versions made active").register(registry);
   }
 
   /** A finished HTTP request. */
@@ -48,14 +47,12 @@ public final class ServingMetrics implements ModelEvents {
 
   @Override
   public void activated(long version) {
-    activeVersion.set(version);
-    swaps.increment();
+    model.activated(version);
   }
 
   @Override
   public void verificationFailed(String reason) {
-    Counter.builder("streamfit.serving.model.verification.failures").tag("reason", reason)
-        .description("Model versions refused by verification").register(registry).increment();
+    model.verificationFailed(reason);
   }
 
   /**
@@ -63,21 +60,26 @@ public final class ServingMetrics implements ModelEvents {
    * ({@code streamfit_serving_model_version{model="tools"}}, swaps, verification failures).
    */
   public ModelEvents forModel(String name) {
+    return events(Tags.of("model", name));
+  }
+
+  /** A model's version gauge, swap counter and verification failures, with {@code tags}. */
+  private ModelEvents events(Tags tags) {
     AtomicLong version = new AtomicLong(-1);
-    Gauge.builder("streamfit.serving.model.version", version, AtomicLong::get).tag("model", name)
+    Gauge.builder("streamfit.serving.model.version", version, AtomicLong::get).tags(tags)
         .description("Version of the active model (-1 before one is loaded)").register(registry);
-    Counter modelSwaps = Counter.builder("streamfit.serving.model.swaps").tag("model", name)
+    Counter swaps = Counter.builder("streamfit.serving.model.swaps").tags(tags)
         .description("Model versions made active").register(registry);
     return new ModelEvents() {
       @Override
       public void activated(long v) {
         version.set(v);
-        modelSwaps.increment();
+        swaps.increment();
       }
 
       @Override
       public void verificationFailed(String reason) {
-        Counter.builder("streamfit.serving.model.verification.failures").tags("reason", reason, "model", name)
+        Counter.builder("streamfit.serving.model.verification.failures").tags(tags).tag("reason", reason)
             .description("Model versions refused by verification").register(registry).increment();
       }
     };
