@@ -6,6 +6,7 @@ import dev.streamfit.engine.Models;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Hashes;
+import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.Provenance;
@@ -15,7 +16,6 @@ import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TrainingMetrics;
 import dev.streamfit.schemas.TopicsAdmin;
-import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.trainer.internal.Checkpoint;
 import dev.streamfit.trainer.internal.LabelAdmission;
 import dev.streamfit.trainer.internal.LearningCurve;
@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * checkpointed, sent to {@code training.metrics}, drawn into {@code learning-curve.png} next to the
  * checkpoints, and published to {@code models} as a self-contained {@link ModelVersion} when its
  * validation accuracy beats the champion's. On start it resumes from the newest readable checkpoint and
- * seeks to the offsets it recorded, so a record is trained into the saved model once. Runs on its own
+ * seeks to the offsets it recorded, so a record is trained into the saved model once. With
+ * {@link TrainerConfig#growLabels} a new label grows the head ({@link LabelAdmission}); with rehearsal each minibatch
+ * is topped up from a class-balanced {@link ReplayBuffer}; both are checkpointed. Runs on its own
  * thread; {@link #status()} is thread-safe; {@link #close()} stops it.
  */
 public final class TrainerStage implements AutoCloseable {

@@ -186,7 +186,7 @@ public final class HttpApi implements AutoCloseable {
     return names;
   }
 
-  private Response predict(Request r, PredictService service) throws Exception {
+  private Response predict(Request r, PredictService target) throws Exception {
     long t0 = System.nanoTime();
     byte[] image = r.body();
     String boundary = boundary(r);
@@ -202,10 +202,10 @@ public final class HttpApi implements AutoCloseable {
       return overloaded();
     }
     try {
-      InferenceQueue.Prediction p = service.predict(image, topK(r));
+      InferenceQueue.Prediction p = target.predict(image, topK(r));
       double ms = (System.nanoTime() - t0) / 1e6;
       Map<String, Object> out = new LinkedHashMap<>();
-      out.put("model", service.registry().modelName());
+      out.put("model", target.registry().modelName());
       out.put("modelVersion", p.version());
       out.put("predictions", p.top());
       out.put("latencyMs", ms);
@@ -223,7 +223,7 @@ public final class HttpApi implements AutoCloseable {
     }
   }
 
-  private Response predictBatch(Request r, PredictService service) throws Exception {
+  private Response predictBatch(Request r, PredictService target) throws Exception {
     long t0 = System.nanoTime();
     int most = Math.min(MAX_BATCH_ITEMS, config.maxInFlight());
     List<byte[]> images = new ArrayList<>();
@@ -243,7 +243,7 @@ public final class HttpApi implements AutoCloseable {
       return overloaded();
     }
     try {
-      List<PredictService.Outcome> outs = service.predictAll(images, topK(r));
+      List<PredictService.Outcome> outs = target.predictAll(images, topK(r));
       double ms = (System.nanoTime() - t0) / 1e6;
       List<Map<String, Object>> results = new ArrayList<>();
       for (int i = 0; i < outs.size(); i++) {
@@ -264,7 +264,7 @@ public final class HttpApi implements AutoCloseable {
         results.add(item);
       }
       Map<String, Object> out = new LinkedHashMap<>();
-      out.put("model", service.registry().modelName());
+      out.put("model", target.registry().modelName());
       out.put("results", results);
       out.put("latencyMs", ms);
       return reply(200, out);
