@@ -1,5 +1,7 @@
 package dev.streamfit.augment;
 
+import static dev.streamfit.schemas.ConfigChecks.range;
+
 import dev.streamfit.augment.ops.AugmentSpec;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
@@ -97,12 +99,5 @@ public record AugmentConfig(String bootstrapServers, String applicationId, Topic
   /** Kafka Streams {@code application.id} of pass {@code pass} (pass 0 keeps {@link #applicationId()}). */
   public String applicationId(int pass) {
     return pass == 0 ? applicationId : applicationId + "-epoch-" + pass;
-  }
-
-
-  static void range(String key, long v, long lo, long hi, String flag) {
-    if (v < lo || v > hi) {
-      throw new IllegalArgumentException(key + " must be in [" + lo + ", " + hi + "], was " + v + " (set " + flag + ")");
-    }
   }
 }

@@ -1,5 +1,7 @@
 package dev.streamfit.serving;
 
+import static dev.streamfit.schemas.ConfigChecks.range;
+
 import dev.streamfit.http.HttpLimits;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
@@ -86,12 +88,6 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
     }
     if (modelName != null && modelName.isBlank()) {
       throw new IllegalArgumentException("serving.model-name must not be blank (omit --model-name to serve any)");
-    }
-  }
-
-  private static void range(String key, long value, long min, long max, String flag) {
-    if (value < min || value > max) {
-      throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], was " + value + " (set " + flag + ")");
     }
   }
 
