@@ -33,11 +33,36 @@ import java.util.Objects;
  *     refused; the grown set is checkpointed and published with each version
  * @param rehearsal replay of older train samples mixed into each minibatch
  * @param scratch width and depth of {@code scratch-cnn} (ignored for pretrained bases)
+ * @param windows bounds of the validation and test windows
  */
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
     int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal,
-    dev.streamfit.engine.ScratchShape scratch) {
+    dev.streamfit.engine.ScratchShape scratch, Windows windows) {
+
+  /**
+   * Bounds of each held-out window (validation, test): the newest {@code perClass} samples per label, and at most
+   * {@code maxBytes} of pixels (over it, the oldest of the largest label goes). Kept in memory, checkpointed by
+   * reference.
+   *
+   * @param perClass samples per label, in [1, 100000]
+   * @param maxBytes pixel bytes per window, in [1 MiB, 64 GiB]
+   */
+  public record Windows(int perClass, long maxBytes) {
+    /** 200 per label, 128 MiB (850 samples at 224 px). */
+    public static final Windows DEFAULT = new Windows(200, 128L << 20);
+
+    public Windows {
+      if (perClass < 1 || perClass > 100_000) {
+        throw new IllegalArgumentException("trainer.window-per-class must be in [1, 100000], was " + perClass
+            + " (set --window-per-class)");
+      }
+      if (maxBytes < (1L << 20) || maxBytes > (64L << 30)) {
+        throw new IllegalArgumentException("trainer.window-max-mb must be in [1, 65536], was " + (maxBytes >> 20)
+            + " (set --window-max-mb)");
+      }
+    }
+  }
 
   /**
    * Rehearsal: each minibatch of {@code b} new samples gets {@code round(b × ratio)} more drawn from a class-balanced
@@ -46,10 +71,21 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
    *
    * @param ratio replayed samples per new sample, in [0, 8]
    * @param perClass samples kept per class, in [1, 100000]
+   * @param reaugment drawn afresh for each replay of a sample, on top of the variant kept (so a replayed image is not
+   *     seen twice the same way); {@code AugmentSpec.none()} replays the variant as kept
    */
-  public record Rehearsal(double ratio, int perClass) {
+  public record Rehearsal(double ratio, int perClass, dev.streamfit.augment.ops.AugmentSpec reaugment) {
+    /** Replay jitter by default: shift ±10 %, zoom 0.9–1.1; no flip, no rotation (not every label set allows them). */
+    public static final dev.streamfit.augment.ops.AugmentSpec LIGHT = new dev.streamfit.augment.ops.AugmentSpec(0, 0.1,
+        0.1, 0, 0.9, 1.1, false, false, 1, 1, 0, dev.streamfit.augment.ops.AugmentSpec.FillMode.NEAREST, 0, 0, 0, 0);
+
     /** No rehearsal. */
     public static final Rehearsal OFF = new Rehearsal(0, 64);
+
+    /** {@code ratio} and {@code perClass} with the {@link #LIGHT} replay jitter. */
+    public Rehearsal(double ratio, int perClass) {
+      this(ratio, perClass, LIGHT);
+    }
 
     public Rehearsal {
       if (!(ratio >= 0 && ratio <= 8)) {
@@ -59,6 +95,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
         throw new IllegalArgumentException("trainer.replay-per-class must be in [1, 100000], was " + perClass
             + " (set --replay-per-class)");
       }
+      Objects.requireNonNull(reaugment, "trainer.replay-augment");
     }
   }
 
@@ -75,6 +112,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     Objects.requireNonNull(policy, "policy");
     Objects.requireNonNull(rehearsal, "rehearsal");
     Objects.requireNonNull(scratch, "scratch");
+    Objects.requireNonNull(windows, "windows");
     if (shuffleBuffer < 1 || shuffleBuffer > 100_000) {
       throw new IllegalArgumentException("trainer.shuffle-buffer must be in [1, 100000], was " + shuffleBuffer
           + " (set --shuffle-buffer)");
@@ -109,23 +147,35 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
         16, 42L, 256, TrainerPolicy.DEFAULTS, false, Rehearsal.OFF,
-        dev.streamfit.engine.ScratchShape.DEFAULT);
+        dev.streamfit.engine.ScratchShape.DEFAULT, Windows.DEFAULT);
   }
 
   public TrainerConfig withBatchSize(int n) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch);
+        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows);
   }
 
   public TrainerConfig withTraining(TrainingSpec t) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch);
+        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows);
   }
 
   /** This config with label growth on or off and {@code r} rehearsal. */
   public TrainerConfig withGrowth(boolean grow, Rehearsal r) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r, scratch);
+        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r, scratch, windows);
+  }
+
+  /** This config with {@code p} as its policy. */
+  public TrainerConfig withPolicy(TrainerPolicy p) {
+    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
+        training, schedule, batchSize, seed, shuffleBuffer, p, growLabels, rehearsal, scratch, windows);
+  }
+
+  /** This config with {@code w} as its window bounds. */
+  public TrainerConfig withWindows(Windows w) {
+    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
+        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, w);
   }
 
   /** Key → value view recorded in model provenance. */
@@ -152,6 +202,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     m.put("base-frozen", String.valueOf(training.trainableBlocks() == 0));
     m.put("publish-margin", String.valueOf(policy.publishMargin()));
     m.put("early-stop-patience", String.valueOf(policy.earlyStopPatience()));
+    m.put("publish-interval-ms", String.valueOf(policy.publishIntervalMs()));
+    m.put("significance", String.valueOf(policy.significance()));
+    m.put("window-per-class", String.valueOf(windows.perClass()));
+    m.put("window-max-bytes", String.valueOf(windows.maxBytes()));
     if (base == BaseModel.SCRATCH_CNN) {
       m.put("scratch-width", String.valueOf(scratch.width()));
       m.put("scratch-blocks", String.valueOf(scratch.blocks()));
@@ -160,6 +214,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     if (rehearsal.ratio() > 0) {
       m.put("replay-ratio", String.valueOf(rehearsal.ratio()));
       m.put("replay-per-class", String.valueOf(rehearsal.perClass()));
+      m.put("replay-augment", rehearsal.reaugment().canonical());
     }
     m.put("input-topic", topics.augmented());
     return m;

@@ -3,15 +3,13 @@ package dev.streamfit.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.streamfit.schemas.AugmentationParams;
-import dev.streamfit.schemas.AugmentedSample;
-import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.engine.HeadSpec;
 import dev.streamfit.engine.TrainingSpec;
 import dev.streamfit.trainer.internal.Checkpoint;
+import dev.streamfit.trainer.internal.SampleRef;
+import dev.streamfit.trainer.internal.TrainerState;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,18 +21,14 @@ class CheckpointTest {
   @TempDir
   Path dir;
 
-  static AugmentedSample sample(String id) {
-    return AugmentedSample.newBuilder().setSourceId(id).setEpoch(0).setVariant(0).setLabel("hat")
-        .setSplit(Split.VALIDATION).setHeight(2).setWidth(2).setChannels(3).setPixels(ByteBuffer.wrap(new byte[12]))
-        .setAugmentation(AugmentationParams.newBuilder().setSeed(1).setApplied(false).build()).build();
-  }
-
   static Checkpoint checkpoint(long step) {
-    return new Checkpoint(step, step * 16, step / 10, Map.of("images.augmented:0", 0L),
-        Map.of("images.augmented:0", step * 16, "images.augmented:1", 7L), new byte[] {1, 2, 3, (byte) step},
-        List.of(sample("a"), sample("b")), Map.of("epoch", "2", "champion", "0.75"),
+    var progress = new TrainerState.Progress(step, step * 16, 2, true, List.of("hat", "cap"),
+        Map.of("images.augmented:0", 0L), Map.of("images.augmented:0", step * 16, "images.augmented:1", 7L),
+        List.of("h"), List.of(new SampleRef("images.augmented", 1, 3)), List.of(), List.of(), List.of());
+    var judgement = new TrainerState.Judgement(step / 10, 2, step * 8, 0.75, 0, false, Map.of(), null,
         List.of(new EvalPoint(10, 0, "epoch_end", 0.005, 1.2, 0.6, 1.1, 0.65, Double.NaN, 1),
             new EvalPoint(20, 1, "idle", 0.0025, 0.9, 0.7, 0.95, 0.7, 0.68, 0)));
+    return new Checkpoint(new TrainerState(progress, judgement), new byte[] {1, 2, 3, (byte) step}, new byte[] {9});
   }
 
   @Test
@@ -43,12 +37,10 @@ class CheckpointTest {
     Checkpoint c = Checkpoint.read(p);
     assertThat(c.step()).isEqualTo(25);
     assertThat(c.samplesTrained()).isEqualTo(400);
-    assertThat(c.version()).isEqualTo(2);
-    assertThat(c.originOffsets()).containsEntry("images.augmented:0", 0L);
+    assertThat(c.state()).isEqualTo(checkpoint(25).state());
     assertThat(c.nextOffsets()).containsEntry("images.augmented:0", 400L).containsEntry("images.augmented:1", 7L);
     assertThat(c.model()).containsExactly(1, 2, 3, 25);
-    assertThat(c.holdout()).extracting(AugmentedSample::getSourceId).containsExactly("a", "b");
-    assertThat(c.extra()).containsEntry("epoch", "2").containsEntry("champion", "0.75");
+    assertThat(c.champion()).containsExactly(9);
     assertThat(c.history()).isEqualTo(checkpoint(25).history());
   }
 

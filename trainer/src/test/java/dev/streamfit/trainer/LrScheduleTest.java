@@ -53,13 +53,4 @@ class LrScheduleTest {
     assertThatThrownBy(() -> new LrSchedule(LrSchedule.Kind.STEP, 10, 1.5, 0)).hasMessage(
         "trainer.lr-gamma must be in (0, 1], was 1.5 (set --lr-gamma)");
   }
-
-  @Test
-  void policyPublishesOnlyImprovementsBeyondTheMargin() {
-    TrainerPolicy p = new TrainerPolicy(3000, 0, 0, 0, 3, 0.01, 0);
-    assertThat(p.beats(0.5, Double.NaN)).isTrue();
-    assertThat(p.beats(0.805, 0.8)).isFalse();
-    assertThat(p.beats(0.811, 0.8)).isTrue();
-    assertThat(new TrainerPolicy(3000, 0, 0, 0, 3, -1, 0).beats(0.1, 0.9)).isTrue();
-  }
 }

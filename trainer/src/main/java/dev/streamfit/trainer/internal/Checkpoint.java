@@ -1,12 +1,8 @@
 package dev.streamfit.trainer.internal;
 
-import dev.streamfit.schemas.AugmentedSample;
-import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.trainer.EvalPoint;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,30 +26,42 @@ import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
 /**
- * One trainer checkpoint on disk: a zip holding the model with its updater state ({@code model.bin}),
- * the counters and consumer offsets ({@code state.properties}) and the held-out evaluation samples
- * ({@code holdout.bin}), and the SHA-256 of all three ({@code checksum.sha256}), verified on read.
- * Written atomically (temp file, fsync, rename, directory fsync).
+ * One trainer checkpoint on disk: a zip holding the typed state ({@code state.properties}, see {@link TrainerState}),
+ * the model with its updater state ({@code model.bin}), the champion's weights ({@code champion.bin}, empty if none),
+ * and the SHA-256 of all three ({@code checksum.sha256}), verified on read. Samples are not copied in: the state
+ * keeps references to them on the input topic. Written atomically (temp file, fsync, rename, directory fsync).
+ * Immutable (the arrays are not copied: do not modify them).
  *
- * @param step optimisation steps so far
- * @param samplesTrained train samples consumed
- * @param version last published version (0 if none)
- * @param originOffsets first offset ever consumed per partition key {@code topic:partition}
- * @param nextOffsets next offset to consume per partition key
+ * @param state counters, offsets, window and rehearsal references, versions, history
  * @param model serialised graph with updater
- * @param holdout validation and test samples seen so far, and the rehearsal samples (split TRAIN)
- * @param extra further trainer state (epoch, champion, early-stopping counters, RNG seed), key → value
- * @param history every evaluation so far, in order (the learning curve)
+ * @param champion serialised champion graph without updater (the served version, re-scored on each window), empty if none
  */
-public record Checkpoint(long step, long samplesTrained, long version, Map<String, Long> originOffsets,
-    Map<String, Long> nextOffsets, byte[] model, List<AugmentedSample> holdout, Map<String, String> extra,
-    List<EvalPoint> history) {
+public record Checkpoint(TrainerState state, byte[] model, byte[] champion) {
   /** File name of the copy of the best checkpoint (by validation accuracy); never pruned, never resumed from. */
   public static final String BEST = "best.zip";
-  private static final AvroSerde<AugmentedSample> SAMPLE = AvroSerde.of(AugmentedSample.class);
   private static final String PREFIX = "ckpt-";
-  private static final String[] ENTRIES = {"state.properties", "model.bin", "holdout.bin"};
+  private static final String[] ENTRIES = {"state.properties", "model.bin", "champion.bin"};
   private static final String CHECKSUM = "checksum.sha256";
+
+  /** Optimisation steps so far. */
+  public long step() {
+    return state.progress().step();
+  }
+
+  /** Train samples consumed into the model. */
+  public long samplesTrained() {
+    return state.progress().samplesTrained();
+  }
+
+  /** Next offset to consume per partition key {@code topic:partition}. */
+  public Map<String, Long> nextOffsets() {
+    return state.progress().nextOffsets();
+  }
+
+  /** Every evaluation kept, oldest first. */
+  public List<EvalPoint> history() {
+    return state.judgement().history();
+  }
 
   /**
    * Writes this checkpoint into {@code dir} and returns its path. Keeps the newest {@code keep}; with
@@ -61,34 +69,14 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
    */
   public Path write(Path dir, int keep, boolean best) throws IOException {
     Files.createDirectories(dir);
-    Path target = dir.resolve(String.format("%s%012d.zip", PREFIX, step));
+    Path target = dir.resolve(String.format("%s%012d.zip", PREFIX, step()));
     Path tmp = dir.resolve(target.getFileName() + ".tmp");
-    Properties props = new Properties();
-    props.setProperty("step", String.valueOf(step));
-    props.setProperty("samplesTrained", String.valueOf(samplesTrained));
-    props.setProperty("version", String.valueOf(version));
-    originOffsets.forEach((k, v) -> props.setProperty("origin." + k, String.valueOf(v)));
-    nextOffsets.forEach((k, v) -> props.setProperty("next." + k, String.valueOf(v)));
-    extra.forEach((k, v) -> props.setProperty("x." + k, v));
-    for (int i = 0; i < history.size(); i++) {
-      props.setProperty(String.format("history.%06d", i), history.get(i).toLine());
-    }
     ByteArrayOutputStream state = new ByteArrayOutputStream();
-    props.store(state, "streamfit trainer checkpoint");
-    ByteArrayOutputStream held = new ByteArrayOutputStream();
-    DataOutputStream out = new DataOutputStream(held);
-    out.writeInt(holdout.size());
-    for (AugmentedSample s : holdout) {
-      byte[] b = SAMPLE.encode(s);
-      out.writeInt(b.length);
-      out.write(b);
-    }
-    out.flush();
-    byte[][] parts = {state.toByteArray(), model, held.toByteArray()};
+    this.state.toProperties().store(state, "streamfit trainer checkpoint");
+    byte[][] parts = {state.toByteArray(), model, champion};
     try (OutputStream fos = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
         ZipOutputStream zip = new ZipOutputStream(fos)) {
-      // Stored, not deflated: pixels and float weights barely compress, and deflating ~100 MB of
-      // held-out samples cost seconds per checkpoint.
+      // Stored, not deflated: float weights barely compress.
       for (int i = 0; i < ENTRIES.length; i++) {
         putStored(zip, ENTRIES[i], parts[i]);
       }
@@ -166,6 +154,10 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     } catch (IOException | IllegalArgumentException e) {
       throw new IOException("unreadable checkpoint " + file.getFileName() + ": " + e.getMessage(), e);
     }
+    if (entries.containsKey("holdout.bin") && !entries.containsKey("champion.bin")) {
+      throw new UnsupportedFormat("checkpoint " + file.getFileName() + " is of trainer state format 1 (held-out samples"
+          + " copied in); this trainer reads format " + TrainerState.FORMAT + ": start with a new --checkpoint-dir");
+    }
     byte[][] parts = new byte[ENTRIES.length][];
     for (int i = 0; i < ENTRIES.length; i++) {
       parts[i] = entries.get(ENTRIES[i]);
@@ -181,24 +173,18 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     }
     Properties p = new Properties();
     p.load(new ByteArrayInputStream(parts[0]));
-    Map<String, Long> origin = new TreeMap<>();
-    Map<String, Long> next = new TreeMap<>();
-    Map<String, String> extra = new TreeMap<>();
-    TreeMap<String, EvalPoint> history = new TreeMap<>();
-    for (String k : p.stringPropertyNames()) {
-      if (k.startsWith("x.")) {
-        extra.put(k.substring(2), p.getProperty(k));
-      } else if (k.startsWith("history.")) {
-        history.put(k, EvalPoint.parse(p.getProperty(k)));
-      } else if (k.startsWith("origin.")) {
-        origin.put(k.substring(7), Long.parseLong(p.getProperty(k)));
-      } else if (k.startsWith("next.")) {
-        next.put(k.substring(5), Long.parseLong(p.getProperty(k)));
-      }
+    try {
+      return new Checkpoint(TrainerState.fromProperties(p, "checkpoint " + file.getFileName()), parts[1], parts[2]);
+    } catch (RuntimeException e) {
+      throw new IOException("checkpoint " + file.getFileName() + " has a state that does not parse: " + e.getMessage(), e);
     }
-    return new Checkpoint(Long.parseLong(p.getProperty("step")), Long.parseLong(p.getProperty("samplesTrained")),
-        Long.parseLong(p.getProperty("version")), origin, next, parts[1], readHoldout(parts[2]), extra,
-        List.copyOf(history.values()));
+  }
+
+  /** A checkpoint of a format this trainer does not read: not skipped (older ones would be of the same format). */
+  public static final class UnsupportedFormat extends IOException {
+    UnsupportedFormat(String message) {
+      super(message);
+    }
   }
 
   /** A checkpoint read from disk with its path. */
@@ -214,6 +200,8 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     for (int i = all.size() - 1; i >= 0; i--) {
       try {
         return java.util.Optional.of(new Loaded(all.get(i), read(all.get(i))));
+      } catch (UnsupportedFormat e) {
+        throw e;
       } catch (IOException | RuntimeException e) {
         skipped.accept(all.get(i), e.getMessage());
       }
@@ -232,18 +220,6 @@ public record Checkpoint(long step, long samplesTrained, long version, Map<Strin
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("JVM without SHA-256", e);
     }
-  }
-
-  private static List<AugmentedSample> readHoldout(byte[] data) throws IOException {
-    DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-    int n = in.readInt();
-    List<AugmentedSample> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      byte[] b = new byte[in.readInt()];
-      in.readFully(b);
-      out.add(SAMPLE.decode(b));
-    }
-    return out;
   }
 
 }

@@ -1,6 +1,5 @@
 package dev.streamfit.trainer.internal;
 
-import dev.streamfit.schemas.AugmentedSample;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -11,11 +10,11 @@ import java.util.SplittableRandom;
  * whatever the stream's length, and memory is at most {@code perClass} × classes × one sample. {@link #draw} fills a
  * minibatch toward class balance, then picks a sample of each class at random: a class seen rarely, or not at all
  * lately, is rehearsed as often as a common one.
- * Randomness comes from the caller's RNG. Not thread-safe (the trainer thread's).
+ * {@code T} is what is kept (a sample, or a sample with its reference). Randomness comes from the caller's RNG. Not thread-safe (the trainer thread's).
  */
-public final class ReplayBuffer {
+public final class ReplayBuffer<T> {
   private final int perClass;
-  private final List<List<AugmentedSample>> byClass = new ArrayList<>();
+  private final List<List<T>> byClass = new ArrayList<>();
   private final List<Long> seen = new ArrayList<>();
 
   /** A buffer keeping up to {@code perClass} samples per class, in [1, 100000]. */
@@ -27,12 +26,12 @@ public final class ReplayBuffer {
   }
 
   /** Offers a train sample of class {@code classIndex} (≥ 0); kept or not as the reservoir decides. */
-  public void offer(AugmentedSample s, int classIndex, SplittableRandom rng) {
+  public void offer(T s, int classIndex, SplittableRandom rng) {
     while (byClass.size() <= classIndex) {
       byClass.add(new ArrayList<>());
       seen.add(0L);
     }
-    List<AugmentedSample> kept = byClass.get(classIndex);
+    List<T> kept = byClass.get(classIndex);
     long n = seen.get(classIndex) + 1;
     seen.set(classIndex, n);
     if (kept.size() < perClass) {
@@ -46,7 +45,7 @@ public final class ReplayBuffer {
   }
 
   /** Up to {@code n} samples, each of a class drawn uniformly among the classes held; empty when nothing is held. */
-  public List<AugmentedSample> draw(int n, SplittableRandom rng) {
+  public List<T> draw(int n, SplittableRandom rng) {
     return draw(n, new int[0], rng);
   }
 
@@ -55,7 +54,7 @@ public final class ReplayBuffer {
    * it already; each slot goes to a held class with the fewest so far (ties at random), then a random sample of it.
    * A minibatch of new classes only is thus topped up with the classes it lacks.
    */
-  public List<AugmentedSample> draw(int n, int[] inBatch, SplittableRandom rng) {
+  public List<T> draw(int n, int[] inBatch, SplittableRandom rng) {
     List<Integer> held = new ArrayList<>();
     for (int k = 0; k < byClass.size(); k++) {
       if (!byClass.get(k).isEmpty()) {
@@ -66,7 +65,7 @@ public final class ReplayBuffer {
     for (int k = 0; k < Math.min(count.length, inBatch.length); k++) {
       count[k] = inBatch[k];
     }
-    List<AugmentedSample> out = new ArrayList<>(Math.max(0, n));
+    List<T> out = new ArrayList<>(Math.max(0, n));
     List<Integer> fewest = new ArrayList<>();
     for (int i = 0; i < n && !held.isEmpty(); i++) {
       int least = Integer.MAX_VALUE;
@@ -81,7 +80,7 @@ public final class ReplayBuffer {
         }
       }
       int k = fewest.get(rng.nextInt(fewest.size()));
-      List<AugmentedSample> c = byClass.get(k);
+      List<T> c = byClass.get(k);
       out.add(c.get(rng.nextInt(c.size())));
       count[k]++;
     }
@@ -99,7 +98,7 @@ public final class ReplayBuffer {
   }
 
   /** Every sample held, class by class (for a checkpoint). */
-  public List<AugmentedSample> all() {
+  public List<T> all() {
     return byClass.stream().flatMap(List::stream).toList();
   }
 
@@ -112,7 +111,7 @@ public final class ReplayBuffer {
    * Restores a sample written by {@link #all} into class {@code classIndex}, with that class's count from
    * {@link #offered} ({@code offered} at least the samples restored).
    */
-  public void restore(AugmentedSample s, int classIndex, long offered) {
+  public void restore(T s, int classIndex, long offered) {
     while (byClass.size() <= classIndex) {
       byClass.add(new ArrayList<>());
       seen.add(0L);

@@ -27,7 +27,7 @@ class ReplayBufferTest {
     int[] keptFromFirstHalf = new int[1];
     int trials = 200;
     for (int t = 0; t < trials; t++) {
-      ReplayBuffer b = new ReplayBuffer(10);
+      ReplayBuffer<AugmentedSample> b = new ReplayBuffer<>(10);
       for (int i = 0; i < 1000; i++) {
         b.offer(sample("a" + i, "a"), 0, rng);
       }
@@ -41,7 +41,7 @@ class ReplayBufferTest {
   @Test
   void drawsClassesEvenlyHoweverSkewedTheStream() {
     SplittableRandom rng = new SplittableRandom(2);
-    ReplayBuffer b = new ReplayBuffer(50);
+    ReplayBuffer<AugmentedSample> b = new ReplayBuffer<>(50);
     for (int i = 0; i < 5000; i++) {
       b.offer(sample("c" + i, "common"), 0, rng);
     }
@@ -55,13 +55,13 @@ class ReplayBufferTest {
     }
     assertThat(drawn.keySet()).containsExactlyInAnyOrder("common", "rare");
     assertThat(drawn.get("rare")).isBetween(900, 1100);
-    assertThat(new ReplayBuffer(3).draw(5, rng)).isEmpty();
+    assertThat(new ReplayBuffer<AugmentedSample>(3).draw(5, rng)).isEmpty();
   }
 
   @Test
   void topsAMinibatchUpWithTheClassesItLacks() {
     SplittableRandom rng = new SplittableRandom(4);
-    ReplayBuffer b = new ReplayBuffer(20);
+    ReplayBuffer<AugmentedSample> b = new ReplayBuffer<>(20);
     for (int k = 0; k < 5; k++) {
       for (int i = 0; i < 20; i++) {
         b.offer(sample("s" + k + "-" + i, "c" + k), k, rng);
@@ -86,11 +86,11 @@ class ReplayBufferTest {
   @Test
   void restoresWhatItHeldWithItsCounts() {
     SplittableRandom rng = new SplittableRandom(3);
-    ReplayBuffer b = new ReplayBuffer(4);
+    ReplayBuffer<AugmentedSample> b = new ReplayBuffer<>(4);
     for (int i = 0; i < 9; i++) {
       b.offer(sample("x" + i, i % 3 == 0 ? "x" : "y"), i % 3 == 0 ? 0 : 1, rng);
     }
-    ReplayBuffer back = new ReplayBuffer(4);
+    ReplayBuffer<AugmentedSample> back = new ReplayBuffer<>(4);
     List<Long> offered = b.offered();
     for (AugmentedSample s : b.all()) {
       int k = s.getLabel().equals("x") ? 0 : 1;
@@ -98,6 +98,6 @@ class ReplayBufferTest {
     }
     assertThat(back.all()).isEqualTo(b.all());
     assertThat(back.offered()).isEqualTo(offered).containsExactly(3L, 6L);
-    assertThatThrownBy(() -> new ReplayBuffer(0)).hasMessageContaining("[1, 100000]");
+    assertThatThrownBy(() -> new ReplayBuffer<AugmentedSample>(0)).hasMessageContaining("[1, 100000]");
   }
 }

@@ -1,0 +1,17 @@
+package dev.streamfit.trainer.internal;
+
+import dev.streamfit.schemas.AugmentedSample;
+
+/**
+ * A sample the trainer keeps in memory (evaluation window, rehearsal buffer) with the reference a checkpoint stores
+ * in its place. Immutable.
+ *
+ * @param ref where it was read from
+ * @param sample the sample
+ */
+public record Held(SampleRef ref, AugmentedSample sample) {
+  /** Pixel bytes held. */
+  public long bytes() {
+    return sample.getPixels().remaining();
+  }
+}

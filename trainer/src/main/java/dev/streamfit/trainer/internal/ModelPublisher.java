@@ -1,0 +1,150 @@
+package dev.streamfit.trainer.internal;
+
+import dev.streamfit.engine.InputContract;
+import dev.streamfit.engine.Models;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.DriftDrop;
+import dev.streamfit.schemas.Hashes;
+import dev.streamfit.schemas.ModelVersion;
+import dev.streamfit.schemas.OffsetRange;
+import dev.streamfit.schemas.Provenance;
+import dev.streamfit.schemas.RejectReason;
+import dev.streamfit.schemas.Rejection;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.schemas.TrainingMetrics;
+import dev.streamfit.trainer.TrainerConfig;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trainer's output: model versions to {@code models} (key {@code name@version}, each self-contained with its
+ * provenance), evaluations to {@code training.metrics}, rejections to {@code images.rejected}. One idempotent producer.
+ * Thread-safe (the producer is).
+ */
+public final class ModelPublisher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelPublisher.class);
+  private static final AvroSerde<Rejection> REJECTIONS = AvroSerde.of(Rejection.class);
+  private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
+  private static final AvroSerde<TrainingMetrics> METRICS = AvroSerde.of(TrainingMetrics.class);
+  private final TrainerConfig config;
+  private final KafkaProducer<String, byte[]> producer;
+
+  public ModelPublisher(TrainerConfig config) {
+    this.config = config;
+    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MODEL_MAX_BYTES,
+        ProducerConfig.BUFFER_MEMORY_CONFIG, 2L * Topics.MODEL_MAX_BYTES), new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /**
+   * Sends {@code model} (weights without updater) as version {@code version}, trained as {@code progress} says;
+   * waits for the broker's acknowledgement.
+   */
+  public void publish(byte[] model, long version, long parent, TrainerState.Progress progress, List<String> labelsAdded,
+      Map<String, Double> metrics) {
+    List<OffsetRange> ranges = new ArrayList<>();
+    progress.nextOffsets().forEach((key, next) -> {
+      int colon = key.lastIndexOf(':');
+      ranges.add(new OffsetRange(key.substring(0, colon), Integer.parseInt(key.substring(colon + 1)),
+          progress.originOffsets().getOrDefault(key, 0L), next));
+    });
+    ranges.sort((a, b) -> a.getTopic().equals(b.getTopic()) ? Integer.compare(a.getPartition(), b.getPartition())
+        : a.getTopic().compareTo(b.getTopic()));
+    ModelVersion v = ModelVersion.newBuilder()
+        .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
+        .setModelBytes(ByteBuffer.wrap(model)).setSha256(Hashes.sha256Hex(model)).setLabels(progress.labels())
+        .setInput(InputContract.square(config.imageSize()).toSpec())
+        .setMetrics(new LinkedHashMap<>(metrics))
+        .setProvenance(Provenance.newBuilder().setParentVersion(parent == 0 ? null : parent).setBaseModel(config.base().id())
+            .setRunSeed(config.seed()).setConfig(config.asMap()).setAugmentationSpecHashes(progress.specHashes())
+            .setOffsets(ranges).setSteps(progress.step()).setSamplesTrained(progress.samplesTrained())
+            .setCommit(System.getProperty("streamfit.commit")).setLabelsAdded(labelsAdded).build())
+        .build();
+    send(config.topics().models(), config.modelName() + "@" + version, VERSIONS.encode(v));
+  }
+
+  /** Sends one evaluation to {@code training.metrics}. */
+  public void metrics(Judge.Verdict v, TrainerState.Progress progress) {
+    List<DriftDrop> drift = v.drift().stream()
+        .map(d -> new DriftDrop(d.label(), d.reference(), d.recent(), d.count())).toList();
+    send(config.topics().trainingMetrics(), config.modelName(), METRICS.encode(TrainingMetrics.newBuilder()
+        .setModelName(config.modelName()).setStep(progress.step()).setEpoch(progress.epoch())
+        .setTrigger(v.point().trigger()).setEvaluatedAt(Instant.now()).setSamplesTrained(progress.samplesTrained())
+        .setLearningRate(v.point().learningRate()).setMetrics(new LinkedHashMap<>(v.metrics()))
+        .setPerClassValAccuracy(new LinkedHashMap<>(v.perClassVal()))
+        .setPublishedVersion(v.version() > 0 ? v.version() : null)
+        .setChampionValAccuracy(Double.isNaN(v.championAccuracy()) ? null : v.championAccuracy())
+        .setDecision(v.decision().verdict()).setChampionRescored(v.championRescored())
+        .setValidationWindowGeneration(v.windowGeneration()).setDrift(drift).build()));
+  }
+
+  /** Sends a rejection of the record at {@code ref} (key {@code key}) without waiting. */
+  public void reject(SampleRef ref, String key, RejectReason reason, String msg) {
+    Rejection rej = Rejection.newBuilder().setOriginalKey(key).setStage("trainer").setReason(reason.code())
+        .setMessage(msg == null ? reason.code() : msg).setSourceTopic(ref.topic()).setSourcePartition(ref.partition())
+        .setSourceOffset(ref.offset()).setRejectedAt(Instant.now()).build();
+    producer.send(new ProducerRecord<>(config.topics().rejected(), key, REJECTIONS.encode(rej)));
+    LOG.warn("rejected {}@{}:{}: {} {}", key, ref.partition(), ref.offset(), reason.code(), msg);
+  }
+
+  /** Key of the last record on {@code models} ("" if none or unreadable within 10 s). */
+  public String lastModelKey() {
+    TopicPartition tp = new TopicPartition(config.topics().models(), 0);
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.bootstrapServers(), ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES,
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Topics.MODEL_MAX_BYTES), new StringDeserializer(), new ByteArrayDeserializer())) {
+      c.assign(List.of(tp));
+      long end = c.endOffsets(List.of(tp), Duration.ofSeconds(10)).get(tp);
+      if (end == 0) {
+        return "";
+      }
+      c.seek(tp, end - 1);
+      long deadline = System.currentTimeMillis() + 10_000;
+      String key = "";
+      while (c.position(tp) < end && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          key = r.key() == null ? "" : r.key();
+        }
+      }
+      return key;
+    } catch (RuntimeException e) {
+      LOG.warn("cannot read the last record of {}: {}", tp, e.toString());
+      return "";
+    }
+  }
+
+  private void send(String topic, String key, byte[] value) {
+    try {
+      producer.send(new ProducerRecord<>(topic, key, value)).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while sending to " + topic, e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("cannot send " + key + " to " + topic + ": " + e.getCause(), e.getCause());
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}

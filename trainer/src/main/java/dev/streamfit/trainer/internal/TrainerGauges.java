@@ -1,0 +1,54 @@
+package dev.streamfit.trainer.internal;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The trainer's meters, tagged {@code model}: {@code streamfit.trainer.steps}, {@code .samples},
+ * {@code .version}, {@code .val.accuracy}, {@code .champion.val.accuracy} (on the current window),
+ * {@code .drift.labels} (labels in drift at the last evaluation) and, per label, {@code streamfit.trainer.drift}
+ * (the champion's accuracy drop on the recent window below its accuracy when published, when above the drift
+ * threshold; 0 otherwise). Thread-safe.
+ */
+public final class TrainerGauges {
+  private final MeterRegistry registry;
+  private final String model;
+  private final Map<String, AtomicLong> values = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> drift = new ConcurrentHashMap<>();
+
+  public TrainerGauges(MeterRegistry registry, String model) {
+    this.registry = registry;
+    this.model = model;
+  }
+
+  /** After an evaluation: its verdict, the progress it judged, and the version now served. */
+  public void update(Judge.Verdict v, TrainerState.Progress progress, long version) {
+    set("streamfit.trainer.steps", progress.step());
+    set("streamfit.trainer.samples", progress.samplesTrained());
+    set("streamfit.trainer.version", version);
+    set("streamfit.trainer.val.accuracy", v.metrics().getOrDefault("val.accuracy", Double.NaN));
+    set("streamfit.trainer.champion.val.accuracy", v.championAccuracy());
+    set("streamfit.trainer.drift.labels", v.drift().size());
+    drift.values().forEach(a -> a.set(Double.doubleToLongBits(0)));
+    for (Drift.Drop d : v.drift()) {
+      drift.computeIfAbsent(d.label(), label -> {
+        AtomicLong a = new AtomicLong(Double.doubleToLongBits(0));
+        Gauge.builder("streamfit.trainer.drift", a, x -> Double.longBitsToDouble(x.get()))
+            .description("Accuracy drop of the served version on the label's recent validation samples")
+            .tags("model", model, "label", label).register(registry);
+        return a;
+      }).set(Double.doubleToLongBits(d.reference() - d.recent()));
+    }
+  }
+
+  private void set(String name, double value) {
+    values.computeIfAbsent(name, n -> {
+      AtomicLong a = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+      Gauge.builder(n, a, x -> Double.longBitsToDouble(x.get())).tags("model", model).register(registry);
+      return a;
+    }).set(Double.doubleToLongBits(value));
+  }
+}

@@ -1,0 +1,307 @@
+package dev.streamfit.trainer.internal;
+
+import dev.streamfit.engine.Classifier;
+import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.schemas.Hashes;
+import dev.streamfit.schemas.LabelSet;
+import dev.streamfit.schemas.Split;
+import dev.streamfit.trainer.TrainerConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training loop without Kafka: takes samples with their references, holds validation and test samples in bounded
+ * {@link EvalWindow}s, trains minibatches drawn at random from a shuffle buffer, each topped up from a class-balanced
+ * {@link ReplayBuffer} (re-augmented by {@link Reaugment}), grows the head for a new label, and hands out
+ * {@link Snapshot}s (weights, progress, windows) for the evaluator and checkpoints. The shuffle RNG is a function of
+ * (seed, step), so a resumed loop draws what it would have drawn. Not thread-safe: one thread (the trainer's) drives
+ * it; snapshots are immutable and may go to another thread. Closes the model.
+ */
+public final class TrainingLoop implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
+  private static final int TRAIN_ACCURACY_SAMPLES = 256;
+
+  /**
+   * What an evaluation or a checkpoint needs from the loop at one instant. Immutable (the lists are copies; the
+   * samples are not modified by anyone).
+   *
+   * @param trigger why: {@code epoch_end}, {@code every_steps}, {@code idle}, {@code publish_interval}, or null for
+   *     a checkpoint only
+   * @param progress counters, offsets and references at this instant
+   * @param model weights with updater state
+   * @param validation validation window
+   * @param validationGeneration the window's generation (equal: same samples)
+   * @param test test window
+   * @param trainSample up to 256 train samples since the previous evaluation (for train accuracy)
+   * @param trainLoss mean minibatch loss since the previous evaluation (NaN if no step)
+   * @param learningRate head learning rate of the last step
+   */
+  public record Snapshot(String trigger, TrainerState.Progress progress, byte[] model, List<Held> validation,
+      long validationGeneration, List<Held> test, List<Held> trainSample, double trainLoss, double learningRate) {}
+
+  private final TrainerConfig config;
+  private final Classifier model;
+  private LabelSet labels;
+  private final ReplayBuffer<Held> replay;
+  private final EvalWindow validation;
+  private final EvalWindow test;
+  private final List<Held> pending = new ArrayList<>();
+  private final SplittableRandom shuffle;
+  private final Reaugment reaugment;
+  private long step;
+  private long samplesTrained;
+  private int epoch;
+  private boolean epochHasSamples;
+  private final Map<String, Long> originOffsets = new TreeMap<>();
+  private final Map<String, Long> nextOffsets = new TreeMap<>();
+  private final TreeSet<String> specHashes = new TreeSet<>();
+  // Since the last evaluation snapshot (not checkpointed: only metrics depend on them).
+  private double lossSum;
+  private long lossCount;
+  private long stepsSinceEval;
+  private long stepsSinceCheckpoint;
+  private ReplayBuffer<Held> trainSample = new ReplayBuffer<>(TRAIN_ACCURACY_SAMPLES);
+
+  /**
+   * A loop over {@code model} (taken over: closed with the loop) from {@code progress}; held samples are re-read with
+   * {@code reread} (references whose records are gone are left out, with a warning).
+   */
+  public TrainingLoop(TrainerConfig config, Classifier model, TrainerState.Progress progress,
+      Function<List<SampleRef>, Map<SampleRef, AugmentedSample>> reread) {
+    this.config = config;
+    this.model = model;
+    this.labels = LabelSet.of(progress.labels().isEmpty() ? config.labels() : progress.labels(), "trainer.labels");
+    this.replay = new ReplayBuffer<>(config.rehearsal().perClass());
+    this.validation = new EvalWindow(config.windows().perClass(), config.windows().maxBytes());
+    this.test = new EvalWindow(config.windows().perClass(), config.windows().maxBytes());
+    this.reaugment = new Reaugment(config.rehearsal().reaugment());
+    this.step = progress.step();
+    this.samplesTrained = progress.samplesTrained();
+    this.epoch = progress.epoch();
+    this.epochHasSamples = progress.epochHasSamples();
+    this.originOffsets.putAll(progress.originOffsets());
+    this.nextOffsets.putAll(progress.nextOffsets());
+    this.specHashes.addAll(progress.specHashes());
+    this.shuffle = new SplittableRandom(config.seed() ^ step);
+    List<SampleRef> all = new ArrayList<>(progress.validation());
+    all.addAll(progress.test());
+    all.addAll(progress.replay());
+    if (!all.isEmpty()) {
+      Map<SampleRef, AugmentedSample> read = reread.apply(all);
+      validation.restore(found(progress.validation(), read));
+      test.restore(found(progress.test(), read));
+      List<Long> offered = progress.replayOffered();
+      for (Held h : found(progress.replay(), read)) {
+        int k = labels.indexOf(h.sample().getLabel());
+        if (k >= 0) {
+          replay.restore(h, k, k < offered.size() ? offered.get(k) : 0);
+        }
+      }
+      if (read.size() < all.size()) {
+        LOG.warn("{} of {} held samples (validation, test, rehearsal) are no longer on the input topic (retention);"
+            + " the windows refill from the stream", all.size() - read.size(), all.size());
+      }
+    }
+  }
+
+  private static List<Held> found(List<SampleRef> refs, Map<SampleRef, AugmentedSample> read) {
+    return refs.stream().filter(read::containsKey).map(r -> new Held(r, read.get(r))).toList();
+  }
+
+  /** The admission of {@code label}; a new label (with {@code growLabels}) grows the head here. */
+  public LabelAdmission admit(String label) {
+    LabelAdmission a = LabelAdmission.of(labels, config.growLabels(), label);
+    if (a instanceof LabelAdmission.Added added) {
+      model.growHead(added.labels().size());
+      labels = added.labels();
+      LOG.info("label '{}' added: the head now has {} outputs; the next evaluation publishes a version with {} labels",
+          labels.labels().get(labels.size() - 1), labels.size(), labels.size());
+    }
+    return a;
+  }
+
+  /**
+   * Whether {@code s} opens a later epoch than the current one while the current one has samples: the caller then
+   * drains, evaluates ({@code epoch_end}), and calls {@link #beginEpoch}.
+   */
+  public boolean closesEpoch(AugmentedSample s) {
+    return s.getSplit() == Split.TRAIN && s.getEpoch() > epoch && (epochHasSamples || !pending.isEmpty());
+  }
+
+  /** Moves to {@code s}'s epoch if it is a later one. */
+  public void beginEpoch(AugmentedSample s) {
+    if (s.getSplit() == Split.TRAIN && s.getEpoch() > epoch) {
+      epoch = s.getEpoch();
+      epochHasSamples = false;
+    }
+  }
+
+  /** Marks {@code ref} consumed and keeps its sample (null: nothing to learn from, e.g. rejected or unlabelled). */
+  public void consumed(SampleRef ref, AugmentedSample s) {
+    originOffsets.putIfAbsent(ref.partitionKey(), ref.offset());
+    nextOffsets.put(ref.partitionKey(), ref.offset() + 1);
+    if (s == null) {
+      return;
+    }
+    Held h = new Held(ref, s);
+    switch (s.getSplit()) {
+      case TRAIN -> {
+        pending.add(h);
+        epochHasSamples = true;
+        specHashes.add(s.getAugmentation().getSpecHash());
+        trainSample.offer(h, 0, shuffle);
+      }
+      case VALIDATION -> validation.add(h);
+      case TEST -> test.add(h);
+      default -> { }
+    }
+  }
+
+  /** Trains while the shuffle buffer holds at least {@code max(shuffle-buffer, batch-size)} samples. */
+  public void trainReady() {
+    while (pending.size() >= Math.max(config.shuffleBuffer(), config.batchSize())) {
+      trainStep(drawBatch());
+    }
+  }
+
+  /** Trains every buffered sample (a barrier before snapshots: offsets then match the model). */
+  public void drain() {
+    while (!pending.isEmpty()) {
+      trainStep(drawBatch());
+    }
+  }
+
+  private List<Held> drawBatch() {
+    int n = Math.min(config.batchSize(), pending.size());
+    List<Held> batch = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int j = shuffle.nextInt(pending.size());
+      Held last = pending.remove(pending.size() - 1);
+      batch.add(j == pending.size() ? last : pending.set(j, last));
+    }
+    return batch;
+  }
+
+  private void trainStep(List<Held> batch) {
+    double ratio = config.rehearsal().ratio();
+    List<byte[]> pixels = new ArrayList<>();
+    List<Integer> y = new ArrayList<>();
+    for (Held h : batch) {
+      pixels.add(Hashes.copyOf(h.sample().getPixels()));
+      y.add(labels.indexOf(h.sample().getLabel()));
+    }
+    if (ratio > 0) {
+      int[] inBatch = new int[labels.size()];
+      batch.forEach(h -> inBatch[labels.indexOf(h.sample().getLabel())]++);
+      for (Held h : replay.draw((int) Math.round(batch.size() * ratio), inBatch, shuffle)) {
+        pixels.add(reaugment.apply(h.sample(), shuffle));
+        y.add(labels.indexOf(h.sample().getLabel()));
+      }
+      for (Held h : batch) {
+        replay.offer(h, labels.indexOf(h.sample().getLabel()), shuffle);
+      }
+    }
+    double f = config.schedule().factor(step);
+    model.setLearningRates(config.training().learningRate() * f, config.training().baseLearningRate() * f);
+    double loss = model.fit(pixels, y.stream().mapToInt(Integer::intValue).toArray());
+    if (Double.isFinite(loss)) {
+      lossSum += loss * batch.size();
+      lossCount += batch.size();
+    }
+    step++;
+    stepsSinceEval++;
+    stepsSinceCheckpoint++;
+    samplesTrained += batch.size();
+    LOG.debug("step {} ({} samples) loss {} lr {}", step, batch.size(), loss, config.training().learningRate() * f);
+  }
+
+  /**
+   * A snapshot for an evaluation ({@code trigger} non-null: the per-evaluation train loss and sample restart) or a
+   * checkpoint only (null). Call after {@link #drain()} so that the offsets match the weights.
+   */
+  public Snapshot snapshot(String trigger) {
+    double trainLoss = lossCount > 0 ? lossSum / lossCount : Double.NaN;
+    List<Held> sample = trainSample.all();
+    double lr = config.training().learningRate() * config.schedule().factor(Math.max(0, step - 1));
+    Snapshot s = new Snapshot(trigger, progress(), model.toBytes(true), validation.samples(), validation.generation(),
+        test.samples(), sample, trainLoss, lr);
+    stepsSinceCheckpoint = 0;
+    if (trigger != null) {
+      lossSum = 0;
+      lossCount = 0;
+      stepsSinceEval = 0;
+      trainSample = new ReplayBuffer<>(TRAIN_ACCURACY_SAMPLES);
+    }
+    return s;
+  }
+
+  /** Progress now (what a checkpoint records). */
+  public TrainerState.Progress progress() {
+    return new TrainerState.Progress(step, samplesTrained, epoch, epochHasSamples, labels.labels(), originOffsets,
+        nextOffsets, List.copyOf(specHashes), validation.refs(), test.refs(),
+        replay.all().stream().map(Held::ref).toList(), replay.offered());
+  }
+
+  /** The model being trained (for scoring in tests; do not close). */
+  public Classifier model() {
+    return model;
+  }
+
+  public LabelSet labels() {
+    return labels;
+  }
+
+  public long step() {
+    return step;
+  }
+
+  public long samplesTrained() {
+    return samplesTrained;
+  }
+
+  /** Samples waiting in the shuffle buffer. */
+  public int pending() {
+    return pending.size();
+  }
+
+  public long stepsSinceEval() {
+    return stepsSinceEval;
+  }
+
+  public long stepsSinceCheckpoint() {
+    return stepsSinceCheckpoint;
+  }
+
+  public int validationSize() {
+    return validation.size();
+  }
+
+  /** Pixel bytes held in memory: windows, rehearsal buffer, shuffle buffer. */
+  public long heldBytes() {
+    long b = validation.bytes() + test.bytes();
+    for (Held h : replay.all()) {
+      b += h.bytes();
+    }
+    for (Held h : pending) {
+      b += h.bytes();
+    }
+    return b;
+  }
+
+  /** The next offset to consume per partition key. */
+  public Map<String, Long> nextOffsets() {
+    return Map.copyOf(nextOffsets);
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}
