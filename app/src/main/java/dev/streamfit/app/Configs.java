@@ -27,6 +27,16 @@ final class Configs {
 
   static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
       String modelName, java.util.List<String> labels) {
+    return trainer(bootstrap, topics, c, o, checkpointDir, modelName, labels, false);
+  }
+
+  /**
+   * The trainer's config; {@code continuous} (one augmented variant per image: no fixed epochs) turns rehearsal on
+   * unless {@code --replay-ratio} is given.
+   */
+  static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
+      String modelName, java.util.List<String> labels, boolean continuous) {
+    double ratio = o.replayRatio != null ? o.replayRatio : o.growLabels || continuous ? 2.0 : 0.0;
     return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.fromId(o.base), c.imageSize,
         new TrainingSpec(new HeadSpec(o.innerSize, o.dropout), TrainingSpec.Optimizer.parse(o.optimizer), o.learningRate,
@@ -34,9 +44,11 @@ final class Configs {
         new LrSchedule(LrSchedule.parseKind(o.lrSchedule), o.lrScheduleSteps, o.lrGamma, o.lrMinFactor),
         o.batchSize, c.seed, o.shuffleBuffer,
         new TrainerPolicy(o.evalIdleMs, o.evalEverySteps, o.checkpointEverySteps, o.checkpointEverySeconds,
-            o.keepCheckpoints, o.publishMargin, o.earlyStopPatience), o.growLabels,
-        new TrainerConfig.Rehearsal(o.replayRatio != null ? o.replayRatio : o.growLabels ? 2.0 : 0.0, o.replayPerClass),
-        new dev.streamfit.engine.ScratchShape(o.scratchWidth, o.scratchBlocks));
+            o.keepCheckpoints, o.publishMargin, o.earlyStopPatience, Math.round(o.publishInterval * 1000),
+            o.significance, o.driftThreshold), o.growLabels,
+        new TrainerConfig.Rehearsal(ratio, o.replayPerClass, o.replaySpec()),
+        new dev.streamfit.engine.ScratchShape(o.scratchWidth, o.scratchBlocks),
+        new TrainerConfig.Windows(o.windowPerClass, o.windowMaxMb << 20));
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {

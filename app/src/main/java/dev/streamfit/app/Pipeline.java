@@ -71,7 +71,7 @@ final class Pipeline implements AutoCloseable {
     // Validate every stage's config before starting anything (errors name key, bound, value, flag).
     Configs.serving("validate:0", topics, s);
     Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"), data.modelName(),
-        data.labels());
+        data.labels(), o.augment.epochs == 1);
     Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"), s.decode.limits());
     // Every native library once, on this thread, before the broker's and the stages' threads start.
     dev.streamfit.engine.Natives.load();
@@ -83,7 +83,7 @@ final class Pipeline implements AutoCloseable {
       TopicsAdmin.ensure(bootstrap, topics, Duration.ofSeconds(30));
       serving = ServingStage.start(Configs.serving(bootstrap, topics, s));
       trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints"),
-          data.modelName(), data.labels()));
+          data.modelName(), data.labels(), o.augment.epochs == 1), serving.meterRegistry());
       augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams"),
           s.decode.limits()));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);

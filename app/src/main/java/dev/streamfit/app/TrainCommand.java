@@ -36,13 +36,34 @@ public final class TrainCommand implements Callable<Integer> {
       + "name, else 'model').")
   String modelName;
 
+  @Option(names = "--metrics-port", defaultValue = "-1", description = "Serve Prometheus metrics at "
+      + "http://HOST:PORT/metrics (steps, samples, version, validation and champion accuracy, drift per label); -1 = off, "
+      + "0 = any free port.")
+  int metricsPort;
+
+  @Option(names = "--metrics-host", defaultValue = "127.0.0.1", description = "Metrics bind address (default ${DEFAULT-VALUE}).")
+  String metricsHost;
+
   @Override
   public Integer call() throws Exception {
     LabelSet set = labelSet();
     String name = modelName != null ? modelName : data != null ? Dataset.of(data).modelName() : "model";
+    var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
     TrainerStage t = TrainerStage.start(Configs.trainer(kafka.bootstrapOrDefault(), kafka.topics(), common, trainer,
-        common.workDir.resolve("checkpoints"), name, set.labels()));
-    Shutdown.awaitSignal(t);
+        common.workDir.resolve("checkpoints"), name, set.labels()), registry);
+    MetricsServer metrics = null;
+    try {
+      if (metricsPort >= 0) {
+        metrics = new MetricsServer(metricsHost, metricsPort, registry);
+        System.err.println("streamfit train: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");
+      }
+      Shutdown.awaitSignal(t);
+    } finally {
+      if (metrics != null) {
+        metrics.close();
+      }
+    }
     return 0;
   }
 

@@ -66,8 +66,36 @@ public final class TrainerOptions {
   int earlyStopPatience;
 
   @Option(names = "--publish-margin", defaultValue = "0.0",
-      description = "Publish when validation accuracy beats the champion by more than this; negative = every evaluation (default ${DEFAULT-VALUE}).")
+      description = "Publish at once when validation accuracy beats the champion's, on the same window, by more than this "
+          + "with significance; negative = every evaluation (default ${DEFAULT-VALUE}).")
   double publishMargin;
+
+  @Option(names = "--publish-interval", defaultValue = "20",
+      description = "Freshness: while new data is trained, evaluate and publish a candidate that is not worse than the "
+          + "champion at most every this many seconds; 0 = only significant improvements (default ${DEFAULT-VALUE}).")
+  double publishInterval;
+
+  @Option(names = "--significance", defaultValue = "0.05",
+      description = "McNemar p-value below which a candidate's gain over the champion is real (default ${DEFAULT-VALUE}).")
+  double significance;
+
+  @Option(names = "--drift-threshold", defaultValue = "0.2",
+      description = "Drift event when the champion's accuracy on a label's recent validation samples falls this much "
+          + "below its accuracy when published; 1 = off (default ${DEFAULT-VALUE}).")
+  double driftThreshold;
+
+  @Option(names = "--window-per-class", defaultValue = "200",
+      description = "Validation and test windows: newest samples kept per label (default ${DEFAULT-VALUE}).")
+  int windowPerClass;
+
+  @Option(names = "--window-max-mb", defaultValue = "128",
+      description = "Validation and test windows: pixel memory each, MiB (default ${DEFAULT-VALUE}).")
+  long windowMaxMb;
+
+  @Option(names = "--replay-augment", defaultValue = "width_shift_range=0.1,height_shift_range=0.1,zoom_range=0.1",
+      description = "Augmentation drawn afresh for each replayed sample, Keras-named key=value pairs (as --augment-spec), "
+          + "or none (default ${DEFAULT-VALUE}).")
+  String replayAugment;
 
   @Option(names = "--checkpoint-every-steps", defaultValue = "0", description = "Checkpoint every N steps; 0 = off (default ${DEFAULT-VALUE}).")
   int checkpointEverySteps;
@@ -87,13 +115,30 @@ public final class TrainerOptions {
       + "output, the other classes keep their weights) instead of being refused; rehearsal is on (--replay-ratio 2) unless set.")
   boolean growLabels;
 
-  @Option(names = "--replay-ratio", description = "Rehearsal: earlier train samples (class-balanced) mixed into each "
-      + "minibatch per new sample, in [0, 8]; 0 = off (default: 2 with --grow-labels, else 0).")
+  @Option(names = "--replay-ratio", description = "Rehearsal: earlier train samples (class-balanced, re-augmented) mixed "
+      + "into each minibatch per new sample, in [0, 8]; 0 = off (default: 2 with --grow-labels or --epochs 1, else 0).")
   Double replayRatio;
 
   @Option(names = "--replay-per-class", defaultValue = "64",
       description = "Rehearsal memory: train samples kept per class (default ${DEFAULT-VALUE}).")
   int replayPerClass;
+
+  /** The replay augmentation spec of {@code --replay-augment}. */
+  dev.streamfit.augment.ops.AugmentSpec replaySpec() {
+    if (replayAugment.isBlank() || replayAugment.equals("none")) {
+      return dev.streamfit.augment.ops.AugmentSpec.none();
+    }
+    java.util.Properties p = new java.util.Properties();
+    for (String kv : replayAugment.split(",(?=[a-z_]+=)")) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("trainer.replay-augment must be key=value pairs or none, was '" + replayAugment
+            + "' (set --replay-augment)");
+      }
+      p.setProperty(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
+    return dev.streamfit.augment.ops.AugmentSpec.fromProperties(p, dev.streamfit.augment.ops.AugmentSpec.none());
+  }
 
   @Option(names = "--scratch-width", defaultValue = "16",
       description = "scratch-cnn: filters of the first block, doubling per block (default ${DEFAULT-VALUE}).")

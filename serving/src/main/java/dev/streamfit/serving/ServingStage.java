@@ -37,9 +37,11 @@ public final class ServingStage implements AutoCloseable {
   private final HttpApi http;
   private final TopicInference inference;
   private final Map<String, ModelRegistry> more;
+  private final io.micrometer.core.instrument.MeterRegistry meters;
 
   private ServingStage(ServingConfig config, InferenceQueue queue, ModelRegistry registry, Map<String, ModelRegistry> more,
-      TrainingFeed training, HttpApi http, TopicInference inference) {
+      TrainingFeed training, HttpApi http, TopicInference inference, io.micrometer.core.instrument.MeterRegistry meters) {
+    this.meters = meters;
     this.config = config;
     this.more = more;
     this.queue = queue;
@@ -47,6 +49,14 @@ public final class ServingStage implements AutoCloseable {
     this.training = training;
     this.http = http;
     this.inference = inference;
+  }
+
+  /**
+   * The registry scraped at this server's {@code GET /metrics}; a stage in the same process (the default run's trainer)
+   * may register its meters here so that one scrape shows them all. Thread-safe.
+   */
+  public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+    return meters;
   }
 
   /** Creates missing topics, starts following models and metrics, listening, and topic inference. */
@@ -88,7 +98,7 @@ public final class ServingStage implements AutoCloseable {
     LOG.info("serving on http://{}:{}/ (models {} from {}{})", config.host(), http.port(),
         config.modelName() == null ? "(the first on the topic)" : config.servedModels(), config.topics().models(),
         inference == null ? "" : "; answering " + config.topics().inferenceRequests() + " on " + config.topics().inferenceResults());
-    return new ServingStage(config, queue, registry, more, training, http, inference);
+    return new ServingStage(config, queue, registry, more, training, http, inference, metrics.registry());
   }
 
   /** The bound HTTP port. */

@@ -53,9 +53,14 @@ class TrainerStageTest {
   Path dir;
 
   static AugmentedSample sample(Random r, String id, int label, Split split, int epoch) {
+    return sample(r, id, label, label, split, epoch);
+  }
+
+  /** A sample whose colour is {@code colour}'s and whose label is {@code label}'s. */
+  static AugmentedSample sample(Random r, String id, int colour, int label, Split split, int epoch) {
     byte[] px = new byte[SIZE * SIZE * 3];
     for (int i = 0; i < px.length; i++) {
-      int base = i % 3 == label ? 200 : 40;
+      int base = i % 3 == colour ? 200 : 40;
       px[i] = (byte) Math.max(0, Math.min(255, base + r.nextInt(90) - 45));
     }
     return AugmentedSample.newBuilder().setSourceId(id).setEpoch(epoch).setVariant(0).setLabel(LABELS.get(label))
@@ -251,5 +256,67 @@ class TrainerStageTest {
         List.of("green", "red")).withGrowth(true, new TrainerConfig.Rehearsal(1.0, 16));
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> TrainerStage.start(reordered).close())
         .hasMessageContaining("which do not start with the configured [green, red]");
+  }
+
+  @Test
+  void aCandidateWorseOnTheCurrentWindowIsNotPublishedEvenIfItBeatsTheChampionsOldScore(KafkaBroker broker)
+      throws Exception {
+    Topics topics = new Topics("promo-", 1, (short) 1);
+    TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
+    Random r = new Random(5);
+    List<AugmentedSample> first = new ArrayList<>();
+    // Window 1: 6 samples labelled as they look, 9 labelled as another colour: no model scores more than ~0.4 here.
+    for (int i = 0; i < 15; i++) {
+      first.add(sample(r, "v1-" + i, i % 3, i < 6 ? i % 3 : (i + 1) % 3, Split.VALIDATION, 0));
+    }
+    for (int i = 0; i < PER_EPOCH; i++) {
+      first.add(sample(r, "t" + i, i % 3, Split.TRAIN, 0));
+    }
+    // Then 45 clean validation samples (the champion now scores high on the window), and an epoch in which blue
+    // images are labelled red: the candidate gets blue wrong, worse than the champion on the current window.
+    List<AugmentedSample> second = new ArrayList<>();
+    for (int i = 0; i < 45; i++) {
+      second.add(sample(r, "v2-" + i, i % 3, Split.VALIDATION, 1));
+    }
+    for (int i = 0; i < PER_EPOCH; i++) {
+      second.add(sample(r, "t" + i, i % 3, i % 3 == 2 ? 0 : i % 3, Split.TRAIN, 1));
+    }
+    TrainerPolicy policy = new TrainerPolicy(1000, 0, 0, 0, 2, 0.0, 0, 0, 0.05, 0.2); // no freshness publishing
+    List<TrainingMetrics> metrics;
+    try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "p", policy, LrSchedule.CONSTANT));
+        KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            broker.bootstrapServers(), ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
+            new StringSerializer(), new ByteArraySerializer())) {
+      for (AugmentedSample s : first) {
+        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
+      }
+      assertThat(awaitEvaluated(t, PER_EPOCH).lastVersion()).isEqualTo(1);
+      for (AugmentedSample s : second) {
+        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
+      }
+      assertThat(awaitEvaluated(t, 2 * PER_EPOCH).failure()).isNull();
+      metrics = readAll(broker.bootstrapServers(), topics.trainingMetrics(), AvroSerde.of(TrainingMetrics.class)::decode);
+    }
+    metrics.forEach(m -> System.out.printf("promotion: %s step %d val %.3f champion %s rescored %s window %d → %s v%s%n",
+        m.getTrigger(), m.getStep(), m.getMetrics().get("val.accuracy"), m.getChampionValAccuracy(),
+        m.getChampionRescored(), m.getValidationWindowGeneration(), m.getDecision(), m.getPublishedVersion()));
+    TrainingMetrics v1 = metrics.get(0);
+    assertThat(v1.getPublishedVersion()).isEqualTo(1L);
+    double oldScore = v1.getMetrics().get("val.accuracy");
+    // The window changed (45 new samples): the champion was scored anew on it before any comparison.
+    TrainingMetrics rescored = metrics.stream().filter(TrainingMetrics::getChampionRescored).findFirst().orElseThrow();
+    assertThat(rescored.getValidationWindowGeneration()).isGreaterThan(v1.getValidationWindowGeneration());
+    assertThat(rescored.getChampionValAccuracy()).isGreaterThan(oldScore + 0.2);
+    TrainingMetrics last = metrics.get(metrics.size() - 1);
+    assertThat(last.getSamplesTrained()).isEqualTo(2L * PER_EPOCH);
+    assertThat(last.getMetrics().get("val.accuracy")).as("the candidate beats the champion's old score")
+        .isGreaterThan(oldScore);
+    assertThat(last.getMetrics().get("val.accuracy")).as("but is worse on the current window")
+        .isLessThan(last.getChampionValAccuracy());
+    assertThat(last.getDecision()).isEqualTo("worse");
+    assertThat(last.getPublishedVersion()).isNull();
+    assertThat(readAll(broker.bootstrapServers(), topics.models(), AvroSerde.of(ModelVersion.class)::decode))
+        .extracting(ModelVersion::getVersion).containsExactly(1L);
   }
 }

@@ -32,6 +32,11 @@ public final class ServingMetrics implements ModelEvents {
         .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry);
   }
 
+  /** The registry scraped at {@code GET /metrics}: other stages of the same process may add their meters to it. */
+  public io.micrometer.core.instrument.MeterRegistry registry() {
+    return registry;
+  }
+
   /** A finished HTTP request. */
   public void request(String endpoint, int status, long nanos) {
     Timer.builder("streamfit.serving.request").description("HTTP request latency, from first byte read to reply")
