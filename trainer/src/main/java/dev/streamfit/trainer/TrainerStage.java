@@ -204,8 +204,9 @@ public final class TrainerStage implements AutoCloseable {
         loop.trainReady();
         publishStatus(null);
         TrainerPolicy p = config.policy();
-        boolean work = loop.pending() > 0 || loop.stepsSinceEval() > 0;
         boolean idle = records.isEmpty() && System.currentTimeMillis() - lastRecordAt >= p.idleMs();
+        // New train data, or (when idle) new validation samples on which the champion may have drifted.
+        boolean work = loop.pending() > 0 || loop.stepsSinceEval() > 0 || (idle && loop.windowChangedSinceEval());
         boolean fresh = p.publishIntervalMs() > 0 && System.nanoTime() - lastEvalNanos >= p.publishIntervalMs() * 1_000_000L;
         boolean busy = inFlight != null && !inFlight.isDone();
         if (work && !busy && (idle || fresh || (p.evalEverySteps() > 0 && loop.stepsSinceEval() >= p.evalEverySteps()))) {

@@ -319,4 +319,51 @@ class TrainerStageTest {
     assertThat(readAll(broker.bootstrapServers(), topics.models(), AvroSerde.of(ModelVersion.class)::decode))
         .extracting(ModelVersion::getVersion).containsExactly(1L);
   }
+
+  @Test
+  void validationImagesThatNoLongerLookLikeTheirLabelRaiseDrift(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("drift-", 1, (short) 1);
+    TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
+    Random r = new Random(9);
+    List<AugmentedSample> first = new ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      first.add(sample(r, "v" + i, i % 3, Split.VALIDATION, 0));
+    }
+    for (int i = 0; i < PER_EPOCH; i++) {
+      first.add(sample(r, "t" + i, i % 3, Split.TRAIN, 0));
+    }
+    var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    List<TrainingMetrics> metrics;
+    try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "d",
+        new TrainerPolicy(1000, 0, 0, 0, 2, 0.0, 0, 0, 0.05, 0.2), LrSchedule.CONSTANT), registry);
+        KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            broker.bootstrapServers(), ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
+            new StringSerializer(), new ByteArraySerializer())) {
+      for (AugmentedSample s : first) {
+        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
+      }
+      assertThat(awaitEvaluated(t, PER_EPOCH).lastVersion()).isEqualTo(1);
+      // 30 new validation images labelled blue that look green; no new train data: the window alone changed.
+      for (int i = 0; i < 30; i++) {
+        AugmentedSample s = sample(r, "drift-" + i, 1, 2, Split.VALIDATION, 0);
+        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
+      }
+      long deadline = System.currentTimeMillis() + 60_000;
+      do {
+        Thread.sleep(300);
+        metrics = readAll(broker.bootstrapServers(), topics.trainingMetrics(), AvroSerde.of(TrainingMetrics.class)::decode);
+      } while (metrics.size() < 2 && System.currentTimeMillis() < deadline);
+      Thread.sleep(300); // the gauges are set right after the record is sent
+      assertThat(metrics).hasSize(2);
+      TrainingMetrics m = metrics.get(1);
+      assertThat(m.getChampionRescored()).isTrue();
+      assertThat(m.getPublishedVersion()).isNull();
+      assertThat(m.getDrift()).extracting(d -> d.getLabel()).containsExactly("blue");
+      assertThat(m.getDrift().get(0).getCount()).isEqualTo(35);
+      assertThat(m.getDrift().get(0).getReference() - m.getDrift().get(0).getRecent()).isGreaterThan(0.5);
+      assertThat(registry.get("streamfit.trainer.drift").tag("label", "blue").gauge().value()).isGreaterThan(0.5);
+      assertThat(registry.get("streamfit.trainer.drift.labels").gauge().value()).isEqualTo(1.0);
+    }
+  }
 }

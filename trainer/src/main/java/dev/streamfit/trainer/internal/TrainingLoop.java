@@ -67,6 +67,7 @@ public final class TrainingLoop implements AutoCloseable {
   private long lossCount;
   private long stepsSinceEval;
   private long stepsSinceCheckpoint;
+  private long evaluatedGeneration;
   private ReplayBuffer<Held> trainSample = new ReplayBuffer<>(TRAIN_ACCURACY_SAMPLES);
 
   /**
@@ -104,6 +105,7 @@ public final class TrainingLoop implements AutoCloseable {
           replay.restore(h, k, k < offered.size() ? offered.get(k) : 0);
         }
       }
+      evaluatedGeneration = validation.generation();
       if (read.size() < all.size()) {
         LOG.warn("{} of {} held samples (validation, test, rehearsal) are no longer on the input topic (retention);"
             + " the windows refill from the stream", all.size() - read.size(), all.size());
@@ -234,6 +236,7 @@ public final class TrainingLoop implements AutoCloseable {
         test.samples(), sample, trainLoss, lr);
     stepsSinceCheckpoint = 0;
     if (trigger != null) {
+      evaluatedGeneration = validation.generation();
       lossSum = 0;
       lossCount = 0;
       stepsSinceEval = 0;
@@ -273,6 +276,11 @@ public final class TrainingLoop implements AutoCloseable {
 
   public long stepsSinceEval() {
     return stepsSinceEval;
+  }
+
+  /** Whether the validation window changed since the last evaluation snapshot (the champion may have drifted). */
+  public boolean windowChangedSinceEval() {
+    return validation.generation() != evaluatedGeneration;
   }
 
   public long stepsSinceCheckpoint() {
