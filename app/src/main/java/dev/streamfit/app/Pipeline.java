@@ -157,6 +157,25 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
+  /** Ingests {@code data} (split/class/image folders) without waiting for training; returns the ingest summary. */
+  IngestSummary ingest(Path data) {
+    return new IngestStage(IngestConfig.of(bootstrap, topics, data).withLabels(ingestLabels, false)
+        .withDecodeLimits(serving.config().limits())).run(null);
+  }
+
+  /** The version serving answers with now, null before the first. */
+  ActiveModel served() {
+    return serving.active();
+  }
+
+  TrainerStatus trainerStatus() {
+    return trainer.status();
+  }
+
+  Topics topics() {
+    return topics;
+  }
+
   /** POSTs {@code image} to this pipeline's {@code /v1/predict}; returns status and body. */
   HttpResponse<String> predict(Path image) throws IOException, InterruptedException {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();

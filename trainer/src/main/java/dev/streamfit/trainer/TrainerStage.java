@@ -50,6 +50,9 @@ public final class TrainerStage implements AutoCloseable {
   /** File name of the learning curve, written next to the checkpoints. */
   public static final String LEARNING_CURVE = "learning-curve.png";
   private static final AvroSerde<AugmentedSample> SAMPLES = AvroSerde.of(AugmentedSample.class);
+  /** Replay-only steps per consolidation round, and rounds at most while trained data waits to be served. */
+  private static final int CONSOLIDATE_STEPS = 4;
+  private static final int MAX_CONSOLIDATIONS = 15;
 
   private final TrainerConfig config;
   private final Thread thread;
@@ -70,6 +73,8 @@ public final class TrainerStage implements AutoCloseable {
   private TrainerState.Judgement judged; // as of the last finished evaluator job: what status shows
   private volatile Map<String, Double> lastPublished = Map.of();
   private TrainerState.Pending resend;
+  private String lastVerdict = "";
+  private int consolidations;
 
   /** What an evaluator job did. */
   private record Done(Judge.Verdict verdict, TrainerState state, Path checkpoint) {}
@@ -197,6 +202,7 @@ public final class TrainerStage implements AutoCloseable {
           }
           loop.consumed(ref, s);
           lastRecordAt = System.currentTimeMillis();
+          consolidations = 0;
         }
         if (stoppedEarly) {
           continue;
@@ -208,9 +214,18 @@ public final class TrainerStage implements AutoCloseable {
         // New train data, or (when idle) new validation samples on which the champion may have drifted.
         boolean work = loop.pending() > 0 || loop.stepsSinceEval() > 0 || (idle && loop.windowChangedSinceEval());
         boolean fresh = p.publishIntervalMs() > 0 && System.nanoTime() - lastEvalNanos >= p.publishIntervalMs() * 1_000_000L;
-        boolean busy = inFlight != null && !inFlight.isDone();
+        boolean busy = inFlight != null; // running, or done but not yet collected (then judged is stale)
+        // Trained data that no served version has yet: a held "worse" candidate is consolidated (replay-only steps)
+        // and judged again; one held only by the interval is judged again when the interval has passed.
+        boolean unserved = !work && !busy && idle && judged.publishedSamples() < loop.samplesTrained();
         if (work && !busy && (idle || fresh || (p.evalEverySteps() > 0 && loop.stepsSinceEval() >= p.evalEverySteps()))) {
           evaluate(source, idle ? "idle" : fresh ? "publish_interval" : "every_steps");
+        } else if (unserved && lastVerdict.equals("worse") && consolidations < MAX_CONSOLIDATIONS
+            && loop.rehearse(CONSOLIDATE_STEPS)) {
+          consolidations++;
+          evaluate(source, "consolidate");
+        } else if (unserved && fresh && !lastVerdict.equals("worse")) {
+          evaluate(source, "publish_interval");
         } else if (!busy && checkpointDue(p)) {
           loop.drain();
           TrainingLoop.Snapshot snap = loop.snapshot(null);
@@ -284,6 +299,7 @@ public final class TrainerStage implements AutoCloseable {
     lastCheckpoint = d.checkpoint();
     if (d.verdict() != null) {
       judged = d.state().judgement();
+      lastVerdict = d.verdict().decision().verdict();
       stoppedEarly = d.state().judgement().stoppedEarly();
       evaluatedSamples = d.state().progress().samplesTrained();
       source.commit(d.state().progress().nextOffsets());

@@ -173,6 +173,20 @@ public final class TrainingLoop implements AutoCloseable {
     }
   }
 
+  /**
+   * Consolidation: {@code steps} minibatches of replayed samples only (re-augmented, class-balanced), no new data.
+   * Returns false, doing nothing, when the rehearsal buffer is empty. Offsets and samples trained do not change.
+   */
+  public boolean rehearse(int steps) {
+    if (replay.size() == 0 || config.rehearsal().ratio() == 0) {
+      return false;
+    }
+    for (int i = 0; i < steps; i++) {
+      trainStep(List.of());
+    }
+    return true;
+  }
+
   /** Trains every buffered sample (a barrier before snapshots: offsets then match the model). */
   public void drain() {
     while (!pending.isEmpty()) {
@@ -202,7 +216,10 @@ public final class TrainingLoop implements AutoCloseable {
     if (ratio > 0) {
       int[] inBatch = new int[labels.size()];
       batch.forEach(h -> inBatch[labels.indexOf(h.sample().getLabel())]++);
-      for (Held h : replay.draw((int) Math.round(batch.size() * ratio), inBatch, shuffle)) {
+      // A short minibatch (a drain of a few new samples) is filled up to the batch size from the replay: one new
+      // image is not a whole step on its own.
+      int replayed = Math.max((int) Math.round(batch.size() * ratio), config.batchSize() - batch.size());
+      for (Held h : replay.draw(replayed, inBatch, shuffle)) {
         pixels.add(reaugment.apply(h.sample(), shuffle));
         y.add(labels.indexOf(h.sample().getLabel()));
       }
