@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trainer soak benchmark: the CI soak test (app TrainerSoakTest) over many more records.
-# The trainer runs as its own JVM (-Xmx512m, continuous mode: rehearsal 0.5, bounded windows) over a stream of
-# generated glyph samples, 8 in 10 train, every image a new id; every 10 s the test prints the trainer's RSS, the
+# The trainer runs as its own JVM (512 MiB heap, pre-touched, continuous mode: rehearsal 0.5, bounded windows) over a stream of
+# generated glyph samples, 8 in 10 train, every image a new id; every second the test prints the trainer's RSS, the
 # newest checkpoint's size, samples trained and validation accuracy, and after warm-up asserts the checkpoint size
 # flat (< 5 %), RSS bounded (< 30 % growth) and validation accuracy not degrading (within 0.1 of its best).
 #   bench/trainer-soak.sh [TRAIN_RECORDS]     (default 30000)

@@ -65,9 +65,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
   }
 
   /**
-   * Rehearsal: each minibatch of {@code b} new samples gets {@code round(b × ratio)} more drawn from a class-balanced
-   * reservoir of {@code perClass} earlier train samples per class (see {@code ReplayBuffer}); ratio 0 = off. Memory:
-   * at most {@code perClass} × classes samples of image-size² × 3 bytes.
+   * Rehearsal: each minibatch of {@code b} new samples gets {@code max(round(b × ratio), batch − b)} more drawn from a
+   * class-balanced reservoir of {@code perClass} earlier train samples per class (see {@code ReplayBuffer}), each
+   * re-augmented by {@code reaugment}; while trained data waits to be served the trainer may also take replay-only
+   * steps (consolidation). Ratio 0 = off. Memory: at most {@code perClass} × classes samples of image-size² × 3 bytes.
    *
    * @param ratio replayed samples per new sample, in [0, 8]
    * @param perClass samples kept per class, in [1, 100000]

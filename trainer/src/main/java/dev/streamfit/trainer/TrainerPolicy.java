@@ -10,7 +10,9 @@ package dev.streamfit.trainer;
  * window changed) are compared sample by sample on the same window, and the candidate is published when it is
  * significantly better (McNemar, p &lt; {@code significance}) by more than {@code publishMargin}, or, at most every
  * {@code publishIntervalMs}, when it has new data and is not worse; a worse candidate never is (see
- * {@code Promotion}). Each evaluation writes a checkpoint, a {@code training.metrics} record and the learning curve.
+ * {@code Promotion}). When trained data waits to be served and input is idle, a candidate held only by the interval is
+ * judged again once it has passed, and one held as worse is consolidated (replay-only steps, with rehearsal on) and
+ * judged again. Each evaluation writes a checkpoint, a {@code training.metrics} record and the learning curve.
  * Checkpoints are also written every {@code checkpointEverySteps} steps and every {@code checkpointEverySeconds}.
  *
  * @param idleMs evaluate after this long without new records, ms, in [100, 3600000]

@@ -120,6 +120,7 @@ public final class TrainerStage implements AutoCloseable {
 
   private void restoreOrInit() {
     try {
+      Checkpoint.deleteStaleTemps(config.checkpointDir());
       while (true) {
         var loaded = Checkpoint.newestValid(config.checkpointDir(),
             (path, why) -> LOG.warn("checkpoint {} skipped: {}; falling back to the previous one", path, why));

@@ -57,13 +57,16 @@ class CheckpointTest {
   }
 
   @Test
-  void keepsTheNewestAndDeletesStaleTempFiles() throws IOException {
-    Files.writeString(dir.resolve("ckpt-000000000001.zip.tmp"), "half-written");
+  void keepsTheNewestAndOnlyTheOwnerDeletesStaleTempFiles() throws IOException {
     for (long s = 1; s <= 5; s++) {
       checkpoint(s).write(dir, 3, false);
     }
+    Files.writeString(dir.resolve("ckpt-000000000006.zip.tmp"), "being written (or half-written by a crash)");
     assertThat(Checkpoint.list(dir)).extracting(p -> p.getFileName().toString())
         .containsExactly("ckpt-000000000003.zip", "ckpt-000000000004.zip", "ckpt-000000000005.zip");
+    assertThat(Checkpoint.newestValid(dir, (p, w) -> { }).orElseThrow().checkpoint().step()).isEqualTo(5);
+    assertThat(dir.resolve("ckpt-000000000006.zip.tmp")).as("a reader leaves a write in progress alone").exists();
+    Checkpoint.deleteStaleTemps(dir);
     try (var files = Files.list(dir)) {
       assertThat(files.filter(f -> f.toString().endsWith(".tmp"))).isEmpty();
     }

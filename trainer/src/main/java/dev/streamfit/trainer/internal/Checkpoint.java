@@ -121,7 +121,7 @@ public record Checkpoint(TrainerState state, byte[] model, byte[] champion) {
     }
   }
 
-  /** Checkpoint files in {@code dir}, oldest first. Stale temp files are deleted. */
+  /** Checkpoint files in {@code dir}, oldest first. Reads only: safe beside a running trainer. */
   public static List<Path> list(Path dir) throws IOException {
     List<Path> out = new ArrayList<>();
     if (!Files.isDirectory(dir)) {
@@ -130,15 +130,28 @@ public record Checkpoint(TrainerState state, byte[] model, byte[] champion) {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
         String name = p.getFileName().toString();
-        if (name.endsWith(".tmp")) {
-          Files.deleteIfExists(p); // left by a crash mid-write
-        } else if (name.startsWith(PREFIX) && name.endsWith(".zip")) {
+        if (name.startsWith(PREFIX) && name.endsWith(".zip")) {
           out.add(p);
         }
       }
     }
     out.sort(null);
     return out;
+  }
+
+  /**
+   * Deletes temp files a crash left mid-write in {@code dir}. Only for the trainer that owns the directory, before it
+   * writes: beside a running trainer it would delete the checkpoint being written.
+   */
+  public static void deleteStaleTemps(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.tmp")) {
+      for (Path p : ds) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /**
