@@ -14,7 +14,6 @@ import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import dev.streamfit.trainer.EvalPoint;
 import dev.streamfit.trainer.internal.Checkpoint;
-import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,16 +128,7 @@ class TrainerSoakTest {
       for (int i = 0; i < total; i++) {
         String label = LABELS.get(r.nextInt(LABELS.size()));
         Split split = i % 10 == 0 ? Split.VALIDATION : i % 10 == 5 ? Split.TEST : Split.TRAIN;
-        BufferedImage img = Glyphs.image(label, SIZE, r);
-        byte[] px = new byte[SIZE * SIZE * 3];
-        for (int y = 0; y < SIZE; y++) {
-          for (int x = 0; x < SIZE; x++) {
-            byte v = (byte) img.getRaster().getSample(x, y, 0);
-            px[(y * SIZE + x) * 3] = v;
-            px[(y * SIZE + x) * 3 + 1] = v;
-            px[(y * SIZE + x) * 3 + 2] = v;
-          }
-        }
+        byte[] px = Glyphs.rgbPixels(label, SIZE, r);
         AugmentedSample s = AugmentedSample.newBuilder().setSourceId("g-" + i).setEpoch(0).setVariant(0).setLabel(label)
             .setSplit(split).setHeight(SIZE).setWidth(SIZE).setChannels(3).setPixels(ByteBuffer.wrap(px))
             .setAugmentation(AugmentationParams.newBuilder().setSeed(i).setApplied(false).setSpecHash("glyphs").build())

@@ -48,6 +48,22 @@ public final class Glyphs {
     return dir;
   }
 
+  /** One image of glyph {@code name} as model-ready pixels: RGB (the grey level thrice), row-major HWC. */
+  public static byte[] rgbPixels(String name, int side, Random r) {
+    BufferedImage img = image(name, side, r);
+    byte[] px = new byte[side * side * 3];
+    for (int y = 0; y < side; y++) {
+      for (int x = 0; x < side; x++) {
+        byte v = (byte) img.getRaster().getSample(x, y, 0);
+        int i = (y * side + x) * 3;
+        px[i] = v;
+        px[i + 1] = v;
+        px[i + 2] = v;
+      }
+    }
+    return px;
+  }
+
   /** One image of glyph {@code name}. */
   public static BufferedImage image(String name, int side, Random r) {
     BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_BYTE_GRAY);

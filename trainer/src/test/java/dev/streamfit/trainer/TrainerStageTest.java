@@ -95,6 +95,19 @@ class TrainerStageTest {
     }
   }
 
+  /** Sends {@code samples} to partition 0 of the input, one at a time, each acknowledged. */
+  static void send(KafkaProducer<String, byte[]> p, Topics topics, List<AugmentedSample> samples) throws Exception {
+    AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
+    for (AugmentedSample s : samples) {
+      p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
+    }
+  }
+
+  static KafkaProducer<String, byte[]> producer(String bootstrap) {
+    return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1), new StringSerializer(), new ByteArraySerializer());
+  }
+
   static <T> List<T> readAll(String bootstrap, String topic, Function<byte[], T> decode) {
     List<T> out = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -263,7 +276,6 @@ class TrainerStageTest {
       throws Exception {
     Topics topics = new Topics("promo-", 1, (short) 1);
     TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
-    AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
     Random r = new Random(5);
     List<AugmentedSample> first = new ArrayList<>();
     // Window 1: 6 samples labelled as they look, 9 labelled as another colour: no model scores more than ~0.4 here.
@@ -285,16 +297,10 @@ class TrainerStageTest {
     TrainerPolicy policy = new TrainerPolicy(1000, 0, 0, 0, 2, 0.0, 0, 0, 0.05, 0.2); // no freshness publishing
     List<TrainingMetrics> metrics;
     try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "p", policy, LrSchedule.CONSTANT));
-        KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            broker.bootstrapServers(), ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
-            new StringSerializer(), new ByteArraySerializer())) {
-      for (AugmentedSample s : first) {
-        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
-      }
+        KafkaProducer<String, byte[]> p = producer(broker.bootstrapServers())) {
+      send(p, topics, first);
       assertThat(awaitEvaluated(t, PER_EPOCH).lastVersion()).isEqualTo(1);
-      for (AugmentedSample s : second) {
-        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
-      }
+      send(p, topics, second);
       assertThat(awaitEvaluated(t, 2 * PER_EPOCH).failure()).isNull();
       metrics = readAll(broker.bootstrapServers(), topics.trainingMetrics(), AvroSerde.of(TrainingMetrics.class)::decode);
     }
@@ -324,7 +330,6 @@ class TrainerStageTest {
   void validationImagesThatNoLongerLookLikeTheirLabelRaiseDrift(KafkaBroker broker) throws Exception {
     Topics topics = new Topics("drift-", 1, (short) 1);
     TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
-    AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
     Random r = new Random(9);
     List<AugmentedSample> first = new ArrayList<>();
     for (int i = 0; i < 15; i++) {
@@ -337,18 +342,15 @@ class TrainerStageTest {
     List<TrainingMetrics> metrics;
     try (TrainerStage t = TrainerStage.start(config(broker.bootstrapServers(), topics, "d",
         new TrainerPolicy(1000, 0, 0, 0, 2, 0.0, 0, 0, 0.05, 0.2), LrSchedule.CONSTANT), registry);
-        KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            broker.bootstrapServers(), ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
-            new StringSerializer(), new ByteArraySerializer())) {
-      for (AugmentedSample s : first) {
-        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
-      }
+        KafkaProducer<String, byte[]> p = producer(broker.bootstrapServers())) {
+      send(p, topics, first);
       assertThat(awaitEvaluated(t, PER_EPOCH).lastVersion()).isEqualTo(1);
       // 30 new validation images labelled blue that look green; no new train data: the window alone changed.
+      List<AugmentedSample> drifted = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
-        AugmentedSample s = sample(r, "drift-" + i, 1, 2, Split.VALIDATION, 0);
-        p.send(new ProducerRecord<>(topics.augmented(), 0, s.getSourceId(), serde.encode(s))).get();
+        drifted.add(sample(r, "drift-" + i, 1, 2, Split.VALIDATION, 0));
       }
+      send(p, topics, drifted);
       long deadline = System.currentTimeMillis() + 60_000;
       do {
         Thread.sleep(300);

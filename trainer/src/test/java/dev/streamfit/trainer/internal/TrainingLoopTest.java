@@ -15,7 +15,6 @@ import dev.streamfit.testkit.Glyphs;
 import dev.streamfit.trainer.LrSchedule;
 import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.trainer.TrainerPolicy;
-import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,17 +42,7 @@ class TrainingLoopTest {
   }
 
   static AugmentedSample glyph(String label, Random r, Split split, String id) {
-    BufferedImage img = Glyphs.image(label, SIZE, r);
-    byte[] px = new byte[SIZE * SIZE * 3];
-    for (int y = 0; y < SIZE; y++) {
-      for (int x = 0; x < SIZE; x++) {
-        byte v = (byte) img.getRaster().getSample(x, y, 0);
-        int i = (y * SIZE + x) * 3;
-        px[i] = v;
-        px[i + 1] = v;
-        px[i + 2] = v;
-      }
-    }
+    byte[] px = Glyphs.rgbPixels(label, SIZE, r);
     return AugmentedSample.newBuilder().setSourceId(id).setEpoch(0).setVariant(0).setLabel(label).setSplit(split)
         .setHeight(SIZE).setWidth(SIZE).setChannels(3).setPixels(ByteBuffer.wrap(px))
         .setAugmentation(AugmentationParams.newBuilder().setSeed(0).setApplied(false).setSpecHash("none").build()).build();
