@@ -17,6 +17,7 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * {@code INDArray}). Not thread-safe; {@link #close} frees its native memory, after which it must not be used.
  */
 public final class Classifier implements AutoCloseable {
+  private volatile int nativeThreads;
   private ComputationGraph graph;
   private final InputContract contract;
   private final InputEncoder encoder;
@@ -69,7 +70,7 @@ public final class Classifier implements AutoCloseable {
       y[i * classes + classIndex[i]] = 1f;
     }
     try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {pixels.size(), classes})) {
-      CpuTuning.threadsForBatch(pixels.size());
+      threads(pixels.size());
       graph.fit(new DataSet(x, labels));
     }
     return graph.score();
@@ -79,7 +80,7 @@ public final class Classifier implements AutoCloseable {
   public double[][] probabilities(List<byte[]> pixels) {
     open();
     try (INDArray x = encoder.encode(pixels)) {
-      CpuTuning.threadsForBatch(pixels.size());
+      threads(pixels.size());
       try (INDArray out = graph.outputSingle(false, x)) {
         double[][] rows = new double[pixels.size()][];
         for (int i = 0; i < rows.length; i++) {
@@ -87,6 +88,27 @@ public final class Classifier implements AutoCloseable {
         }
         return rows;
       }
+    }
+  }
+
+  /**
+   * Native (OpenMP) threads of this classifier's next {@link #fit} and {@link #probabilities} calls, on the calling
+   * thread: {@code n ≥ 1} exactly, 0 chosen per call from the batch size ({@link CpuTuning#threadsForBatch}, the
+   * default). Set it when two classifiers run at once on one machine (training beside evaluation), so that together
+   * they use the cores once instead of spinning against each other. An explicit {@code OMP_NUM_THREADS} wins.
+   */
+  public void setNativeThreads(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("native threads must be >= 0, was " + n);
+    }
+    nativeThreads = n;
+  }
+
+  private void threads(int batch) {
+    if (nativeThreads > 0 && System.getenv("OMP_NUM_THREADS") == null) {
+      CpuTuning.setThreads(nativeThreads);
+    } else {
+      CpuTuning.threadsForBatch(batch); // leaves an explicit OMP_NUM_THREADS alone
     }
   }
 

@@ -64,20 +64,23 @@ public final class TrainerStage implements AutoCloseable {
   // Confined to the trainer thread (the loop) and to the evaluator thread (the judge, through its jobs).
   private TrainingLoop loop;
   private Judge judge;
-  private Future<Done> inFlight;
+  /** Evaluator jobs not yet collected, oldest first: at most {@value #MAX_QUEUED} (each holds a snapshot's weights). */
+  private final java.util.ArrayDeque<Future<Done>> jobs = new java.util.ArrayDeque<>();
+  private static final int MAX_QUEUED = 2;
   private boolean stoppedEarly;
   private Path lastCheckpoint;
   private long evaluatedSamples;
   private long lastEvalNanos = System.nanoTime();
   private long lastCheckpointNanos = System.nanoTime();
+  private long lastEvalDuration; // ns, of the last finished evaluation
   private TrainerState.Judgement judged; // as of the last finished evaluator job: what status shows
   private volatile Map<String, Double> lastPublished = Map.of();
   private TrainerState.Pending resend;
   private String lastVerdict = "";
   private int consolidations;
 
-  /** What an evaluator job did. */
-  private record Done(Judge.Verdict verdict, TrainerState state, Path checkpoint) {}
+  /** What an evaluator job did, and how long it took (ns). */
+  private record Done(Judge.Verdict verdict, TrainerState state, Path checkpoint, long nanos) {}
 
   private TrainerStage(TrainerConfig config, MeterRegistry registry) {
     this.config = config;
@@ -181,7 +184,7 @@ public final class TrainerStage implements AutoCloseable {
       resendPending();
       long lastRecordAt = System.currentTimeMillis();
       while (running) {
-        collect(source, false);
+        collect(source, MAX_QUEUED);
         if (stoppedEarly) {
           Thread.sleep(200); // consume nothing more; stay up so that status and offsets remain visible
           continue;
@@ -208,14 +211,18 @@ public final class TrainerStage implements AutoCloseable {
         if (stoppedEarly) {
           continue;
         }
+        loop.shareCores(!jobs.isEmpty());
         loop.trainReady();
         publishStatus(null);
         TrainerPolicy p = config.policy();
         boolean idle = records.isEmpty() && System.currentTimeMillis() - lastRecordAt >= p.idleMs();
         // New train data, or (when idle) new validation samples on which the champion may have drifted.
         boolean work = loop.pending() > 0 || loop.stepsSinceEval() > 0 || (idle && loop.windowChangedSinceEval());
-        boolean fresh = p.publishIntervalMs() > 0 && System.nanoTime() - lastEvalNanos >= p.publishIntervalMs() * 1_000_000L;
-        boolean busy = inFlight != null; // running, or done but not yet collected (then judged is stale)
+        // The periodic evaluation comes at most every publish interval, and at most every twice the last evaluation's
+        // duration: the evaluator is busy at most half the time, whatever the window and the machine.
+        boolean fresh = p.publishIntervalMs() > 0
+            && System.nanoTime() - lastEvalNanos >= Math.max(p.publishIntervalMs() * 1_000_000L, 2 * lastEvalDuration);
+        boolean busy = !jobs.isEmpty(); // running, queued, or done but not yet collected (then judged is stale)
         // Trained data that no served version has yet: a held "worse" candidate is consolidated (replay-only steps)
         // and judged again; one held only by the interval is judged again when the interval has passed.
         boolean unserved = !work && !busy && idle && judged.publishedSamples() < loop.samplesTrained();
@@ -231,7 +238,7 @@ public final class TrainerStage implements AutoCloseable {
           loop.drain();
           TrainingLoop.Snapshot snap = loop.snapshot(null);
           lastCheckpointNanos = System.nanoTime();
-          inFlight = evaluator.submit(() -> new Done(null, null, checkpoint(snap, false)));
+          jobs.add(evaluator.submit(() -> new Done(null, null, checkpoint(snap, false), 0)));
         }
       }
     } catch (InterruptedException e) {
@@ -277,29 +284,35 @@ public final class TrainerStage implements AutoCloseable {
     resend = null;
   }
 
-  /** Drains, waits for the evaluator, and hands it a snapshot to judge, checkpoint and publish. */
+  /**
+   * Drains and hands the evaluator a snapshot to judge, checkpoint and publish; waits only while {@value #MAX_QUEUED}
+   * jobs are queued already (an epoch end that comes while the previous evaluation runs does not stop training).
+   */
   private void evaluate(SampleSource source, String trigger) throws InterruptedException, ExecutionException, IOException {
     loop.drain();
-    collect(source, true);
+    collect(source, MAX_QUEUED - 1);
     lastEvalNanos = System.nanoTime();
     lastCheckpointNanos = lastEvalNanos;
     TrainingLoop.Snapshot snap = loop.snapshot(trigger);
-    inFlight = evaluator.submit(() -> judgeAndPublish(snap));
+    jobs.add(evaluator.submit(() -> judgeAndPublish(snap)));
     if (trigger.equals("epoch_end") && config.policy().earlyStopPatience() > 0) {
-      collect(source, true); // early stopping decides at epoch ends before the next epoch trains
+      collect(source, 0); // early stopping decides at epoch ends before the next epoch trains
     }
   }
 
-  /** Applies a finished evaluator job (waiting for it with {@code wait}): status, early stop, offsets for lag. */
-  private void collect(SampleSource source, boolean wait) throws InterruptedException, ExecutionException {
-    if (inFlight == null || (!wait && !inFlight.isDone())) {
-      return;
+  /** Applies finished evaluator jobs, in order, waiting for the oldest while more than {@code atMost} remain. */
+  private void collect(SampleSource source, int atMost) throws InterruptedException, ExecutionException {
+    while (!jobs.isEmpty() && (jobs.peek().isDone() || jobs.size() > atMost)) {
+      apply(source, jobs.poll().get());
     }
-    Done d = inFlight.get();
-    inFlight = null;
+  }
+
+  /** A finished evaluator job: status, early stop, offsets for lag. */
+  private void apply(SampleSource source, Done d) {
     lastCheckpoint = d.checkpoint();
     if (d.verdict() != null) {
       judged = d.state().judgement();
+      lastEvalDuration = d.nanos();
       lastVerdict = d.verdict().decision().verdict();
       stoppedEarly = d.state().judgement().stoppedEarly();
       evaluatedSamples = d.state().progress().samplesTrained();
@@ -339,7 +352,7 @@ public final class TrainerStage implements AutoCloseable {
         v.published() != null ? "published v" + v.version() + " (" + v.decision().verdict() + ")"
             : "not published (" + v.decision().verdict() + ", p " + String.format(java.util.Locale.ROOT, "%.3f", v.decision().pValue()) + ")",
         (tJudged - t0) / 1_000_000, (tCheckpointed - tJudged) / 1_000_000, (System.nanoTime() - t0) / 1_000_000));
-    return new Done(v, new TrainerState(snap.progress(), judge.judgement()), ck);
+    return new Done(v, new TrainerState(snap.progress(), judge.judgement()), ck, System.nanoTime() - t0);
   }
 
   /** On the evaluator thread: writes the snapshot with the judge's current state. */

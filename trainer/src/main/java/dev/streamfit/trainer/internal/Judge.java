@@ -22,6 +22,12 @@ import java.util.TreeMap;
 public final class Judge implements AutoCloseable {
   /** Drift needs this many samples of a label in the window. */
   public static final int DRIFT_MIN_SAMPLES = 10;
+  /**
+   * Native threads of the evaluator's forward passes: half the cores (at least one), the training thread taking the
+   * other half while an evaluation runs ({@link TrainingLoop#shareCores}). On 2 cores, evaluation and training each
+   * with both cores' OpenMP threads spun against each other: evaluations of the full clothing run took 43–93 s.
+   */
+  public static final int EVALUATOR_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
   /**
    * One evaluation's outcome.
@@ -63,6 +69,7 @@ public final class Judge implements AutoCloseable {
     if (championBytes.length > 0) {
       try {
         champion = Classifier.fromBytes(championBytes, false, contract);
+        champion.setNativeThreads(EVALUATOR_THREADS);
       } catch (IOException e) {
         throw new UncheckedIOException("the checkpoint's champion does not load: " + e.getMessage(), e);
       }
@@ -83,6 +90,7 @@ public final class Judge implements AutoCloseable {
     Classifier candidate;
     try {
       candidate = Classifier.fromBytes(s.model(), false, contract);
+      candidate.setNativeThreads(EVALUATOR_THREADS);
     } catch (IOException e) {
       throw new UncheckedIOException("snapshot weights do not load: " + e.getMessage(), e);
     }
@@ -113,8 +121,9 @@ public final class Judge implements AutoCloseable {
       boolean newData = s.progress().samplesTrained() > j.publishedSamples();
       boolean intervalElapsed = policy.publishIntervalMs() > 0
           && nowNanos - lastPublishNanos >= policy.publishIntervalMs() * 1_000_000L;
-      Promotion.Decision d = Promotion.decide(val, champ, policy.publishMargin(), policy.significance(), newData,
-          intervalElapsed);
+      Promotion.Decision d = j.stoppedEarly() // a snapshot queued before early stopping was decided
+          ? new Promotion.Decision("stopped", false, Double.NaN, 0, 0)
+          : Promotion.decide(val, champ, policy.publishMargin(), policy.significance(), newData, intervalElapsed);
       if (champ != null && champ.count() > 0) {
         metrics.put("champion.val.accuracy", champ.accuracy());
       }

@@ -262,6 +262,15 @@ public final class TrainingLoop implements AutoCloseable {
     return s;
   }
 
+  /**
+   * While {@code evaluating}, training uses the cores the evaluator leaves ({@link Judge#EVALUATOR_THREADS}); else all
+   * of them, chosen per batch.
+   */
+  public void shareCores(boolean evaluating) {
+    model.setNativeThreads(evaluating
+        ? Math.max(1, Runtime.getRuntime().availableProcessors() - Judge.EVALUATOR_THREADS) : 0);
+  }
+
   /** Progress now (what a checkpoint records). */
   public TrainerState.Progress progress() {
     return new TrainerState.Progress(step, samplesTrained, epoch, epochHasSamples, labels.labels(), originOffsets,
