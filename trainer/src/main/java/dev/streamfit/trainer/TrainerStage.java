@@ -10,7 +10,7 @@ import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.trainer.internal.Checkpoint;
 import dev.streamfit.trainer.internal.Judge;
 import dev.streamfit.trainer.internal.LabelAdmission;
-import dev.streamfit.trainer.internal.LearningCurve;
+import dev.streamfit.trainer.internal.EvaluatorJobs;
 import dev.streamfit.trainer.internal.ModelPublisher;
 import dev.streamfit.trainer.internal.SampleRef;
 import dev.streamfit.trainer.internal.SampleSource;
@@ -65,7 +65,7 @@ public final class TrainerStage implements AutoCloseable {
   private TrainingLoop loop;
   private Judge judge;
   /** Evaluator jobs not yet collected, oldest first: at most {@value #MAX_QUEUED} (each holds a snapshot's weights). */
-  private final java.util.ArrayDeque<Future<Done>> jobs = new java.util.ArrayDeque<>();
+  private final java.util.ArrayDeque<Future<EvaluatorJobs.Done>> jobs = new java.util.ArrayDeque<>();
   private static final int MAX_QUEUED = 2;
   private boolean stoppedEarly;
   private Path lastCheckpoint;
@@ -74,13 +74,11 @@ public final class TrainerStage implements AutoCloseable {
   private long lastCheckpointNanos = System.nanoTime();
   private long lastEvalDuration; // ns, of the last finished evaluation
   private TrainerState.Judgement judged; // as of the last finished evaluator job: what status shows
-  private volatile Map<String, Double> lastPublished = Map.of();
+  private EvaluatorJobs evaluatorJobs;
   private TrainerState.Pending resend;
   private String lastVerdict = "";
   private int consolidations;
 
-  /** What an evaluator job did, and how long it took (ns). */
-  private record Done(Judge.Verdict verdict, TrainerState state, Path checkpoint, long nanos) {}
 
   private TrainerStage(TrainerConfig config, MeterRegistry registry) {
     this.config = config;
@@ -111,6 +109,7 @@ public final class TrainerStage implements AutoCloseable {
       t.publisher.close();
       throw e;
     }
+    t.evaluatorJobs = new EvaluatorJobs(config, t.judge, t.publisher, t.gauges, config.checkpointDir().resolve(LEARNING_CURVE));
     t.publishStatus(null);
     t.thread.start();
     return t;
@@ -238,7 +237,7 @@ public final class TrainerStage implements AutoCloseable {
           loop.drain();
           TrainingLoop.Snapshot snap = loop.snapshot(null);
           lastCheckpointNanos = System.nanoTime();
-          jobs.add(evaluator.submit(() -> new Done(null, null, checkpoint(snap, false), 0)));
+          jobs.add(evaluator.submit(() -> evaluatorJobs.checkpoint(snap)));
         }
       }
     } catch (InterruptedException e) {
@@ -294,7 +293,7 @@ public final class TrainerStage implements AutoCloseable {
     lastEvalNanos = System.nanoTime();
     lastCheckpointNanos = lastEvalNanos;
     TrainingLoop.Snapshot snap = loop.snapshot(trigger);
-    jobs.add(evaluator.submit(() -> judgeAndPublish(snap)));
+    jobs.add(evaluator.submit(() -> evaluatorJobs.evaluate(snap)));
     if (trigger.equals("epoch_end") && config.policy().earlyStopPatience() > 0) {
       collect(source, 0); // early stopping decides at epoch ends before the next epoch trains
     }
@@ -308,7 +307,7 @@ public final class TrainerStage implements AutoCloseable {
   }
 
   /** A finished evaluator job: status, early stop, offsets for lag. */
-  private void apply(SampleSource source, Done d) {
+  private void apply(SampleSource source, EvaluatorJobs.Done d) {
     lastCheckpoint = d.checkpoint();
     if (d.verdict() != null) {
       judged = d.state().judgement();
@@ -323,54 +322,6 @@ public final class TrainerStage implements AutoCloseable {
       }
     }
     publishStatus(null);
-  }
-
-  /** On the evaluator thread: judge, checkpoint, curve, publish, metrics. */
-  private Done judgeAndPublish(TrainingLoop.Snapshot snap) throws IOException {
-    long t0 = System.nanoTime();
-    Judge.Verdict v = judge.judge(snap, System.nanoTime());
-    long tJudged = System.nanoTime();
-    Path ck = checkpoint(snap, v.best());
-    long tCheckpointed = System.nanoTime();
-    drawCurve();
-    if (v.published() != null) {
-      publisher.publish(v.published(), v.version(), v.parent(), snap.progress(), v.labelsAdded(), v.metrics());
-      judge.sent();
-      lastPublished = v.metrics();
-    }
-    publisher.metrics(v, snap.progress());
-    gauges.update(v, snap.progress(), judge.judgement().version());
-    if (!v.drift().isEmpty()) {
-      LOG.warn("drift: the served v{} fell on {}", judge.judgement().version(), v.drift());
-    }
-    EvalPoint pt = v.point();
-    LOG.info(String.format(java.util.Locale.ROOT,
-        "%s epoch %d step %d: train loss %.4f acc %.4f | val loss %.4f acc %.4f (%d) | champion %.4f%s | lr %.2e | %s"
-            + " (evaluate %d ms, checkpoint %d ms, total %d ms, beside training)",
-        pt.trigger(), pt.epoch() + 1, pt.step(), pt.trainLoss(), pt.trainAccuracy(), pt.valLoss(), pt.valAccuracy(),
-        snap.validation().size(), v.championAccuracy(), v.championRescored() ? " (re-scored)" : "", pt.learningRate(),
-        v.published() != null ? "published v" + v.version() + " (" + v.decision().verdict() + ")"
-            : "not published (" + v.decision().verdict() + ", p " + String.format(java.util.Locale.ROOT, "%.3f", v.decision().pValue()) + ")",
-        (tJudged - t0) / 1_000_000, (tCheckpointed - tJudged) / 1_000_000, (System.nanoTime() - t0) / 1_000_000));
-    return new Done(v, new TrainerState(snap.progress(), judge.judgement()), ck, System.nanoTime() - t0);
-  }
-
-  /** On the evaluator thread: writes the snapshot with the judge's current state. */
-  private Path checkpoint(TrainingLoop.Snapshot snap, boolean best) throws IOException {
-    return new Checkpoint(new TrainerState(snap.progress(), judge.judgement()), snap.model(), judge.championBytes())
-        .write(config.checkpointDir(), config.policy().keepCheckpoints(), best);
-  }
-
-  private void drawCurve() {
-    try {
-      String tuned = config.training().trainableBlocks() == 0 ? "frozen"
-          : "top " + config.training().trainableBlocks() + " blocks at " + config.training().baseLearningRate();
-      LearningCurve.write(judge.judgement().history(), config.modelName() + " — " + config.base().id() + " (" + tuned
-          + "), " + config.training().describeOptimizer() + ", " + config.schedule().describe(),
-          config.checkpointDir().resolve(LEARNING_CURVE));
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("cannot draw the learning curve: {}", e.toString());
-    }
   }
 
   /** The record's sample if it is one to learn from or evaluate on; null (after a rejection if bad) otherwise. */
@@ -403,7 +354,8 @@ public final class TrainerStage implements AutoCloseable {
 
   private void publishStatus(String failure) {
     TrainerState.Judgement j = judged;
-    status.set(new TrainerStatus(loop.step(), loop.samplesTrained(), loop.validationSize(), j.version(), lastPublished,
+    status.set(new TrainerStatus(loop.step(), loop.samplesTrained(), loop.validationSize(), j.version(),
+        evaluatorJobs == null ? Map.of() : evaluatorJobs.lastPublished(),
         lastCheckpoint, failure, evaluatedSamples, stoppedEarly, j.history()));
   }
 
