@@ -109,7 +109,8 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
       Map<String, Probe> probes = new ConcurrentHashMap<>();
       List<Served> served = new CopyOnWriteArrayList<>();
       served.add(new Served(r.served().version(), System.nanoTime(), r.served().metadata().getProvenance().getOffsets()));
-      Thread watcher = watch(p, probes, served);
+      java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+      Thread watcher = watch(p, probes, served, watching);
       long deadline = System.nanoTime() + timeoutS * 1_000_000_000L;
       try {
         send(p, runDir, fresh, probes);
@@ -117,8 +118,8 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
           Thread.sleep(200);
         }
       } finally {
-        watcher.interrupt();
-        watcher.join(5000);
+        watching.set(false); // not an interrupt: the consumer then closes cleanly
+        watcher.join(35_000);
       }
       return report(new ArrayList<>(probes.values()), served);
     }
@@ -195,7 +196,8 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
   }
 
   /** Follows images.augmented (each new image's first train record) and the served version; fills in the probes. */
-  private Thread watch(Pipeline p, Map<String, Probe> probes, List<Served> served) {
+  private Thread watch(Pipeline p, Map<String, Probe> probes, List<Served> served,
+      java.util.concurrent.atomic.AtomicBoolean watching) {
     KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
         p.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
         ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, dev.streamfit.schemas.Topics.AUGMENTED_MAX_BYTES),
@@ -209,7 +211,7 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
     Thread t = new Thread(() -> {
       AvroSerde<AugmentedSample> serde = AvroSerde.of(AugmentedSample.class);
       try (KafkaConsumer<String, byte[]> c = consumer) {
-        while (!Thread.currentThread().isInterrupted()) {
+        while (watching.get()) {
           for (var rec : c.poll(Duration.ofMillis(50))) {
             Probe x = probes.get(rec.key());
             if (x != null && x.offset < 0) {
@@ -234,8 +236,6 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
             }
           }
         }
-      } catch (org.apache.kafka.common.errors.InterruptException e) {
-        // done
       }
     }, "bench-freshness-watch");
     t.setDaemon(true);

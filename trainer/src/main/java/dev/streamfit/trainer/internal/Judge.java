@@ -164,7 +164,7 @@ public final class Judge implements AutoCloseable {
         championGeneration = s.validationGeneration();
         publishedSamples = s.progress().samplesTrained();
         publishedLabels = labels.size();
-        reference = val.perClass();
+        reference = reliable(val);
         pending = new TrainerState.Pending(parent, metrics, added);
         lastPublishNanos = nowNanos;
       }
@@ -182,6 +182,18 @@ public final class Judge implements AutoCloseable {
         candidate.close();
       }
     }
+  }
+
+  /** Per-label accuracy of labels with at least {@link #DRIFT_MIN_SAMPLES} samples: a reference that is not noise. */
+  private static Map<String, Double> reliable(Score s) {
+    Map<String, Integer> counts = s.perClassCount();
+    Map<String, Double> out = new TreeMap<>();
+    s.perClass().forEach((label, acc) -> {
+      if (counts.getOrDefault(label, 0) >= DRIFT_MIN_SAMPLES) {
+        out.put(label, acc);
+      }
+    });
+    return out;
   }
 
   /** The pending version was sent: later checkpoints no longer re-send it. */
