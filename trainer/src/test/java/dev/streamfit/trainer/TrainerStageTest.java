@@ -332,7 +332,7 @@ class TrainerStageTest {
     TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
     Random r = new Random(9);
     List<AugmentedSample> first = new ArrayList<>();
-    for (int i = 0; i < 15; i++) {
+    for (int i = 0; i < 30; i++) { // 10 per label: a drift reference needs 10 samples of the label
       first.add(sample(r, "v" + i, i % 3, Split.VALIDATION, 0));
     }
     for (int i = 0; i < PER_EPOCH; i++) {
@@ -362,7 +362,7 @@ class TrainerStageTest {
       assertThat(m.getChampionRescored()).isTrue();
       assertThat(m.getPublishedVersion()).isNull();
       assertThat(m.getDrift()).extracting(d -> d.getLabel()).containsExactly("blue");
-      assertThat(m.getDrift().get(0).getCount()).isEqualTo(35);
+      assertThat(m.getDrift().get(0).getCount()).isEqualTo(40);
       assertThat(m.getDrift().get(0).getReference() - m.getDrift().get(0).getRecent()).isGreaterThan(0.5);
       assertThat(registry.get("streamfit.trainer.drift").tag("label", "blue").gauge().value()).isGreaterThan(0.5);
       assertThat(registry.get("streamfit.trainer.drift.labels").gauge().value()).isEqualTo(1.0);
