@@ -75,6 +75,12 @@ class TrainerCrashTest {
         while (p.isAlive() && steps() < target && System.currentTimeMillis() < until) {
           Thread.sleep(20);
         }
+        // The evaluator thread writes checkpoints beside training, so a few steps can pass before the first one is on
+        // disk: the first kill waits for it, so that every later start resumes (the path this test is about).
+        while (i == 0 && p.isAlive() && Checkpoint.list(work.resolve("checkpoints")).isEmpty()
+            && System.currentTimeMillis() < until) {
+          Thread.sleep(20);
+        }
         Thread.sleep(random.nextInt(150));
         if (p.isAlive()) {
           p.destroyForcibly(); // SIGKILL

@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * publish interval while new data is trained (see {@link TrainerPolicy}) the loop hands a snapshot to the evaluator
  * thread, which judges it ({@link Judge}: candidate and champion on the same window, McNemar, drift), writes the
  * checkpoint (state by reference, weights, champion), draws {@value #LEARNING_CURVE}, and sends the version and the
- * evaluation through a {@link ModelPublisher} while training goes on. On start it resumes from the newest readable
+ * evaluation through a {@link ModelPublisher} while training goes on: the evaluator takes half the cores while it runs,
+ * one more snapshot may wait for it (so an epoch end need not stop training), and periodic evaluations keep it busy at
+ * most half the time. On start it resumes from the newest readable
  * checkpoint, re-reads the held samples by reference and seeks to the offsets it recorded, so a record is trained into
  * the saved model once. Runs on its own thread; {@link #status()} is thread-safe; {@link #close()} stops it.
  */
