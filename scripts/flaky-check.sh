@@ -17,7 +17,7 @@ declare -A passed
 logs=$(mktemp -d)
 for i in $(seq 1 "$N"); do
   start=$(date +%s)
-  mvn -B -o -fae -Dstyle.color=never -pl http,ingest,serving,app test -Dsurefire.failIfNoSpecifiedTests=false \
+  mvn -B -o -fae -Dstyle.color=never -pl http,ingest,trainer,serving,app test -Dsurefire.failIfNoSpecifiedTests=false \
     -Dtest="$(IFS=,; echo "${TESTS[*]}")" >"$logs/round-$i.log" 2>&1
   line="round $i: $(( $(date +%s) - start )) s"
   for t in "${TESTS[@]}"; do
