@@ -69,8 +69,9 @@ public final class Promotion {
     if (newData && intervalElapsed) {
       return new Decision("fresher", true, p, b, c);
     }
-    return new Decision(!newData ? "no_new_data" : !intervalElapsed && gain > margin ? "not_significant"
-        : !intervalElapsed ? "interval" : "not_significant", false, p, b, c);
+    // Here new data waits only for the interval, or there is none.
+    String held = !newData ? "no_new_data" : gain > margin ? "not_significant" : "interval";
+    return new Decision(held, false, p, b, c);
   }
 
   /** P(X ≥ b) for X ~ Binomial(b + c, ½): exact, summed in log space (no underflow for large windows). */
