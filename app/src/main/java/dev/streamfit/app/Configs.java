@@ -56,7 +56,12 @@ final class Configs {
         o.decode.limits(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
         o.inferenceWorkers == 0 ? Math.min(16, Runtime.getRuntime().availableProcessors()) : o.inferenceWorkers,
         env("STREAMFIT_API_TOKEN"), env("STREAMFIT_ADMIN_TOKEN"), !o.noTopicInference,
-        topics.prefix() + "streamfit-serving", o.recentPredictions, o.http.limits(), o.adminLoopback, o.moreModels);
+        topics.prefix() + "streamfit-serving", o.recentPredictions, o.http.limits(), o.adminLoopback, o.moreModels,
+        new dev.streamfit.serving.RolloutPolicy(dev.streamfit.serving.RolloutPolicy.Mode.parse(o.rollout), o.canaryShare,
+            o.canaryPromoteAfter, o.canaryErrorMargin, o.canaryLatencyRatio, o.canaryAccuracyMargin, o.minFeedback,
+            o.rollbackWindow, o.rollbackThreshold),
+        new dev.streamfit.serving.FeedbackPolicy(o.feedbackRemembered, o.feedbackImageMb << 20,
+            java.time.Duration.ofSeconds(o.feedbackRetentionS), o.feedbackRate, o.feedbackBurst, !o.noFeedbackCorrections));
   }
 
   private static String env(String name) {

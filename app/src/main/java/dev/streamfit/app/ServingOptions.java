@@ -50,6 +50,55 @@ public final class ServingOptions {
       + "STREAMFIT_ADMIN_TOKEN. Ignored when that token is set: behind a reverse proxy on the same host every client is loopback.")
   boolean adminLoopback;
 
+  @Option(names = "--rollout", defaultValue = "immediate", description = "How a new version reaches traffic: immediate, "
+      + "canary (a share of requests until judged) or shadow (copies only, answers compared) (default ${DEFAULT-VALUE}).")
+  String rollout;
+
+  @Option(names = "--canary-share", defaultValue = "0.1", description = "Share of requests the canary answers (default ${DEFAULT-VALUE}).")
+  double canaryShare;
+
+  @Option(names = "--canary-promote-after", defaultValue = "200", description = "Canary requests after which it is promoted "
+      + "if not worse, else retired (default ${DEFAULT-VALUE}).")
+  int canaryPromoteAfter;
+
+  @Option(names = "--canary-error-margin", defaultValue = "0.02", description = "How much higher the canary's error rate may be (default ${DEFAULT-VALUE}).")
+  double canaryErrorMargin;
+
+  @Option(names = "--canary-latency-ratio", defaultValue = "2", description = "How many times the stable mean latency the canary's may reach, plus 20 ms (default ${DEFAULT-VALUE}).")
+  double canaryLatencyRatio;
+
+  @Option(names = "--canary-accuracy-margin", defaultValue = "0.05", description = "How much lower the canary's live accuracy may be (default ${DEFAULT-VALUE}).")
+  double canaryAccuracyMargin;
+
+  @Option(names = "--min-feedback", defaultValue = "20", description = "Feedback records before a version's live accuracy counts (default ${DEFAULT-VALUE}).")
+  int minFeedback;
+
+  @Option(names = "--rollback-window", defaultValue = "50", description = "Roll back on the stable version's last N feedback "
+      + "records; 0 = never (default ${DEFAULT-VALUE}).")
+  int rollbackWindow;
+
+  @Option(names = "--rollback-threshold", defaultValue = "0.2", description = "Roll back when live accuracy is below the "
+      + "previous version's by more than this (default ${DEFAULT-VALUE}).")
+  double rollbackThreshold;
+
+  @Option(names = "--feedback-remembered", defaultValue = "100000", description = "Predictions remembered for feedback (default ${DEFAULT-VALUE}).")
+  int feedbackRemembered;
+
+  @Option(names = "--feedback-image-mb", defaultValue = "64", description = "MiB of predicted images kept for corrections (default ${DEFAULT-VALUE}).")
+  long feedbackImageMb;
+
+  @Option(names = "--feedback-retention-s", defaultValue = "3600", description = "Seconds a prediction can get feedback (default ${DEFAULT-VALUE}).")
+  long feedbackRetentionS;
+
+  @Option(names = "--feedback-rate", defaultValue = "50", description = "Feedback records per second per client (default ${DEFAULT-VALUE}).")
+  int feedbackRate;
+
+  @Option(names = "--feedback-burst", defaultValue = "100", description = "Feedback records one client may send at once (default ${DEFAULT-VALUE}).")
+  int feedbackBurst;
+
+  @Option(names = "--no-feedback-corrections", description = "Do not publish corrected images to images.raw.")
+  boolean noFeedbackCorrections;
+
   @Mixin
   HttpOptions http = new HttpOptions();
 

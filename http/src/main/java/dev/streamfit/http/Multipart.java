@@ -42,6 +42,43 @@ public final class Multipart {
     throw new IllegalArgumentException("multipart/form-data without a boundary parameter");
   }
 
+  /**
+   * The files a request carries: the parts with a file name or named {@code file} or {@code image} when its body
+   * is {@code multipart/form-data}, else null. A malformed body or boundary is {@link HttpError} 400.
+   */
+  public static List<Part> files(Request r) {
+    String boundary;
+    try {
+      boundary = boundary(r.header("Content-Type"));
+    } catch (IllegalArgumentException e) {
+      throw HttpError.badRequest(e.getMessage());
+    }
+    if (boundary == null) {
+      return null;
+    }
+    try {
+      return parse(r.body(), boundary).stream()
+          .filter(p -> p.filename() != null || "file".equals(p.name()) || "image".equals(p.name())).toList();
+    } catch (IllegalArgumentException e) {
+      throw HttpError.badRequest("malformed multipart/form-data body: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The one file of a request: its multipart file, or the whole body when it is not multipart. A multipart body
+   * with another number of files is {@link HttpError} 400 ({@code hint} says where several go; may be empty).
+   */
+  public static byte[] oneFile(Request r, String hint) {
+    List<Part> files = files(r);
+    if (files == null) {
+      return r.body();
+    }
+    if (files.size() != 1) {
+      throw HttpError.badRequest("multipart body must carry exactly one file, carried " + files.size() + hint);
+    }
+    return files.get(0).content();
+  }
+
   /** The parts of {@code body}; throws IllegalArgumentException when it is not well-formed. */
   public static List<Part> parse(byte[] body, String boundary) {
     byte[] delim = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);

@@ -34,20 +34,44 @@ public record Request(String method, String path, String rawQuery, Map<String, L
     return v == null || v.isEmpty() ? null : v.get(0);
   }
 
-  /** The URL-decoded value of query parameter {@code key}, or null; a malformed escape reads as absent. */
+  /**
+   * The URL-decoded value of query parameter {@code key}, or null when absent; a malformed escape is
+   * {@link HttpError} 400 naming the key.
+   */
   public String query(String key) {
     if (rawQuery != null) {
       for (String kv : rawQuery.split("&")) {
         if (kv.startsWith(key + "=")) {
+          String raw = kv.substring(key.length() + 1);
           try {
-            return URLDecoder.decode(kv.substring(key.length() + 1), StandardCharsets.UTF_8);
+            return URLDecoder.decode(raw, StandardCharsets.UTF_8);
           } catch (IllegalArgumentException e) {
-            return null;
+            throw HttpError.badParameter(key, raw, "URL-encoded (" + e.getMessage() + ")");
           }
         }
       }
     }
     return null;
+  }
+
+  /**
+   * Query parameter {@code key} as an integer in [{@code min}, {@code max}], or {@code otherwise} when absent; any
+   * other value is {@link HttpError} 400 naming the key, the bounds and the value.
+   */
+  public int intQuery(String key, int otherwise, int min, int max) {
+    String v = query(key);
+    if (v == null) {
+      return otherwise;
+    }
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n >= min && n <= max) {
+        return (int) n;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw HttpError.badParameter(key, v, "an integer in [" + min + ", " + max + "]");
   }
 
   /** Whether the client connected from a loopback address. */

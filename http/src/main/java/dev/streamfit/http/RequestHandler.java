@@ -1,8 +1,9 @@
 package dev.streamfit.http;
 
 /**
- * Answers one whole request on a worker thread. Must be thread-safe: workers call it concurrently. An exception
- * it throws is answered 500 {@code internal_error} and logged; it never closes the server.
+ * Answers one whole request on a worker thread. Must be thread-safe: workers call it concurrently. An
+ * {@link HttpError} it throws is answered with its status and JSON body (not logged); any other exception is
+ * answered 500 {@code internal_error} and logged; neither closes the server.
  */
 @FunctionalInterface
 public interface RequestHandler {

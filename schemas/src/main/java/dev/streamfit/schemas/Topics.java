@@ -79,6 +79,16 @@ public record Topics(String prefix, int partitions, short replicationFactor, Str
     return prefix + "inference.results";
   }
 
+  /** True labels of answered predictions ({@code Feedback}), from clients or serving. */
+  public String feedback() {
+    return prefix + "feedback";
+  }
+
+  /** Serving's decisions about versions ({@code ModelEvent}: rollbacks, canary outcomes). */
+  public String modelEvents() {
+    return prefix + "model.events";
+  }
+
   /** Every topic with its partitions and configs, in pipeline order. */
   public List<TopicSpec> specs() {
     String week = String.valueOf(7L * 24 * 3600 * 1000);
@@ -98,7 +108,10 @@ public record Topics(String prefix, int partitions, short replicationFactor, Str
         new TopicSpec(trainingMetrics(), 1, replicationFactor, Map.of("retention.ms", week)),
         new TopicSpec(inferenceRequests(), partitions, replicationFactor, Map.of(
             "max.message.bytes", String.valueOf(RAW_MAX_BYTES), "retention.ms", week)),
-        new TopicSpec(inferenceResults(), partitions, replicationFactor, Map.of("retention.ms", week)));
+        new TopicSpec(inferenceResults(), partitions, replicationFactor, Map.of("retention.ms", week)),
+        new TopicSpec(feedback(), partitions, replicationFactor, Map.of("retention.ms", week)),
+        // One partition: events about versions are totally ordered, like the versions.
+        new TopicSpec(modelEvents(), 1, replicationFactor, Map.of("retention.ms", "-1")));
   }
 
   /** The spec of topic {@code name}. */

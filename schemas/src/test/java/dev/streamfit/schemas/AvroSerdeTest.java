@@ -55,7 +55,8 @@ class AvroSerdeTest {
     Topics t = new Topics("it-", 3, (short) 1);
     assertThat(t.raw()).isEqualTo("it-images.raw");
     assertThat(t.specs()).extracting(TopicSpec::name).containsExactly("it-images.raw", "it-images.index", "it-images.augmented",
-        "it-images.rejected", "it-models", "it-training.metrics", "it-inference.requests", "it-inference.results");
+        "it-images.rejected", "it-models", "it-training.metrics", "it-inference.requests", "it-inference.results",
+        "it-feedback", "it-model.events");
     assertThat(t.spec(t.models()).partitions()).isEqualTo(1);
     assertThat(t.spec(t.models()).configs()).containsEntry("cleanup.policy", "compact");
     assertThat(t.spec(t.models()).maxMessageBytes()).isEqualTo(Topics.MODEL_MAX_BYTES);

@@ -39,12 +39,17 @@ import java.util.Objects;
  *     (off) when an admin token is set, since behind a reverse proxy on the same host every client is loopback
  * @param moreModels further models served by name ({@code POST /v1/models/{name}/predict}), besides
  *     {@code modelName}, which answers {@code /v1/predict}; needs {@code modelName}
+ * @param rollout how new versions reach live traffic (immediate, canary, shadow) and when feedback rolls back
+ * @param feedback what is remembered of predictions for {@code POST /v1/feedback} and the {@code feedback} topic
  */
 public record ServingConfig(String bootstrapServers, Topics topics, String modelName, String host, int port,
     int defaultTopK, int maxBodyBytes, DecodeLimits limits, int httpThreads, int maxInFlight, int maxBatch,
     Duration batchLinger, int inferenceWorkers, String apiToken, String adminToken, boolean topicInference, String inferenceGroupId,
-    int recentPredictions, HttpLimits http, boolean adminLoopback, List<String> moreModels) {
+    int recentPredictions, HttpLimits http, boolean adminLoopback, List<String> moreModels, RolloutPolicy rollout,
+    FeedbackPolicy feedback) {
   public ServingConfig {
+    Objects.requireNonNull(rollout, "rollout");
+    Objects.requireNonNull(feedback, "feedback");
     moreModels = List.copyOf(moreModels);
     for (String m : moreModels) {
       if (m.isBlank() || m.equals(modelName) || m.chars().allMatch(Character::isDigit)) {
@@ -100,74 +105,88 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
     return new ServingConfig(bootstrapServers, topics, null, "127.0.0.1", port, 3, 16 * 1024 * 1024,
         DecodeLimits.defaults(), 64, 64, 8, Duration.ZERO,
         Math.min(16, Runtime.getRuntime().availableProcessors()), null, null, true, topics.prefix() + "streamfit-serving", 50,
-        HttpLimits.defaults(), false, List.of());
+        HttpLimits.defaults(), false, List.of(), RolloutPolicy.defaults(), FeedbackPolicy.defaults());
   }
 
   /** This config with another body cap. */
   public ServingConfig withMaxBodyBytes(int bytes) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, bytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config with {@code workers} inference workers. */
   public ServingConfig withInferenceWorkers(int workers) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, workers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback, moreModels);
+        recentPredictions, http, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config with other batching and admission limits. */
   public ServingConfig withBatching(int maxBatch, Duration linger, int maxInFlight) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, linger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback, moreModels);
+        recentPredictions, http, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config with the given tokens (either may be null). */
   public ServingConfig withTokens(String apiToken, String adminToken) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback, moreModels);
+        recentPredictions, http, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config bound to {@code host}:{@code port}. */
   public ServingConfig withAddress(String host, int port) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId,
-        recentPredictions, http, adminLoopback, moreModels);
+        recentPredictions, http, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config with topic inference on or off. */
   public ServingConfig withTopicInference(boolean on) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
-        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, on, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels);
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, on, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config serving only {@code name} (null = any). */
   public ServingConfig withModelName(String name) {
     return new ServingConfig(bootstrapServers, topics, name, host, port, defaultTopK, maxBodyBytes, limits, httpThreads,
-        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels);
+        maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference, inferenceGroupId, recentPredictions, http, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config with other HTTP limits. */
   public ServingConfig withHttp(HttpLimits limits) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, this.limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
-        inferenceGroupId, recentPredictions, limits, adminLoopback, moreModels);
+        inferenceGroupId, recentPredictions, limits, adminLoopback, moreModels, rollout, feedback);
   }
 
   /** This config letting loopback clients make admin calls without the admin token (when none is set). */
   public ServingConfig withAdminLoopback(boolean on) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
-        inferenceGroupId, recentPredictions, http, on, moreModels);
+        inferenceGroupId, recentPredictions, http, on, moreModels, rollout, feedback);
   }
 
   /** This config also serving {@code names} by name. */
   public ServingConfig withMoreModels(List<String> names) {
     return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
         httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
-        inferenceGroupId, recentPredictions, http, adminLoopback, names);
+        inferenceGroupId, recentPredictions, http, adminLoopback, names, rollout, feedback);
+  }
+
+  /** This config with another rollout policy. */
+  public ServingConfig withRollout(RolloutPolicy p) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
+        inferenceGroupId, recentPredictions, http, adminLoopback, moreModels, p, feedback);
+  }
+
+  /** This config with another feedback policy. */
+  public ServingConfig withFeedback(FeedbackPolicy p) {
+    return new ServingConfig(bootstrapServers, topics, modelName, host, port, defaultTopK, maxBodyBytes, limits,
+        httpThreads, maxInFlight, maxBatch, batchLinger, inferenceWorkers, apiToken, adminToken, topicInference,
+        inferenceGroupId, recentPredictions, http, adminLoopback, moreModels, rollout, p);
   }
 
   /** Every model served: {@code modelName} (null = the first on the topic), then {@link #moreModels}. */

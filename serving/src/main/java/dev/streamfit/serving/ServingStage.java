@@ -2,12 +2,16 @@ package dev.streamfit.serving;
 
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.serving.internal.FeedbackDesk;
+import dev.streamfit.serving.internal.FeedbackLoop;
 import dev.streamfit.serving.internal.HttpApi;
 import dev.streamfit.serving.internal.InferenceQueue;
 import dev.streamfit.serving.internal.ModelHandle;
 import dev.streamfit.serving.internal.ModelRegistry;
 import dev.streamfit.serving.internal.ModelVerifier;
 import dev.streamfit.serving.internal.PredictService;
+import dev.streamfit.serving.internal.PredictionLog;
+import dev.streamfit.serving.internal.RateLimiter;
 import dev.streamfit.serving.internal.RecentPredictions;
 import dev.streamfit.serving.internal.ServingMetrics;
 import dev.streamfit.serving.internal.TopicInference;
@@ -26,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * answers HTTP ({@code /v1/predict}, {@code /v1/predict:batch}, {@code /v1/models}, the web page at
  * {@code /}, {@code /metrics}, {@code /healthz}, {@code /readyz}; see {@code /openapi.json}) and, if
  * configured, {@code inference.requests} → {@code inference.results}. Concurrent predictions share forward
- * passes (micro-batching). Thread-safe; {@link #close} stops everything it started.
+ * passes (micro-batching). New versions roll out as {@link ServingConfig#rollout()} says (immediate, canary,
+ * shadow); feedback ({@code POST /v1/feedback}, topic {@code feedback}) drives each version's live accuracy, sends
+ * corrected images to {@code images.raw} and rolls a worse stable version back ({@code model.events}). Thread-safe;
+ * {@link #close} stops everything it started.
  */
 public final class ServingStage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ServingStage.class);
@@ -38,10 +45,13 @@ public final class ServingStage implements AutoCloseable {
   private final TopicInference inference;
   private final Map<String, ModelRegistry> more;
   private final io.micrometer.core.instrument.MeterRegistry meters;
+  private final FeedbackLoop feedback;
 
   private ServingStage(ServingConfig config, InferenceQueue queue, ModelRegistry registry, Map<String, ModelRegistry> more,
-      TrainingFeed training, HttpApi http, TopicInference inference, io.micrometer.core.instrument.MeterRegistry meters) {
+      TrainingFeed training, HttpApi http, TopicInference inference, io.micrometer.core.instrument.MeterRegistry meters,
+      FeedbackLoop feedback) {
     this.meters = meters;
+    this.feedback = feedback;
     this.config = config;
     this.more = more;
     this.queue = queue;
@@ -66,25 +76,32 @@ public final class ServingStage implements AutoCloseable {
     ServingMetrics metrics = new ServingMetrics();
     ImageDecoder decoder = new ImageDecoder(config.limits());
     InferenceQueue queue = new InferenceQueue(config.maxBatch(), config.batchLinger(), config.inferenceWorkers(), metrics);
-    ModelRegistry registry = new ModelRegistry(config, new ModelVerifier(decoder, queue), metrics);
-    PredictService service = new PredictService(registry, queue, decoder);
+    FeedbackPolicy fp = config.feedback();
+    PredictionLog log = new PredictionLog(fp.remembered(), fp.imageBytes(), fp.retention());
+    FeedbackLoop feedback = new FeedbackLoop(config, new FeedbackDesk(log,
+        new RateLimiter(fp.perClientPerSecond(), fp.burst(), 10_000)), metrics);
+    ModelRegistry registry = new ModelRegistry(config, new ModelVerifier(decoder, queue), metrics, feedback::event);
+    PredictService service = new PredictService(registry, queue, decoder, log, metrics, null);
+    feedback.follow(registry);
     // Further models: a registry each (its own follower of `models`), sharing the decoder, batcher and workers.
     Map<String, ModelRegistry> more = new LinkedHashMap<>();
     Map<String, PredictService> moreServices = new LinkedHashMap<>();
     for (String name : config.moreModels()) {
       ModelRegistry r = new ModelRegistry(config.withMoreModels(List.of()).withModelName(name),
-          new ModelVerifier(decoder, queue), metrics.forModel(name));
+          new ModelVerifier(decoder, queue), metrics.forModel(name), feedback::event);
       more.put(name, r);
-      moreServices.put(name, new PredictService(r, queue, decoder));
+      moreServices.put(name, new PredictService(r, queue, decoder, log, metrics, name));
+      feedback.follow(r);
     }
     RecentPredictions recent = new RecentPredictions(config.recentPredictions());
     TrainingFeed training = new TrainingFeed(config.bootstrapServers(), config.topics().trainingMetrics());
     HttpApi http;
     try {
-      http = new HttpApi(config, service, moreServices, training, recent, metrics);
+      http = new HttpApi(config, service, moreServices, training, recent, metrics, feedback);
       http.start();
     } catch (IOException e) {
       queue.close();
+      feedback.close();
       throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port()
           + " (port in use? set --port)", e);
     }
@@ -92,13 +109,14 @@ public final class ServingStage implements AutoCloseable {
     registry.start();
     more.values().forEach(ModelRegistry::start);
     training.start();
+    feedback.start();
     if (inference != null) {
       inference.start();
     }
     LOG.info("serving on http://{}:{}/ (models {} from {}{})", config.host(), http.port(),
         config.modelName() == null ? "(the first on the topic)" : config.servedModels(), config.topics().models(),
         inference == null ? "" : "; answering " + config.topics().inferenceRequests() + " on " + config.topics().inferenceResults());
-    return new ServingStage(config, queue, registry, more, training, http, inference, metrics.registry());
+    return new ServingStage(config, queue, registry, more, training, http, inference, metrics.registry(), feedback);
   }
 
   /** The bound HTTP port. */
@@ -119,6 +137,17 @@ public final class ServingStage implements AutoCloseable {
     return h == null ? null : h.model();
   }
 
+  /** Live figures of {@code version} of the default model (requests, errors, feedback, agreement), or null. */
+  public dev.streamfit.serving.internal.VersionStats.Snapshot live(long version) {
+    var s = registry.deployment().statsIfAny(version);
+    return s == null ? null : s.snapshot();
+  }
+
+  /** Whether the feedback follower has caught up with the {@code feedback} topic (rollback acts only after). */
+  public boolean feedbackCaughtUp() {
+    return feedback.caughtUp();
+  }
+
   /** Every version seen on {@code models}, newest first, with its status. */
   public List<ModelState> versions() {
     return registry.versions();
@@ -135,6 +164,7 @@ public final class ServingStage implements AutoCloseable {
       inference.close();
     }
     training.close();
+    feedback.close();
     registry.close();
     more.values().forEach(ModelRegistry::close);
     queue.close();

@@ -97,7 +97,7 @@ class BadInputTest {
     byte[] hat = TestImages.sampleJpeg("test", "hat");
     HttpResponse<String> one = client.postMultipart("/v1/predict", List.of(hat));
     assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
-    assertThat(client.postMultipart("/v1/predict", List.of(hat, hat)).statusCode()).isEqualTo(422);
+    assertThat(client.postMultipart("/v1/predict", List.of(hat, hat)).statusCode()).isEqualTo(400);
 
     byte[] truncated = TestImages.hostile().get("truncated");
     HttpResponse<String> batch = client.postMultipart("/v1/predict:batch?k=1", List.of(hat, truncated, hat));
@@ -125,7 +125,7 @@ class BadInputTest {
     assertThat(b64.statusCode()).as(b64.body()).isEqualTo(200);
     assertThat(JSON.readTree(b64.body()).get("results").get(0).get("status").asInt()).isEqualTo(200);
     assertThat(client.post("/v1/predict:batch", "{\"images\": []}".getBytes()).statusCode()).isEqualTo(422);
-    assertThat(client.post("/v1/predict:batch", "not json".getBytes()).statusCode()).isEqualTo(422);
+    assertThat(client.post("/v1/predict:batch", "not json".getBytes()).statusCode()).isEqualTo(400);
   }
 
   /** A {@code w}x{@code h} WebP made by OpenCV ({@code quality} above 100: lossless). */

@@ -77,6 +77,7 @@ public final class TrainerStage implements AutoCloseable {
   private long lastEvalDuration; // ns, of the last finished evaluation
   private TrainerState.Judgement judged; // as of the last finished evaluator job: what status shows
   private EvaluatorJobs evaluatorJobs;
+  private final dev.streamfit.trainer.internal.RollbackFollower rollbacks;
   private TrainerState.Pending resend;
   private String lastVerdict = "";
   private int consolidations;
@@ -89,6 +90,7 @@ public final class TrainerStage implements AutoCloseable {
     this.evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "streamfit-trainer-evaluator"));
     this.publisher = new ModelPublisher(config);
     this.gauges = new TrainerGauges(registry, config.modelName());
+    this.rollbacks = new dev.streamfit.trainer.internal.RollbackFollower(config);
   }
 
   /** Creates missing topics, loads or builds the model, and starts consuming; meters go to a private registry. */
@@ -111,7 +113,8 @@ public final class TrainerStage implements AutoCloseable {
       t.publisher.close();
       throw e;
     }
-    t.evaluatorJobs = new EvaluatorJobs(config, t.judge, t.publisher, t.gauges, config.checkpointDir().resolve(LEARNING_CURVE));
+    t.evaluatorJobs = new EvaluatorJobs(config, t.judge, t.publisher, t.gauges, config.checkpointDir().resolve(LEARNING_CURVE),
+        t.rollbacks.start());
     t.publishStatus(null);
     t.thread.start();
     return t;
@@ -256,6 +259,7 @@ public final class TrainerStage implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      rollbacks.close();
       loop.close(); // native memory back now, not at some finalizer
       judge.close();
       publisher.close();

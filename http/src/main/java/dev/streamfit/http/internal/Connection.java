@@ -311,6 +311,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         Response answer;
         try {
           answer = shared.handler().handle(request);
+        } catch (dev.streamfit.http.HttpError e) {
+          shared.listener().rejected(e.code());
+          answer = e.toResponse();
         } catch (Throwable t) {
           LOG.warn("request {} {} failed", request.method(), request.path(), t);
           answer = Response.error(500, "internal_error", t.toString());

@@ -158,11 +158,17 @@ public final class InferenceQueue implements AutoCloseable {
       }
       List<List<LabelScore>> tops = model.predictor(worker).topK(pixels, k);
       long t1 = System.nanoTime();
+
       double forwardMs = (t1 - t0) / 1e6;
       metrics.forward(batch.size(), t1 - t0);
       for (int i = 0; i < batch.size(); i++) {
         Job j = batch.get(i);
         List<LabelScore> top = tops.get(i);
+        LabelScore bad = top.stream().filter(x -> !Double.isFinite(x.probability())).findFirst().orElse(null);
+        if (bad != null) {
+          j.result().completeExceptionally(invalid(model, bad));
+          continue;
+        }
         j.result().complete(new Prediction(model.version(), top.subList(0, Math.min(j.k(), top.size())), forwardMs,
             batch.size(), (t0 - j.enqueuedNanos()) / 1e6));
       }
@@ -173,6 +179,26 @@ public final class InferenceQueue implements AutoCloseable {
       }
     }
   }
+
+  /** A version answered NaN or infinity for an image: the model's fault, not the request's; that image fails. */
+  private InvalidOutputException invalid(ModelHandle model, LabelScore s) {
+    InvalidOutputException e = new InvalidOutputException("model v" + model.version() + " answered probability "
+        + s.probability() + " for label " + s.label());
+    if (warnedInvalid.add(model.version())) {
+      LOG.warn("{} (reported once per version; such requests fail, or a canary's are answered by the stable version)",
+          e.getMessage());
+    }
+    return e;
+  }
+
+  /** A forward pass gave non-finite probabilities. */
+  public static final class InvalidOutputException extends RuntimeException {
+    InvalidOutputException(String message) {
+      super(message);
+    }
+  }
+
+  private final java.util.Set<Long> warnedInvalid = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   @Override
   public void close() {

@@ -7,4 +7,7 @@ public interface ModelEvents {
 
   /** A version was refused for {@code reason} (a stable code, e.g. sha256_mismatch). */
   void verificationFailed(String reason);
+
+  /** The stable version was rolled back on live feedback. */
+  void rolledBack();
 }

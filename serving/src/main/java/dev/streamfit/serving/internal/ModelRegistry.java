@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,10 +31,12 @@ import org.slf4j.LoggerFactory;
  * keeps the newest verified version active. On start it reads the topic to its end, then verifies the
  * newest version, falling back to older ones until one verifies: the champion is recovered from the topic
  * alone. Afterwards each version newer than any seen is verified ({@link ModelVerifier}) and swapped in
- * atomically; versions never move backwards unless {@link #activate} (admin rollback) asks. A refused
- * version is recorded with its reason and never answers. Thread-safe; one thread owns the consumer.
+ * atomically, or rolled out as the {@link dev.streamfit.serving.RolloutPolicy} says ({@link Deployment});
+ * versions never move backwards unless {@link #activate} (admin) or {@link #rollBack} (live feedback) asks. A
+ * refused version is recorded with its reason and never answers. Serving's decisions (rollback, canary outcome)
+ * go to {@code model.events}. Thread-safe; one thread owns the consumer.
  */
-public final class ModelRegistry extends ConsumerLoop {
+public final class ModelRegistry extends ConsumerLoop implements Deployment.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
   private static final AvroSerde<ModelVersion> SERDE = AvroSerde.of(ModelVersion.class);
 
@@ -43,7 +44,8 @@ public final class ModelRegistry extends ConsumerLoop {
   private final String topic;
   private final ModelVerifier verifier;
   private final ModelEvents metrics;
-  private final AtomicReference<ModelHandle> current = new AtomicReference<>();
+  private final Deployment deployment;
+  private final java.util.function.Consumer<dev.streamfit.schemas.ModelEvent> events;
   private final NavigableMap<Long, ModelState> versions = new ConcurrentSkipListMap<>();
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
   private final CountDownLatch recovered = new CountDownLatch(1);
@@ -52,29 +54,35 @@ public final class ModelRegistry extends ConsumerLoop {
   /** Owned by the registry thread (recovery, fetch by offset). */
   private KafkaConsumer<String, byte[]> consumer;
 
-  public ModelRegistry(ServingConfig config, ModelVerifier verifier, ModelEvents metrics) {
+  /**
+   * Follows {@code config}'s models topic for its model, rolling versions out by {@code config.rollout()};
+   * {@code events} receives serving's decisions (may block briefly: it sends to {@code model.events}).
+   */
+  public ModelRegistry(ServingConfig config, ModelVerifier verifier, ModelEvents metrics,
+      java.util.function.Consumer<dev.streamfit.schemas.ModelEvent> events) {
     super("streamfit-model-registry");
     this.config = config;
+    this.deployment = new Deployment(config.rollout(), this);
+    this.events = events;
     this.topic = config.topics().models();
     this.verifier = verifier;
     this.metrics = metrics;
     this.modelName = config.modelName();
   }
 
-  /** The active model retained for the caller (release it when done), or null before one is active. */
-  public ModelHandle acquire() {
-    while (true) {
-      ModelHandle h = current.get();
-      if (h == null || h.tryRetain()) {
-        return h;
-      }
-      // raced with a swap that freed h: the new one is in place already
-    }
+  /** This registry's configuration. */
+  public ServingConfig config() {
+    return config;
   }
 
-  /** The active model (not retained: for metadata only), or null. */
+  /** The stable and candidate versions, their routing and live stats. */
+  public Deployment deployment() {
+    return deployment;
+  }
+
+  /** The stable model (not retained: for metadata only), or null. */
   public ModelHandle peek() {
-    return current.get();
+    return deployment.stable();
   }
 
   /** Every version seen, newest first. */
@@ -111,7 +119,7 @@ public final class ModelRegistry extends ConsumerLoop {
     }
     commands.add(() -> {
       try {
-        ModelHandle h = current.get();
+        ModelHandle h = deployment.stable();
         if (h != null && h.version() == v) {
           f.complete(versions.get(v));
           return;
@@ -224,7 +232,7 @@ public final class ModelRegistry extends ConsumerLoop {
   private boolean promote(ModelVersion mv, boolean force) throws InterruptedException {
     long v = mv.getVersion();
     if (!force && v <= highestSeen) {
-      ModelHandle h = current.get();
+      ModelHandle h = deployment.stable();
       if (h == null || h.version() != v) {
         versions.computeIfPresent(v, (k, s) -> "available".equals(s.status()) ? s.with("skipped", null) : s);
       }
@@ -241,16 +249,118 @@ public final class ModelRegistry extends ConsumerLoop {
       LOG.warn("{} v{} refused ({}): {}", mv.getModelName(), v, e.reason(), e.getMessage());
       return false;
     }
-    ModelHandle old = current.getAndSet(next);
-    metrics.activated(v);
-    versions.computeIfPresent(v, (k, s) -> s.with("active", null));
-    if (old != null) {
-      versions.computeIfPresent(old.version(), (k, s) -> "active".equals(s.status()) ? s.with("retired", null) : s);
-      old.release(); // freed once its in-flight requests finish
+    String status = deployment.offer(next, force);
+    if (status.equals("active")) {
+      metrics.activated(v);
     }
-    LOG.info("serving {} v{} (verified and warmed up in {} ms; metrics {})", mv.getModelName(), v,
+    LOG.info("{} v{} {} (verified and warmed up in {} ms; metrics {})", mv.getModelName(), v,
+        status.equals("active") ? "serving" : status.equals("held") ? "held (pinned)" : "rolled out as " + status,
         (System.nanoTime() - t0) / 1_000_000, mv.getMetrics());
-    return true;
+    return status.equals("active");
+  }
+
+  @Override
+  public void status(long version, String status, String reason) {
+    versions.computeIfPresent(version, (k, s) -> s.with(status, reason));
+  }
+
+  @Override
+  public void decided(Rollout.Kind kind, long version, long replacement, String reason, VersionStats.Snapshot stats) {
+    LOG.info("{} v{}: {} ({})", modelName, version, kind == Rollout.Kind.PROMOTE ? "canary promoted" : "canary retired",
+        reason);
+    ModelState r = versions.get(replacement);
+    publish(kind == Rollout.Kind.PROMOTE ? dev.streamfit.schemas.ModelEventKind.CANARY_PROMOTED
+        : dev.streamfit.schemas.ModelEventKind.CANARY_RETIRED, version, r, reason, figures(stats));
+  }
+
+  private static Map<String, Double> figures(VersionStats.Snapshot s) {
+    Map<String, Double> m = new java.util.TreeMap<>();
+    m.put("requests", (double) s.requests());
+    m.put("error.rate", s.errorRate());
+    m.put("feedback", (double) s.feedback());
+    if (Double.isFinite(s.meanLatencyMs())) {
+      m.put("latency.mean_ms", s.meanLatencyMs());
+    }
+    if (Double.isFinite(s.liveAccuracy())) {
+      m.put("live.accuracy", s.liveAccuracy());
+    }
+    if (Double.isFinite(s.windowAccuracy())) {
+      m.put("live.window_accuracy", s.windowAccuracy());
+    }
+    return m;
+  }
+
+  private void publish(dev.streamfit.schemas.ModelEventKind kind, long version, ModelState replacement, String reason,
+      Map<String, Double> figures) {
+    try {
+      events.accept(dev.streamfit.schemas.ModelEvent.newBuilder().setModelName(modelName).setVersion(version)
+          .setKind(kind).setReplacementVersion(replacement == null ? null : replacement.version())
+          .setReplacementPartition(replacement == null ? null : replacement.partition())
+          .setReplacementOffset(replacement == null ? null : replacement.offset()).setReason(reason)
+          .setMetrics(Map.copyOf(figures)).setAt(Instant.now()).build());
+    } catch (RuntimeException e) {
+      LOG.warn("could not publish the {} event of v{} to {}: {}", kind, version, config.topics().modelEvents(), e.toString());
+    }
+  }
+
+  /**
+   * Live feedback says stable version {@code bad} is worse than the one before it: makes that one stable again
+   * (verified anew from its record), marks {@code bad} {@code rolled_back} so it never returns unless an admin
+   * activates it, and tells {@code model.events}. Completes with whether it rolled back (false: {@code bad} is not
+   * stable any more, serving is pinned, or there is no previous version).
+   */
+  public CompletableFuture<Boolean> rollBack(long bad, String reason, VersionStats.Snapshot stats) {
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    commands.add(() -> {
+      try {
+        ModelHandle h = deployment.stable();
+        long prev = deployment.previousStable();
+        ModelState target = prev < 0 ? null : versions.get(prev);
+        if (h == null || h.version() != bad || deployment.pinned() >= 0 || target == null) {
+          LOG.warn("{} v{} is worse on live feedback ({}) but was not rolled back: {}", modelName, bad, reason,
+              h == null || h.version() != bad ? "it is not stable any more" : deployment.pinned() >= 0
+                  ? "serving is pinned" : "there is no previous version to restore");
+          f.complete(false);
+          return;
+        }
+        boolean ok = promote(fetch(target.partition(), target.offset()), true);
+        if (ok) {
+          deployment.forgetPrevious();
+          status(bad, "rolled_back", reason);
+          metrics.rolledBack();
+          LOG.warn("{} rolled back from v{} to v{}: {}", modelName, bad, prev, reason);
+          publish(dev.streamfit.schemas.ModelEventKind.ROLLED_BACK, bad, versions.get(prev), reason, figures(stats));
+        } else {
+          LOG.warn("{} v{} is worse on live feedback ({}) but v{} does not verify any more", modelName, bad, reason, prev);
+        }
+        f.complete(ok);
+      } catch (Exception e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f;
+  }
+
+  /** Admin: promotes the candidate {@code v}; false when {@code v} is not the candidate. */
+  public boolean promoteCandidate(long v, String who) {
+    return deployment.promote(v, "promoted by " + who);
+  }
+
+  /** Admin: retires the candidate {@code v}; false when {@code v} is not the candidate. */
+  public boolean abortCandidate(long v, String who) {
+    return deployment.abort(v, "aborted by " + who);
+  }
+
+  /** Admin: makes {@code v} stable (as {@link #activate}) and holds it there until {@link #unpin}. */
+  public CompletableFuture<ModelState> pin(long v) {
+    return activate(v).thenApply(s -> {
+      deployment.pin();
+      return s;
+    });
+  }
+
+  public void unpin() {
+    deployment.unpin();
   }
 
   /** Reads the record at {@code offset} again (rollback, recovery), then restores the position. */
@@ -283,9 +393,6 @@ public final class ModelRegistry extends ConsumerLoop {
   @Override
   public void close() {
     super.close();
-    ModelHandle h = current.getAndSet(null);
-    if (h != null) {
-      h.release();
-    }
+    deployment.close();
   }
 }

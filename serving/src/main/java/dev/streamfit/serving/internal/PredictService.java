@@ -3,17 +3,23 @@ package dev.streamfit.serving.internal;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.imaging.Pixels;
+import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.RejectReason;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
- * Image bytes → prediction, shared by HTTP and topic inference: takes the active model (retained for the
- * whole request, so a swap never pulls it away mid-request), decodes with the augment stage's guards at
- * that model's input size on the caller's thread, and waits for the micro-batcher. Thread-safe.
+ * Image bytes → prediction, shared by HTTP and topic inference: takes the versions the {@link Deployment} routes
+ * the request to (retained for the whole request, so a swap never pulls one away mid-request), decodes with the
+ * augment stage's guards at that version's input size on the caller's thread, and waits for the micro-batcher. A
+ * canary that fails is answered again by the stable version (the client sees no failure; the canary's error is
+ * counted); a shadow gets a copy whose answer is only compared. Each answer gets a prediction id, remembered in the
+ * {@link PredictionLog} for feedback. Thread-safe.
  */
 public final class PredictService {
   /** No model version is active yet. */
@@ -23,68 +29,175 @@ public final class PredictService {
     }
   }
 
-  /** One item's outcome: a prediction or the reason it was refused. */
-  public record Outcome(InferenceQueue.Prediction prediction, ImageRejectedException rejected) {}
+  /** One item's outcome: a prediction with its id and the arm that answered, or the reason it was refused. */
+  public record Outcome(InferenceQueue.Prediction prediction, ImageRejectedException rejected, String predictionId,
+      String arm) {}
 
   private final ModelRegistry registry;
   private final InferenceQueue queue;
   private final ImageDecoder decoder;
+  private final PredictionLog log;
+  private final ServingMetrics metrics;
+  private final String metricsModel;
 
-  public PredictService(ModelRegistry registry, InferenceQueue queue, ImageDecoder decoder) {
+  /**
+   * Predictions of {@code registry}'s model; {@code metricsModel} tags its per-version meters (null for the
+   * default model).
+   */
+  public PredictService(ModelRegistry registry, InferenceQueue queue, ImageDecoder decoder, PredictionLog log,
+      ServingMetrics metrics, String metricsModel) {
     this.registry = registry;
     this.queue = queue;
     this.decoder = decoder;
+    this.log = log;
+    this.metrics = metrics;
+    this.metricsModel = metricsModel;
   }
 
   /** Predicts one image; throws if it is refused, no model is active or the forward pass fails. */
-  public InferenceQueue.Prediction predict(byte[] image, int k)
+  public Outcome predict(byte[] image, int k)
       throws ImageRejectedException, NoModelException, InterruptedException, ExecutionException {
     Outcome o = predictAll(List.of(image), k).get(0);
     if (o.rejected() != null) {
       throw o.rejected();
     }
-    return o.prediction();
+    return o;
   }
 
   /**
-   * Predicts each image on one model version (the active one when called); refused images get their
-   * reason, the others are queued together so they share forward passes.
+   * Predicts each image on one version (chosen by the rollout when called); refused images get their reason, the
+   * others are queued together so they share forward passes.
    */
   public List<Outcome> predictAll(List<byte[]> images, int k) throws NoModelException, InterruptedException,
       ExecutionException {
-    ModelHandle h = registry.acquire();
-    if (h == null) {
+    long t0 = System.nanoTime();
+    Deployment d = registry.deployment();
+    Deployment.Route route = d.route();
+    if (route == null) {
       throw new NoModelException(registry.modelName());
     }
-    try {
-      int w = h.model().predictor().width();
-      int ht = h.model().predictor().height();
-      int kk = Math.max(1, Math.min(k, h.model().predictor().labels().size()));
-      List<CompletableFuture<InferenceQueue.Prediction>> futures = new ArrayList<>();
-      List<ImageRejectedException> rejected = new ArrayList<>();
-      for (byte[] image : images) {
-        try (Mat m = decoder.decodeResized(image, w, ht)) {
-          futures.add(queue.submit(h, Pixels.toHwc(m), kk));
-          rejected.add(null);
-        } catch (ImageRejectedException e) {
-          futures.add(null);
-          rejected.add(e);
-        } catch (RuntimeException e) { // one image's failure stays that image's: the others are still answered
-          futures.add(null);
-          rejected.add(new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "could not read the image: " + e));
-        }
+    ModelHandle shadow = route.shadow();
+    try (route) {
+      ModelHandle answering = route.primary();
+      String arm = route.arm();
+      Attempt a = attempt(answering, images, k);
+      if (a.failure != null && route.fallback() != null) {
+        d.answered(answering.version(), false, System.nanoTime() - t0);
+        answering = route.fallback();
+        arm = "stable";
+        a = attempt(answering, images, k);
       }
+      if (a.failure != null) {
+        d.answered(answering.version(), false, System.nanoTime() - t0);
+        throw a.failure;
+      }
+      long nanos = System.nanoTime() - t0;
+      d.answered(answering.version(), true, nanos);
+      metrics.version(metricsModel, d.stats(answering.version()));
+      metrics.versionLatency(metricsModel, answering.version(), nanos);
       List<Outcome> out = new ArrayList<>(images.size());
+      Instant now = Instant.now();
       for (int i = 0; i < images.size(); i++) {
-        out.add(futures.get(i) == null ? new Outcome(null, rejected.get(i)) : new Outcome(futures.get(i).get(), null));
+        InferenceQueue.Prediction p = a.predictions.get(i);
+        if (p == null) {
+          out.add(new Outcome(null, a.rejected.get(i), null, arm));
+          continue;
+        }
+        String id = UUID.randomUUID().toString();
+        if (!p.top().isEmpty()) {
+          log.add(id, Hashes.sha256Hex(images.get(i)), registry.modelName(), p.version(), arm, p.top().get(0).label(),
+              answering.model().predictor().labels(), images.get(i), now);
+        }
+        out.add(new Outcome(p, null, id, arm));
+      }
+      if (shadow != null) {
+        compare(shadow, images, out, k, d);
+        shadow = null; // released by the comparison
       }
       return out;
     } finally {
-      h.release();
+      if (shadow != null) {
+        shadow.release();
+      }
     }
+  }
+
+  /** The predictions of one version (null where refused) or the failure of a forward pass. */
+  private static final class Attempt {
+    final List<InferenceQueue.Prediction> predictions = new ArrayList<>();
+    final List<ImageRejectedException> rejected = new ArrayList<>();
+    ExecutionException failure;
+  }
+
+  private Attempt attempt(ModelHandle h, List<byte[]> images, int k) throws InterruptedException {
+    Attempt a = new Attempt();
+    List<CompletableFuture<InferenceQueue.Prediction>> futures = submit(h, images, k, a.rejected);
+    for (CompletableFuture<InferenceQueue.Prediction> f : futures) {
+      try {
+        a.predictions.add(f == null ? null : f.get());
+      } catch (ExecutionException e) {
+        a.predictions.add(null);
+        a.failure = e;
+      }
+    }
+    return a;
+  }
+
+  private List<CompletableFuture<InferenceQueue.Prediction>> submit(ModelHandle h, List<byte[]> images, int k,
+      List<ImageRejectedException> rejected) {
+    int w = h.model().predictor().width();
+    int ht = h.model().predictor().height();
+    int kk = Math.max(1, Math.min(k, h.model().predictor().labels().size()));
+    List<CompletableFuture<InferenceQueue.Prediction>> futures = new ArrayList<>();
+    for (byte[] image : images) {
+      try (Mat m = decoder.decodeResized(image, w, ht)) {
+        futures.add(queue.submit(h, Pixels.toHwc(m), kk));
+        rejected.add(null);
+      } catch (ImageRejectedException e) {
+        futures.add(null);
+        rejected.add(e);
+      } catch (RuntimeException e) { // one image's failure stays that image's: the others are still answered
+        futures.add(null);
+        rejected.add(new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "could not read the image: " + e));
+      }
+    }
+    return futures;
+  }
+
+  /** Runs {@code shadow} (retained; released here) on copies and compares its top-1 with the answers given. */
+  private void compare(ModelHandle shadow, List<byte[]> images, List<Outcome> answers, int k, Deployment d) {
+    long t0 = System.nanoTime();
+    List<CompletableFuture<InferenceQueue.Prediction>> futures;
+    try {
+      futures = submit(shadow, images, k, new ArrayList<>());
+    } catch (RuntimeException e) {
+      shadow.release();
+      throw e;
+    }
+    VersionStats stats = d.stats(shadow.version());
+    metrics.version(metricsModel, stats);
+    CompletableFuture.allOf(futures.stream().filter(f -> f != null).toArray(CompletableFuture[]::new))
+        .whenComplete((x, error) -> {
+          try {
+            stats.request(error == null, System.nanoTime() - t0);
+            for (int i = 0; i < answers.size() && error == null; i++) {
+              InferenceQueue.Prediction given = answers.get(i).prediction();
+              if (given != null && futures.get(i) != null && !given.top().isEmpty()) {
+                InferenceQueue.Prediction s = futures.get(i).join();
+                stats.compared(!s.top().isEmpty() && s.top().get(0).label().equals(given.top().get(0).label()));
+              }
+            }
+          } finally {
+            shadow.release();
+          }
+        });
   }
 
   public ModelRegistry registry() {
     return registry;
+  }
+
+  public PredictionLog log() {
+    return log;
   }
 }

@@ -60,6 +60,49 @@ public final class ServingMetrics implements ModelEvents {
     model.verificationFailed(reason);
   }
 
+  @Override
+  public void rolledBack() {
+    model.rolledBack();
+  }
+
+  /**
+   * Per-version live figures of {@code model} (null: the default model's series carry no model tag) from
+   * {@code stats}: requests, errors, mean latency, live accuracy, feedback, shadow agreement; registered once per
+   * version, read at each scrape.
+   */
+  public void version(String model, VersionStats stats) {
+    Tags t = (model == null ? Tags.empty() : Tags.of("model", model)).and("version", Long.toString(stats.version()));
+    if (registry.find("streamfit.serving.version.requests").tags(t).gauge() != null) {
+      return;
+    }
+    Gauge.builder("streamfit.serving.version.requests", stats, s -> s.snapshot().requests()).tags(t)
+        .description("Requests answered by the version (HTTP and topic)").register(registry);
+    Gauge.builder("streamfit.serving.version.errors", stats, s -> s.snapshot().errors()).tags(t)
+        .description("Requests the version failed (a canary's are answered again by the stable version)").register(registry);
+    Gauge.builder("streamfit.serving.version.latency.mean", stats, s -> s.snapshot().meanLatencyMs()).tags(t)
+        .baseUnit("milliseconds").description("Mean latency of the version's successful answers").register(registry);
+    Gauge.builder("streamfit.serving.version.live.accuracy", stats, s -> s.snapshot().liveAccuracy()).tags(t)
+        .description("Share of feedback records saying the version's top-1 was right (NaN before any)").register(registry);
+    Gauge.builder("streamfit.serving.version.feedback", stats, s -> s.snapshot().feedback()).tags(t)
+        .description("Feedback records on the version's predictions").register(registry);
+    Gauge.builder("streamfit.serving.version.shadow.agreement", stats, s -> s.snapshot().agreement()).tags(t)
+        .description("Share of shadow answers whose top-1 matches the stable version's (NaN: not a shadow)").register(registry);
+  }
+
+  /** A request latency sample of {@code version} (histogram per version). */
+  public void versionLatency(String model, long version, long nanos) {
+    Timer.builder("streamfit.serving.version.latency").description("Prediction latency by model version")
+        .tags((model == null ? Tags.empty() : Tags.of("model", model)).and("version", Long.toString(version)))
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A feedback record by outcome (accepted, unknown_prediction, unknown_label, duplicate_feedback, rate_limited…). */
+  public void feedback(String outcome) {
+    Counter.builder("streamfit.serving.feedback").tag("outcome", outcome)
+        .description("Feedback records by outcome").register(registry).increment();
+  }
+
   /**
    * The events of a further model served by name: the same meters tagged {@code model=name}
    * ({@code streamfit_serving_model_version{model="tools"}}, swaps, verification failures).
@@ -75,11 +118,18 @@ public final class ServingMetrics implements ModelEvents {
         .description("Version of the active model (-1 before one is loaded)").register(registry);
     Counter swaps = Counter.builder("streamfit.serving.model.swaps").tags(tags)
         .description("Model versions made active").register(registry);
+    Counter rollbacks = Counter.builder("streamfit.serving.rollbacks").tags(tags)
+        .description("Stable versions rolled back because live feedback found them worse").register(registry);
     return new ModelEvents() {
       @Override
       public void activated(long v) {
         version.set(v);
         swaps.increment();
+      }
+
+      @Override
+      public void rolledBack() {
+        rollbacks.increment();
       }
 
       @Override

@@ -207,7 +207,7 @@ public final class TopicInference extends ConsumerLoop {
           results[index.get(j)] = PredictionResult.newBuilder().setRequestId(id).setModel(asked.registry().modelName())
               .setModelVersion(pr.version())
               .setPredictions(pr.top().stream().map(s -> new LabelScore(s.label(), s.probability())).toList())
-              .setError(null).setLatencyMs(latency).build();
+              .setError(null).setLatencyMs(latency).setPredictionId(o.predictionId()).build();
           metrics.inferenceRecord("ok");
           if (!pr.top().isEmpty()) {
             recent.add(new RecentPredictions.Entry(Instant.now(), "topic", id, pr.version(), pr.top().get(0).label(),

@@ -34,8 +34,11 @@ public final class EvaluatorJobs {
   private final TrainerGauges gauges;
   private final Path curve;
   private volatile Map<String, Double> lastPublished = Map.of();
+  private final RollbackFollower rollbacks;
 
-  public EvaluatorJobs(TrainerConfig config, Judge judge, ModelPublisher publisher, TrainerGauges gauges, Path curve) {
+  public EvaluatorJobs(TrainerConfig config, Judge judge, ModelPublisher publisher, TrainerGauges gauges, Path curve,
+      RollbackFollower rollbacks) {
+    this.rollbacks = rollbacks;
     this.config = config;
     this.judge = judge;
     this.publisher = publisher;
@@ -56,6 +59,7 @@ public final class EvaluatorJobs {
   /** Judges, checkpoints, draws the curve, publishes the version (if any) and the evaluation. */
   public Done evaluate(TrainingLoop.Snapshot snap) throws IOException {
     long t0 = System.nanoTime();
+    rollbacks.drainInto(judge);
     Judge.Verdict v = judge.judge(snap, System.nanoTime());
     long tJudged = System.nanoTime();
     Path ck = write(snap, v.best());

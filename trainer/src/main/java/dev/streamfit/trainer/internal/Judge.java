@@ -53,6 +53,7 @@ public final class Judge implements AutoCloseable {
   private final TrainerConfig config;
   private final InputContract contract;
   private volatile TrainerState.Judgement judgement; // read by the trainer thread (resend, status)
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("dev.streamfit.trainer.TrainerStage");
   private Classifier champion;
   private byte[] championBytes;
   private Score championScore;
@@ -194,6 +195,35 @@ public final class Judge implements AutoCloseable {
       }
     });
     return out;
+  }
+
+  /**
+   * Serving rolled a version back on live feedback. When it is the champion, the restored version's weights become
+   * the champion (scored anew on the next window; no drift reference until it is), so candidates are held to the
+   * version that serves, not to the one live traffic found worse. Versions keep counting up.
+   */
+  public void rolledBack(RollbackFollower.Rollback r) {
+    TrainerState.Judgement j = judgement;
+    if (j.version() != r.rolledBack()) {
+      return; // the champion is another version (a later one, or this trainer never published it)
+    }
+    Classifier restored;
+    try {
+      restored = Classifier.fromBytes(r.model(), false, contract);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("serving rolled v{} back to v{}, whose weights do not load here ({}); the champion is dropped",
+          r.rolledBack(), r.restored(), e.toString());
+      forgetChampion();
+      return;
+    }
+    forgetChampion();
+    restored.setNativeThreads(EVALUATOR_THREADS);
+    champion = restored;
+    championBytes = r.model();
+    judgement = new TrainerState.Judgement(j.version(), j.publishedLabels(), j.publishedSamples(), j.bestVal(),
+        j.evalsSinceBest(), j.stoppedEarly(), Map.of(), j.pending(), j.history());
+    LOG.warn("serving rolled v{} back to v{} ({}); v{} is the champion candidates must beat now", r.rolledBack(),
+        r.restored(), r.reason(), r.restored());
   }
 
   /** The pending version was sent: later checkpoints no longer re-send it. */

@@ -1,0 +1,213 @@
+package dev.streamfit.serving;
+
+import static dev.streamfit.serving.Fixtures.await;
+import static dev.streamfit.serving.Fixtures.publish;
+import static dev.streamfit.serving.Fixtures.state;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.ModelEvent;
+import dev.streamfit.schemas.ModelEventKind;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.testkit.KafkaBroker;
+import dev.streamfit.testkit.KafkaBrokerExtension;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Rollout on live traffic with real versions on a real broker: a canary answers its share and is promoted after N
+ * good requests; a canary that fails on part of the live images (non-finite outputs) is retired and never promoted,
+ * with no request failing; a shadow's answers are never returned and its agreement with the stable version is the
+ * one computed here independently.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class LiveRolloutTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Sends {@code n} predictions of {@code images} (round robin) from 8 threads; returns each answer's version. */
+  static List<Long> load(Fixtures.Client client, List<byte[]> images, int n) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      AtomicInteger next = new AtomicInteger();
+      List<Future<List<Long>>> parts = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        parts.add(pool.submit(() -> {
+          List<Long> versions = new ArrayList<>();
+          for (int i; (i = next.getAndIncrement()) < n; ) {
+            HttpResponse<String> r = client.post("/v1/predict", images.get(i % images.size()));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            versions.add(JSON.readTree(r.body()).get("modelVersion").asLong());
+          }
+          return versions;
+        }));
+      }
+      List<Long> all = new ArrayList<>();
+      for (Future<List<Long>> f : parts) {
+        all.addAll(f.get());
+      }
+      return all;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  static List<ModelEvent> events(String bootstrap, Topics topics, int atLeast) throws Exception {
+    AvroSerde<ModelEvent> serde = AvroSerde.of(ModelEvent.class);
+    List<ModelEvent> out = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
+      TopicPartition tp = new TopicPartition(topics.modelEvents(), 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (out.size() < atLeast && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          out.add(serde.decode(r.value()));
+        }
+      }
+    }
+    return out;
+  }
+
+  static ServingConfig config(KafkaBroker broker, Topics topics, RolloutPolicy rollout) {
+    return ServingConfig.defaults(broker.bootstrapServers(), topics, 0).withModelName("clothing")
+        .withTopicInference(false).withRollout(rollout);
+  }
+
+  @Test
+  void canaryAnswersItsShareIsPromotedAndAFailingOneIsRetired(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("canary-", 1, (short) 1);
+    List<byte[]> live = LiveFixtures.pool(60, 11);
+    RolloutPolicy canary = RolloutPolicy.defaults().withMode(RolloutPolicy.Mode.CANARY);
+    try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      try (ServingStage s = ServingStage.start(config(broker, topics, canary.withCanary(0.1, 250)))) {
+        Fixtures.Client client = new Fixtures.Client(s.port());
+        publish(p, topics, LiveFixtures.version(1, LiveFixtures.good(0)));
+        await("v1 active", () -> s.active() != null && s.active().version() == 1);
+        publish(p, topics, LiveFixtures.version(2, LiveFixtures.good(0.3)));
+        await("v2 canary", () -> state(s, 2) != null && "canary".equals(state(s, 2).status()));
+        JsonNode models = JSON.readTree(client.get("/v1/models").body());
+        assertThat(models.at("/rollout/labels/stable").asLong()).isEqualTo(1);
+        assertThat(models.at("/rollout/labels/canary").asLong()).isEqualTo(2);
+        assertThat(models.at("/rollout/mode").asText()).isEqualTo("canary");
+
+        List<Long> first = load(client, live, 2000);
+        long byCanary = first.stream().filter(v -> v == 2).count();
+        assertThat(byCanary).as("canary share of 2,000 requests").isBetween(180L, 220L);
+        assertThat(state(s, 2).status()).isEqualTo("canary");
+
+        load(client, live, 600); // the canary reaches 250 requests within these
+        await("v2 promoted", () -> "active".equals(state(s, 2).status()));
+        assertThat(state(s, 1).status()).isEqualTo("retired");
+        assertThat(load(client, live, 50)).containsOnly(2L);
+        assertThat(s.live(2).requests()).isGreaterThanOrEqualTo(250);
+        assertThat(s.live(2).errors()).isZero();
+      }
+
+      // A canary that gives non-finite answers on part of the live images: a second instance, judging sooner.
+      byte[] bad = LiveFixtures.overflowing();
+      double[][] out = LiveFixtures.probabilities(bad, live);
+      List<byte[]> breaking = new ArrayList<>();
+      for (int i = 0; i < live.size(); i++) {
+        if (!Double.isFinite(out[i][0])) {
+          breaking.add(live.get(i));
+        }
+      }
+      assertThat(breaking).as("live images on which the bad version overflows").hasSizeGreaterThanOrEqualTo(2);
+      List<byte[]> mixed = new ArrayList<>(breaking);
+      mixed.addAll(live.subList(0, breaking.size())); // at least half of the traffic breaks it
+      try (ServingStage s = ServingStage.start(config(broker, topics, canary.withCanary(0.5, 100)))) {
+        Fixtures.Client client = new Fixtures.Client(s.port());
+        await("v2 recovered", () -> s.active() != null && s.active().version() == 2);
+        publish(p, topics, LiveFixtures.version(3, bad));
+        await("v3 canary", () -> state(s, 3) != null && "canary".equals(state(s, 3).status()));
+        List<Long> versions = load(client, mixed, 300); // every request answered 200 (checked in load)
+        await("v3 retired", () -> "retired".equals(state(s, 3).status()));
+        assertThat(state(s, 3).reason()).contains("error rate");
+        assertThat(s.active().version()).isEqualTo(2);
+        assertThat(s.live(3).errors()).isPositive();
+        assertThat(versions).contains(2L).doesNotContain(1L);
+        assertThat(load(client, mixed, 50)).containsOnly(2L);
+      }
+      List<ModelEvent> events = events(broker.bootstrapServers(), topics, 2);
+      assertThat(events).extracting(e -> e.getKind() + " v" + e.getVersion())
+          .containsExactly("CANARY_PROMOTED v2", "CANARY_RETIRED v3");
+      assertThat(events.get(1).getReplacementVersion()).isEqualTo(2L);
+    }
+  }
+
+  @Test
+  void shadowAnswersOnlyCopiesAndReportsItsAgreement(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("shadow-", 1, (short) 1);
+    List<byte[]> live = LiveFixtures.pool(60, 21);
+    byte[] stable = LiveFixtures.good(0);
+    double[][] ps = LiveFixtures.probabilities(stable, live);
+    // A shadow that moves label 0 up by the median margin of the images where it is not top: it disagrees on some.
+    List<Double> margins = new ArrayList<>();
+    for (double[] p : ps) {
+      if (LiveFixtures.top1(p) != 0) {
+        margins.add(Math.log(Math.max(p[1], p[2]) / p[0]));
+      }
+    }
+    margins.sort(null);
+    double shift = margins.isEmpty() ? 1 : margins.get(margins.size() / 2) + 1e-3;
+    byte[] shadow = LiveFixtures.good(shift);
+    double[][] pw = LiveFixtures.probabilities(shadow, live);
+    int agree = 0;
+    for (int i = 0; i < live.size(); i++) {
+      agree += LiveFixtures.top1(ps[i]) == LiveFixtures.top1(pw[i]) ? 1 : 0;
+    }
+    double expected = (double) agree / live.size();
+    assertThat(expected).as("the shadow differs on some images, not all").isStrictlyBetween(0.0, 1.0);
+
+    try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers());
+        ServingStage s = ServingStage.start(config(broker, topics,
+            RolloutPolicy.defaults().withMode(RolloutPolicy.Mode.SHADOW)))) {
+      Fixtures.Client client = new Fixtures.Client(s.port());
+      publish(p, topics, LiveFixtures.version(1, stable));
+      await("v1 active", () -> s.active() != null && s.active().version() == 1);
+      publish(p, topics, LiveFixtures.version(2, shadow));
+      await("v2 shadow", () -> state(s, 2) != null && "shadow".equals(state(s, 2).status()));
+      for (int i = 0; i < live.size(); i++) {
+        HttpResponse<String> r = client.post("/v1/predict?k=1", live.get(i));
+        JsonNode a = JSON.readTree(r.body());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(a.get("modelVersion").asLong()).isEqualTo(1);
+        assertThat(a.get("rollout").asText()).isEqualTo("stable");
+        assertThat(a.at("/predictions/0/label").asText()).isEqualTo(LiveFixtures.LABELS.get(LiveFixtures.top1(ps[i])));
+      }
+      await("every copy compared", () -> s.live(2) != null && s.live(2).compared() == live.size());
+      assertThat(s.live(2).agreement()).isEqualTo(expected);
+      JsonNode models = JSON.readTree(client.get("/v1/models").body());
+      JsonNode v2 = null;
+      for (JsonNode v : models.get("versions")) {
+        if (v.get("version").asLong() == 2) {
+          v2 = v;
+        }
+      }
+      assertThat(v2.get("label").asText()).isEqualTo("shadow");
+      assertThat(v2.at("/live/shadowAgreement").asDouble()).isEqualTo(expected);
+      assertThat(client.get("/metrics").body())
+          .contains("streamfit_serving_version_shadow_agreement{version=\"2\"} " + expected);
+    }
+  }
+}
