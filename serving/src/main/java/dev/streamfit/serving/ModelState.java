@@ -9,9 +9,11 @@ import java.time.Instant;
  * @param metadata the version's record without its model bytes
  * @param partition partition of its {@code models} record
  * @param offset offset of its {@code models} record
- * @param status {@code available} (seen, not loaded), {@code active}, {@code retired} (was active),
- *     {@code rejected} (failed verification), {@code skipped} (not newer than the active version)
- * @param reason rejection reason code and message; null unless rejected
+ * @param status {@code available} (seen, not loaded), {@code active} (stable), {@code canary} or {@code shadow}
+ *     (a candidate on part of, or a copy of, live traffic), {@code held} (serving was pinned), {@code retired} (was
+ *     active or a candidate), {@code rejected} (failed verification), {@code skipped} (not newer than the active
+ *     version), {@code rolled_back} (live feedback found it worse than the version before it)
+ * @param reason why it was rejected, retired or rolled back; may be null
  * @param changedAt when the status last changed
  */
 public record ModelState(ModelVersion metadata, int partition, long offset, String status, String reason,

@@ -85,6 +85,14 @@ class BrowserTest {
         assertThat(rows.get(0).findElement(By.className("label")).getText()).isIn(Fixtures.LABELS);
         assertThat(driver.findElement(By.id("prediction-version")).getText()).startsWith("model v3");
         wait.until(d -> d.findElement(By.id("recent")).getText().contains("http"));
+        assertThat(driver.findElement(By.id("rollout")).getText()).isEqualTo("immediate · stable v3");
+
+        // Feedback from the page: the true label goes back, the version's live accuracy shows it.
+        String top = rows.get(0).findElement(By.className("label")).getText();
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("true-label"))).selectByVisibleText(top);
+        driver.findElement(By.id("send-feedback")).click();
+        wait.until(d -> d.findElement(By.id("feedback-result")).getText().equals("recorded: right"));
+        wait.until(d -> d.findElement(By.cssSelector("#versions .live-acc")).getText().equals("100.0% (1)"));
 
         // A file that is not an image: the page shows the server's reason.
         Path bad = Files.createTempFile("streamfit-not-an-image", ".jpg");

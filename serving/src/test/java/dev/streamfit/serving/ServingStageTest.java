@@ -185,7 +185,9 @@ class ServingStageTest {
         paths.add(it.next());
       }
       assertThat(paths).contains("/v1/predict", "/v1/predict:batch", "/v1/models", "/v1/models/{version}",
-          "/v1/models/{version}:activate", "/v1/training", "/v1/predictions/recent", "/healthz", "/readyz", "/metrics");
+          "/v1/models/{version}:activate", "/v1/models/{version}:promote", "/v1/models/{version}:abort",
+          "/v1/models/{version}:pin", "/v1/models/{version}:unpin", "/v1/feedback", "/v1/training",
+          "/v1/predictions/recent", "/healthz", "/readyz", "/metrics");
       for (String path : paths) {
         String concrete = path.replace("{version}", "1").replace("{name}", "m");
         HttpResponse<String> r = doc.get("paths").get(path).has("get") ? c.get(concrete) : c.post(concrete, new byte[0]);
