@@ -13,7 +13,6 @@ import dev.streamfit.serving.ServingStage;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import dev.streamfit.testkit.TestImages;
-import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -133,17 +132,7 @@ class HttpRulesTest {
   }
 
   static HttpResponse<String> multipart(HttpClient http, String url, List<byte[]> files) throws Exception {
-    String boundary = "rules" + System.nanoTime();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n").getBytes());
-    int i = 0;
-    for (byte[] f : files) {
-      out.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f" + i++
-          + ".jpg\"\r\n\r\n").getBytes());
-      out.write(f);
-      out.write("\r\n".getBytes());
-    }
-    out.write(("--" + boundary + "--\r\n").getBytes());
-    return post(http, url, out.toByteArray(), "multipart/form-data; boundary=" + boundary);
+    dev.streamfit.testkit.MultipartBody body = dev.streamfit.testkit.MultipartBody.of(files, true);
+    return post(http, url, body.bytes(), body.contentType());
   }
 }

@@ -43,15 +43,32 @@ class MainTest {
         {"train", "--labels", "Hat,hat"},
         {"train", "--labels", "cat,dog", "--labels-file", "x.txt"},
         {"train", "--labels", "cat,dog", "--model-name", "../evil"}}) {
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      var cl = Main.commandLine();
-      cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-      int rc = cl.execute(args);
-      String out = err.toString(StandardCharsets.UTF_8);
-      assertThat(rc).as(String.join(" ", args) + ": " + out).isEqualTo(2);
-      assertThat(out).as(String.join(" ", args)).startsWith("error: ").doesNotContain("Exception").doesNotContain("\tat ")
-          .containsAnyOf("give exactly one of --labels", "2 to 1000 classes, named 1", "differ only in case",
-              "trainer.model-name must be");
+      assertThat(refused(args)).startsWith("error: ").containsAnyOf("give exactly one of --labels",
+          "2 to 1000 classes, named 1", "differ only in case", "trainer.model-name must be");
+    }
+  }
+
+  /** Runs {@code args}, asserts exit code 2 with a one-line error (no stack trace), returns stderr. */
+  static String refused(String... args) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    var cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    int rc = cl.execute(args);
+    String out = err.toString(StandardCharsets.UTF_8);
+    assertThat(rc).as(String.join(" ", args) + ": " + out).isEqualTo(2);
+    assertThat(out).as(String.join(" ", args)).doesNotContain("Exception").doesNotContain("\tat ");
+    return out;
+  }
+
+  @Test
+  void serveRefusesABadRolloutBeforeStarting() {
+    for (String[] args : new String[][] {
+        {"serve", "--canary-share", "1.5"},
+        {"serve", "--canary-share", "-0.1"},
+        {"serve", "--rollout", "blue-green"},
+        {"serve", "--rollback-threshold", "2"},
+        {"serve", "--feedback-rate", "0"}}) {
+      assertThat(refused(args)).as(String.join(" ", args)).startsWith("error: serving.").contains(args[1]);
     }
   }
 }

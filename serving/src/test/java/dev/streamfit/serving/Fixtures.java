@@ -130,18 +130,9 @@ final class Fixtures {
     }
 
     HttpResponse<String> postMultipart(String path, List<byte[]> files) throws Exception {
-      String boundary = "----streamfit" + System.nanoTime();
-      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-      int i = 0;
-      for (byte[] f : files) {
-        out.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"img" + i++
-            + ".jpg\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes());
-        out.write(f);
-        out.write("\r\n".getBytes());
-      }
-      out.write(("--" + boundary + "--\r\n").getBytes());
-      return http.send(req(path).header("Content-Type", "multipart/form-data; boundary=" + boundary)
-          .POST(HttpRequest.BodyPublishers.ofByteArray(out.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+      dev.streamfit.testkit.MultipartBody body = dev.streamfit.testkit.MultipartBody.of(files, false);
+      return http.send(req(path).header("Content-Type", body.contentType())
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build(), HttpResponse.BodyHandlers.ofString());
     }
   }
 }

@@ -7,29 +7,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.ModelEvent;
-import dev.streamfit.schemas.ModelEventKind;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -70,24 +59,6 @@ class LiveRolloutTest {
     }
   }
 
-  static List<ModelEvent> events(String bootstrap, Topics topics, int atLeast) throws Exception {
-    AvroSerde<ModelEvent> serde = AvroSerde.of(ModelEvent.class);
-    List<ModelEvent> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-      TopicPartition tp = new TopicPartition(topics.modelEvents(), 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (out.size() < atLeast && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          out.add(serde.decode(r.value()));
-        }
-      }
-    }
-    return out;
-  }
-
   static ServingConfig config(KafkaBroker broker, Topics topics, RolloutPolicy rollout) {
     return ServingConfig.defaults(broker.bootstrapServers(), topics, 0).withModelName("clothing")
         .withTopicInference(false).withRollout(rollout);
@@ -112,6 +83,7 @@ class LiveRolloutTest {
 
         List<Long> first = load(client, live, 2000);
         long byCanary = first.stream().filter(v -> v == 2).count();
+        System.out.println("canary answered " + byCanary + " of " + first.size() + " requests at share 0.1");
         assertThat(byCanary).as("canary share of 2,000 requests").isBetween(180L, 220L);
         assertThat(state(s, 2).status()).isEqualTo("canary");
 
@@ -148,7 +120,8 @@ class LiveRolloutTest {
         assertThat(versions).contains(2L).doesNotContain(1L);
         assertThat(load(client, mixed, 50)).containsOnly(2L);
       }
-      List<ModelEvent> events = events(broker.bootstrapServers(), topics, 2);
+      List<ModelEvent> events = FeedbackLoopTest.read(broker.bootstrapServers(), topics.modelEvents(), 1,
+          ModelEvent.class, 2);
       assertThat(events).extracting(e -> e.getKind() + " v" + e.getVersion())
           .containsExactly("CANARY_PROMOTED v2", "CANARY_RETIRED v3");
       assertThat(events.get(1).getReplacementVersion()).isEqualTo(2L);
@@ -181,7 +154,7 @@ class LiveRolloutTest {
 
     try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers());
         ServingStage s = ServingStage.start(config(broker, topics,
-            RolloutPolicy.defaults().withMode(RolloutPolicy.Mode.SHADOW)))) {
+            RolloutPolicy.defaults().withMode(RolloutPolicy.Mode.SHADOW)).withAdminLoopback(true))) {
       Fixtures.Client client = new Fixtures.Client(s.port());
       publish(p, topics, LiveFixtures.version(1, stable));
       await("v1 active", () -> s.active() != null && s.active().version() == 1);
@@ -208,6 +181,27 @@ class LiveRolloutTest {
       assertThat(v2.at("/live/shadowAgreement").asDouble()).isEqualTo(expected);
       assertThat(client.get("/metrics").body())
           .contains("streamfit_serving_version_shadow_agreement{version=\"2\"} " + expected);
+
+      // Admin verbs: promote the shadow; pin, so a new version is held; unpin; abort the next candidate.
+      assertThat(client.post("/v1/models/1:promote", new byte[0]).statusCode()).as("v1 is not the candidate").isEqualTo(409);
+      HttpResponse<String> promoted = client.post("/v1/models/2:promote", new byte[0]);
+      assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
+      assertThat(JSON.readTree(promoted.body()).at("/rollout/labels/stable").asLong()).isEqualTo(2);
+      assertThat(state(s, 1).status()).isEqualTo("retired");
+      assertThat(client.post("/v1/models/1:pin", new byte[0]).statusCode()).isEqualTo(200);
+      assertThat(s.active().version()).isEqualTo(1);
+      publish(p, topics, LiveFixtures.version(3, LiveFixtures.good(0.1)));
+      await("v3 held", () -> state(s, 3) != null && "held".equals(state(s, 3).status()));
+      assertThat(s.active().version()).isEqualTo(1);
+      assertThat(JSON.readTree(client.get("/v1/models").body()).at("/rollout/pinned").asLong()).isEqualTo(1);
+      assertThat(client.post("/v1/models/1:unpin", new byte[0]).statusCode()).isEqualTo(200);
+      publish(p, topics, LiveFixtures.version(4, LiveFixtures.good(0.2)));
+      await("v4 shadow", () -> state(s, 4) != null && "shadow".equals(state(s, 4).status()));
+      assertThat(client.post("/v1/models/4:abort", new byte[0]).statusCode()).isEqualTo(200);
+      assertThat(state(s, 4).status()).isEqualTo("retired");
+      assertThat(state(s, 4).reason()).startsWith("aborted by admin");
+      assertThat(client.post("/v1/models/4:nudge", new byte[0]).statusCode()).isEqualTo(404);
+      assertThat(client.get("/v1/models/4:abort").statusCode()).isEqualTo(405);
     }
   }
 }

@@ -139,6 +139,19 @@ class RolloutDecisionsTest {
     assertThat(desk.accept("p6", null, "hat", null, "c", t, 1_000_000_000L).correct()).isTrue();
   }
 
+  @Test
+  void perVersionSeriesStayBounded() {
+    dev.streamfit.serving.internal.ServingMetrics m = new dev.streamfit.serving.internal.ServingMetrics();
+    for (long v = 1; v <= 20; v++) {
+      m.version(null, new VersionStats(v, 10));
+      m.versionLatency(null, v, 1_000_000);
+    }
+    String scrape = m.scrape();
+    assertThat(scrape).contains("streamfit_serving_version_requests{version=\"20\"}")
+        .contains("streamfit_serving_version_latency_seconds_count{version=\"13\"}")
+        .doesNotContain("version=\"12\"").doesNotContain("version=\"1\"");
+  }
+
   static void assertCode(Runnable r, int status, String code) {
     assertThatThrownBy(r::run).isInstanceOfSatisfying(HttpError.class, e -> {
       assertThat(e.status()).isEqualTo(status);

@@ -74,14 +74,18 @@ public final class FeedbackLoop extends ConsumerLoop {
     return caughtUp;
   }
 
-  /** Writes serving's decision {@code e} to {@code model.events} (waits for the broker, at most 10 s). */
+  /**
+   * Sends serving's decision {@code e} to {@code model.events} without waiting (callers may hold the rollout's lock);
+   * a failed send is logged.
+   */
   public void event(ModelEvent e) {
-    try {
-      producer.send(new ProducerRecord<>(config.topics().modelEvents(), e.getModelName(), EVENTS.encode(e)))
-          .get(10, TimeUnit.SECONDS);
-    } catch (Exception x) {
-      throw new IllegalStateException("model.events: " + x, x);
-    }
+    producer.send(new ProducerRecord<>(config.topics().modelEvents(), e.getModelName().toString(), EVENTS.encode(e)),
+        (md, x) -> {
+          if (x != null) {
+            LOG.warn("could not write the {} event of v{} to {}: {}", e.getKind(), e.getVersion(),
+                config.topics().modelEvents(), x.toString());
+          }
+        });
   }
 
   /**

@@ -75,6 +75,7 @@ public final class ServingMetrics implements ModelEvents {
     if (registry.find("streamfit.serving.version.requests").tags(t).gauge() != null) {
       return;
     }
+    keepRecentVersions(model, stats.version());
     Gauge.builder("streamfit.serving.version.requests", stats, s -> s.snapshot().requests()).tags(t)
         .description("Requests answered by the version (HTTP and topic)").register(registry);
     Gauge.builder("streamfit.serving.version.errors", stats, s -> s.snapshot().errors()).tags(t)
@@ -89,8 +90,30 @@ public final class ServingMetrics implements ModelEvents {
         .description("Share of shadow answers whose top-1 matches the stable version's (NaN: not a shadow)").register(registry);
   }
 
+  /** Most versions per model whose per-version series are exported; older ones are removed (bounded cardinality). */
+  static final int VERSIONS_EXPORTED = 8;
+  private final java.util.Map<String, java.util.Deque<Long>> exported = new java.util.HashMap<>();
+
+  /** Records that {@code version} of {@code model} is exported now; drops the series of the oldest beyond the cap. */
+  private synchronized void keepRecentVersions(String model, long version) {
+    java.util.Deque<Long> d = exported.computeIfAbsent(String.valueOf(model), k -> new java.util.ArrayDeque<>());
+    if (d.contains(version)) {
+      return;
+    }
+    d.addLast(version);
+    while (d.size() > VERSIONS_EXPORTED) {
+      String old = Long.toString(d.removeFirst());
+      registry.getMeters().stream()
+          .filter(m -> m.getId().getName().startsWith("streamfit.serving.version.")
+              && old.equals(m.getId().getTag("version"))
+              && java.util.Objects.equals(model, m.getId().getTag("model")))
+          .toList().forEach(registry::remove);
+    }
+  }
+
   /** A request latency sample of {@code version} (histogram per version). */
   public void versionLatency(String model, long version, long nanos) {
+    keepRecentVersions(model, version);
     Timer.builder("streamfit.serving.version.latency").description("Prediction latency by model version")
         .tags((model == null ? Tags.empty() : Tags.of("model", model)).and("version", Long.toString(version)))
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(30))
