@@ -7,7 +7,7 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${1:-10}"
-read -r -a TESTS <<< "${TESTS:-AugmentCrashTest TrainerCrashTest HotSwapTest IngestWatchAndHttpTest EndToEndTest HttpFrontTest HostileClientsTest MemoryBoundTest IngestHardeningTest LabelGrowthTest TopicInferenceTest TrainerStageTest TrainerSoakTest}"
+read -r -a TESTS <<< "${TESTS:-AugmentCrashTest TrainerCrashTest HotSwapTest IngestWatchAndHttpTest EndToEndTest HttpFrontTest HostileClientsTest MemoryBoundTest IngestHardeningTest LabelGrowthTest TopicInferenceTest TrainerStageTest TrainerSoakTest LiveRolloutTest FeedbackLoopTest RollbackFollowerTest HttpRulesTest}"
 cd "$ROOT"
 mvn -B -q -Dstyle.color=never install -DskipTests >/dev/null || exit 1
 sh -c 'while :; do :; done' &
@@ -21,7 +21,7 @@ for i in $(seq 1 "$N"); do
     -Dtest="$(IFS=,; echo "${TESTS[*]}")" >"$logs/round-$i.log" 2>&1
   line="round $i: $(( $(date +%s) - start )) s"
   for t in "${TESTS[@]}"; do
-    if grep -Eq "Tests run: [0-9]+, Failures: 0, Errors: 0, Skipped: 0, Time elapsed: .* in dev\.streamfit\.[a-z]+\.$t\$" \
+    if grep -Eq "Tests run: [0-9]+, Failures: 0, Errors: 0, Skipped: 0, Time elapsed: .* in dev\.streamfit\.([a-z]+\.)+$t\$" \
         "$logs/round-$i.log"; then
       passed[$t]=$(( ${passed[$t]:-0} + 1 )); line="$line $t ok"
     else

@@ -195,6 +195,12 @@ class FeedbackLoopTest {
       await("topic feedback counted", () -> s.live(1).feedback() == live.size() + 1);
       assertError(feedback(client, a.get("predictionId").asText(), truth.get(25)), 409, "duplicate_feedback");
     }
+    // A restart keeps the rollback: v1 serves, v2 stays rolled back.
+    try (ServingStage s = ServingStage.start(config)) {
+      await("recovered", () -> s.active() != null);
+      assertThat(s.active().version()).isEqualTo(1);
+      assertThat(state(s, 2).status()).isEqualTo("rolled_back");
+    }
   }
 
   static void assertError(HttpResponse<String> r, int status, String code) throws Exception {

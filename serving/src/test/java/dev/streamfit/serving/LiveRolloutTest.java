@@ -120,6 +120,19 @@ class LiveRolloutTest {
         assertThat(versions).contains(2L).doesNotContain(1L);
         assertThat(load(client, mixed, 50)).containsOnly(2L);
       }
+      // A restart keeps the decisions (model.events): v3 stays retired, v2 stable.
+      try (ServingStage s = ServingStage.start(config(broker, topics, canary.withCanary(0.5, 100)))) {
+        await("recovered", () -> s.active() != null);
+        assertThat(s.active().version()).isEqualTo(2);
+        assertThat(state(s, 3).status()).isEqualTo("retired");
+        // A version published while no instance ran is rolled out as a canary, not made stable unjudged.
+        publish(p, topics, LiveFixtures.version(4, LiveFixtures.good(0.2)));
+        await("v4 canary", () -> state(s, 4) != null && "canary".equals(state(s, 4).status()));
+      }
+      try (ServingStage s = ServingStage.start(config(broker, topics, canary.withCanary(0.5, 100)))) {
+        await("recovered again", () -> state(s, 4) != null && "canary".equals(state(s, 4).status()));
+        assertThat(s.active().version()).isEqualTo(2);
+      }
       List<ModelEvent> events = FeedbackLoopTest.read(broker.bootstrapServers(), topics.modelEvents(), 1,
           ModelEvent.class, 2);
       assertThat(events).extracting(e -> e.getKind() + " v" + e.getVersion())

@@ -177,7 +177,11 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
     }
   }
 
-  /** Reads to the end offsets as of now, then activates the newest version that verifies. */
+  /**
+   * Reads to the end offsets as of now, then activates the newest version that verifies, leaving out versions an
+   * earlier run rolled back or retired ({@code model.events}); under a canary or shadow rollout a version newer than
+   * the last one a decision made stable is rolled out again as the candidate rather than made stable unjudged.
+   */
   private void recover(KafkaConsumer<String, byte[]> c, List<TopicPartition> parts) throws InterruptedException {
     Map<TopicPartition, Long> end = c.endOffsets(parts);
     while (running() && parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
@@ -185,15 +189,31 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
         decode(r); // records the version as available
       }
     }
+    DecisionLog past = modelName == null ? DecisionLog.EMPTY
+        : DecisionLog.read(config.bootstrapServers(), config.topics().modelEvents(), modelName, Duration.ofSeconds(30));
+    boolean judged = config.rollout().mode() != dev.streamfit.serving.RolloutPolicy.Mode.IMMEDIATE && past.lastStable() >= 0;
+    ModelState candidate = null;
     for (ModelState s : versions.descendingMap().values()) {
       if (!running()) {
         return;
+      }
+      String refused = past.refused().get(s.version());
+      if (refused != null) { // a decision of an earlier run stands
+        status(s.version(), refused.substring(0, refused.indexOf(':')), refused.substring(refused.indexOf(':') + 2));
+        continue;
+      }
+      if (judged && s.version() > past.lastStable()) { // never judged: rolled out again once the stable one is up
+        candidate = candidate == null ? s : candidate;
+        continue;
       }
       ModelVersion mv = fetch(s.partition(), s.offset());
       if (promote(mv, true)) {
         LOG.info("recovered {} v{} from {} ({} versions on the topic)", mv.getModelName(), mv.getVersion(), topic, versions.size());
         break;
       }
+    }
+    if (candidate != null && running()) {
+      promote(fetch(candidate.partition(), candidate.offset()), false);
     }
     for (TopicPartition p : parts) {
       c.seek(p, end.get(p));
@@ -270,34 +290,13 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
         reason);
     ModelState r = versions.get(replacement);
     publish(kind == Rollout.Kind.PROMOTE ? dev.streamfit.schemas.ModelEventKind.CANARY_PROMOTED
-        : dev.streamfit.schemas.ModelEventKind.CANARY_RETIRED, version, r, reason, figures(stats));
-  }
-
-  private static Map<String, Double> figures(VersionStats.Snapshot s) {
-    Map<String, Double> m = new java.util.TreeMap<>();
-    m.put("requests", (double) s.requests());
-    m.put("error.rate", s.errorRate());
-    m.put("feedback", (double) s.feedback());
-    if (Double.isFinite(s.meanLatencyMs())) {
-      m.put("latency.mean_ms", s.meanLatencyMs());
-    }
-    if (Double.isFinite(s.liveAccuracy())) {
-      m.put("live.accuracy", s.liveAccuracy());
-    }
-    if (Double.isFinite(s.windowAccuracy())) {
-      m.put("live.window_accuracy", s.windowAccuracy());
-    }
-    return m;
+        : dev.streamfit.schemas.ModelEventKind.CANARY_RETIRED, version, r, reason, stats);
   }
 
   private void publish(dev.streamfit.schemas.ModelEventKind kind, long version, ModelState replacement, String reason,
-      Map<String, Double> figures) {
+      VersionStats.Snapshot stats) {
     try {
-      events.accept(dev.streamfit.schemas.ModelEvent.newBuilder().setModelName(modelName).setVersion(version)
-          .setKind(kind).setReplacementVersion(replacement == null ? null : replacement.version())
-          .setReplacementPartition(replacement == null ? null : replacement.partition())
-          .setReplacementOffset(replacement == null ? null : replacement.offset()).setReason(reason)
-          .setMetrics(Map.copyOf(figures)).setAt(Instant.now()).build());
+      events.accept(DecisionLog.event(modelName, kind, version, replacement, reason, stats));
     } catch (RuntimeException e) {
       LOG.warn("could not publish the {} event of v{} to {}: {}", kind, version, config.topics().modelEvents(), e.toString());
     }
@@ -329,7 +328,7 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
           status(bad, "rolled_back", reason);
           metrics.rolledBack();
           LOG.warn("{} rolled back from v{} to v{}: {}", modelName, bad, prev, reason);
-          publish(dev.streamfit.schemas.ModelEventKind.ROLLED_BACK, bad, versions.get(prev), reason, figures(stats));
+          publish(dev.streamfit.schemas.ModelEventKind.ROLLED_BACK, bad, versions.get(prev), reason, stats);
         } else {
           LOG.warn("{} v{} is worse on live feedback ({}) but v{} does not verify any more", modelName, bad, reason, prev);
         }

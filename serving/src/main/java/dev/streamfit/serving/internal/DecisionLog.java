@@ -1,0 +1,103 @@
+package dev.streamfit.serving.internal;
+
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.ModelEvent;
+import dev.streamfit.schemas.ModelEventKind;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serving's past decisions about one model, as {@code model.events} holds them, and the records that carry new ones.
+ * A restarted instance reads them before it picks its stable version, so that a version rolled back or a canary
+ * retired does not come back, and a canary that was never judged is not made stable without judgement. Immutable.
+ *
+ * @param refused versions rolled back or retired as canaries, with the event's kind and reason
+ * @param lastStable the version last made stable by a decision (a promoted canary, a rollback's replacement), or -1
+ */
+record DecisionLog(Map<Long, String> refused, long lastStable) {
+  private static final Logger LOG = LoggerFactory.getLogger(DecisionLog.class);
+  private static final AvroSerde<ModelEvent> EVENTS = AvroSerde.of(ModelEvent.class);
+
+  static final DecisionLog EMPTY = new DecisionLog(Map.of(), -1);
+
+  /** Reads {@code topic} to its end as of now and keeps the decisions about {@code model}. */
+  static DecisionLog read(String bootstrap, String topic, String model, Duration timeout) {
+    Map<Long, String> refused = new HashMap<>();
+    long lastStable = -1;
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = new ArrayList<>();
+      c.partitionsFor(topic, timeout).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts, timeout);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          ModelEvent e;
+          try {
+            e = EVENTS.decode(r.value());
+          } catch (RuntimeException x) {
+            continue; // not ours to judge; the trainer and tools log it
+          }
+          if (!model.equals(e.getModelName().toString())) {
+            continue;
+          }
+          switch (e.getKind()) {
+            case ROLLED_BACK -> {
+              refused.put(e.getVersion(), "rolled_back: " + e.getReason());
+              lastStable = e.getReplacementVersion() == null ? lastStable : e.getReplacementVersion();
+            }
+            case CANARY_RETIRED -> refused.put(e.getVersion(), "retired: " + e.getReason());
+            case CANARY_PROMOTED -> {
+              refused.remove(e.getVersion());
+              lastStable = e.getVersion();
+            }
+            default -> { }
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("could not read {} ({}); recovering without serving's past decisions", topic, e.toString());
+      return EMPTY;
+    }
+    return new DecisionLog(Map.copyOf(refused), lastStable);
+  }
+
+  /** The event record of a decision; {@code replacement} may be null. */
+  static ModelEvent event(String model, ModelEventKind kind, long version, dev.streamfit.serving.ModelState replacement,
+      String reason, VersionStats.Snapshot s) {
+    Map<String, Double> m = new TreeMap<>();
+    m.put("requests", (double) s.requests());
+    m.put("error.rate", s.errorRate());
+    m.put("feedback", (double) s.feedback());
+    put(m, "latency.mean_ms", s.meanLatencyMs());
+    put(m, "live.accuracy", s.liveAccuracy());
+    put(m, "live.window_accuracy", s.windowAccuracy());
+    return ModelEvent.newBuilder().setModelName(model).setVersion(version).setKind(kind)
+        .setReplacementVersion(replacement == null ? null : replacement.version())
+        .setReplacementPartition(replacement == null ? null : replacement.partition())
+        .setReplacementOffset(replacement == null ? null : replacement.offset()).setReason(reason)
+        .setMetrics(Map.copyOf(m)).setAt(Instant.now()).build();
+  }
+
+  private static void put(Map<String, Double> m, String key, double v) {
+    if (Double.isFinite(v)) {
+      m.put(key, v);
+    }
+  }
+}
