@@ -105,10 +105,24 @@ public final class FeedbackLoop extends ConsumerLoop {
     Feedback f = Feedback.newBuilder().setPredictionId(a.predictionId()).setImageId(a.imageId()).setTrueLabel(label)
         .setModelName(a.model()).setModelVersion(a.version()).setPredictedLabel(a.predicted()).setRollout(a.arm())
         .setSource(client == null ? "" : client).setAt(Instant.now()).build();
-    producer.send(new ProducerRecord<>(config.topics().feedback(), a.predictionId(), FEEDBACK.encode(f)))
-        .get(10, TimeUnit.SECONDS);
+    try {
+      producer.send(new ProducerRecord<>(config.topics().feedback(), a.predictionId(), FEEDBACK.encode(f)))
+          .get(10, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      desk.log().unclaim(a.entry()); // not recorded: the client may send it again
+      metrics.feedback("unavailable");
+      throw new HttpError(503, "unavailable", "feedback could not be written to " + config.topics().feedback()
+          + " (" + e + "); retry later", Map.of("Retry-After", "5"));
+    }
     metrics.feedback("accepted");
-    return new Outcome(a, correct(a, image, client));
+    String correction;
+    try {
+      correction = correct(a, image, client);
+    } catch (RuntimeException e) { // the feedback counts; only the training image is missing
+      LOG.warn("corrected image of prediction {} not published: {}", a.predictionId(), e.toString());
+      correction = "failed";
+    }
+    return new Outcome(a, correction);
   }
 
   /** Publishes the corrected image of a wrong prediction; returns what became of it. */

@@ -117,6 +117,11 @@ public final class PredictionLog {
     return true;
   }
 
+  /** Undoes {@link #claim} when the feedback could not be recorded. */
+  public synchronized void unclaim(Entry e) {
+    e.claimed = false;
+  }
+
   /** The image kept with {@code e}, or null. */
   public synchronized byte[] image(Entry e) {
     return e.image;
