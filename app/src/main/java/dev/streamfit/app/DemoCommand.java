@@ -78,6 +78,11 @@ public final class DemoCommand implements Callable<Integer> {
           : r.trainer().lastCheckpoint().resolveSibling(TrainerStage.LEARNING_CURVE));
       System.out.printf(Locale.ROOT, "  model version          %s v%d (sha256 %s…)%n", m.getModelName(), m.getVersion(), m.getSha256().substring(0, 12));
       System.out.printf(Locale.ROOT, "  serving                %s (web page http://%s:%d/)%n", url, serving.host, p.port());
+      var stable = p.serving().active();
+      if (stable != null && stable.version() != m.getVersion()) { // a canary or shadow rollout is judging the champion
+        System.out.printf(Locale.ROOT, "  rollout                %s: v%d is the %s, v%d stable, until judged on live traffic%n",
+            serving.rollout, m.getVersion(), serving.rollout, stable.version());
+      }
       System.out.printf(Locale.ROOT, "  prediction for %s → HTTP %d %s%n", dataDir.relativize(sample), answer.statusCode(), answer.body());
       System.out.printf(Locale.ROOT, "RESULT val.accuracy %s%n", fmt(m.getMetrics().get("val.accuracy")));
       System.out.printf(Locale.ROOT, "RESULT test.accuracy %s%n", fmt(m.getMetrics().get("test.accuracy")));

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeoutException;
  * Not thread-safe; {@link #close()} stops everything in reverse order.
  */
 final class Pipeline implements AutoCloseable {
-  /** What a run produced. */
+  /** What a run produced; {@code served} is the champion (stable, or the candidate of a canary or shadow rollout). */
   record Result(IngestSummary ingest, int processedImages, int rejectedImages, Map<String, Long> rejectReasons,
       long trainSamples, TrainerStatus trainer, ActiveModel served, double wallSeconds) {}
 
@@ -137,16 +137,22 @@ final class Pipeline implements AutoCloseable {
       // answers with the champion: the last published version, which need not be the last evaluated model.
       boolean trained = augmented && expected > 0
           && ((ts.samplesTrained() >= expected && ts.evaluatedSamples() >= expected) || ts.stoppedEarly());
-      boolean live = trained && ts.lastVersion() > 0 && served != null && served.version() == ts.lastVersion();
+      // Under a canary or shadow rollout the champion is live once it is the candidate: judging it needs traffic.
+      ActiveModel candidate = serving.candidate();
+      boolean live = trained && ts.lastVersion() > 0 && served != null && (served.version() == ts.lastVersion()
+          || (candidate != null && candidate.version() == ts.lastVersion()));
       if (System.nanoTime() - lastPrint > 5_000_000_000L || live) {
         lastPrint = System.nanoTime();
         progress.printf(Locale.ROOT, "progress augmented %d/%d images (%d rejected) | trained %d/%d samples, step %d | serving %s (%.0f s)%n",
             watcher.processedImages(), ingest.published(), watcher.rejectedImages(), ts.samplesTrained(), expected,
-            ts.steps(), served == null ? "no model yet" : "v" + served.version(), (System.nanoTime() - t0) / 1e9);
+            ts.steps(), served == null ? "no model yet" : "v" + served.version()
+                + (candidate == null ? "" : " (v" + candidate.version() + " " + serving.config().rollout().mode().code() + ")"),
+            (System.nanoTime() - t0) / 1e9);
       }
       if (live) {
+        ActiveModel champion = served.version() == ts.lastVersion() ? served : candidate;
         return new Result(ingest, watcher.processedImages(), watcher.rejectedImages(), watcher.rejectReasons(),
-            expected, ts, served, (System.nanoTime() - t0) / 1e9);
+            expected, ts, champion, (System.nanoTime() - t0) / 1e9);
       }
       if (System.nanoTime() > deadline) {
         throw new TimeoutException("pipeline did not finish within " + timeout + " (augmented "
@@ -161,6 +167,11 @@ final class Pipeline implements AutoCloseable {
   IngestSummary ingest(Path data) {
     return new IngestStage(IngestConfig.of(bootstrap, topics, data).withLabels(ingestLabels, false)
         .withDecodeLimits(serving.config().limits())).run(null);
+  }
+
+  /** The serving stage (its stable version, rollout and figures). */
+  ServingStage serving() {
+    return serving;
   }
 
   /** The version serving answers with now, null before the first. */

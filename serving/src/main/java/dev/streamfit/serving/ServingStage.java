@@ -130,6 +130,12 @@ public final class ServingStage implements AutoCloseable {
     return h == null ? null : h.model();
   }
 
+  /** The default model's candidate (a canary or shadow being judged; do not close it), or null. */
+  public ActiveModel candidate() {
+    ModelHandle h = registry.deployment().candidate();
+    return h == null ? null : h.model();
+  }
+
   /** The active version of model {@code name} (one of {@link ServingConfig#servedModels}), or null. */
   public ActiveModel active(String name) {
     ModelRegistry r = name.equals(registry.modelName()) ? registry : more.get(name);
