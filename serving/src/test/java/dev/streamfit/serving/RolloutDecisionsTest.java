@@ -73,6 +73,27 @@ class RolloutDecisionsTest {
   }
 
   @Test
+  void canaryIsComparedWithTheStableVersionOverItsOwnPeriod() {
+    VersionStats stable = new VersionStats(1, 10);
+    for (int i = 0; i < 100; i++) {
+      stable.request(i % 2 == 0, 100_000_000); // before the canary: half failed, 100 ms
+    }
+    VersionStats.Snapshot atStart = stable.snapshot();
+    for (int i = 0; i < 100; i++) {
+      stable.request(true, 10_000_000); // while the canary runs: none failed, 10 ms
+    }
+    VersionStats.Snapshot period = stable.snapshot().since(atStart);
+    assertThat(period.requests()).isEqualTo(100);
+    assertThat(period.errorRate()).isZero();
+    assertThat(period.meanLatencyMs()).isCloseTo(10.0, org.assertj.core.data.Offset.offset(1e-6));
+    VersionStats.Snapshot canary = stats(2, 100, 5, 10);
+    assertThat(Rollout.judgeCanary(canary, stable.snapshot(), POLICY).kind()).as("against its whole life")
+        .isEqualTo(Rollout.Kind.PROMOTE);
+    assertThat(Rollout.judgeCanary(canary, period, POLICY).kind()).as("against the same period")
+        .isEqualTo(Rollout.Kind.RETIRE);
+  }
+
+  @Test
   void rollbackNeedsAFullWindowBelowTheBaselineByTheThreshold() {
     VersionStats.Snapshot previous = stats(1, 0, 0, 0, answers(9, 1));
     double baseline = Rollout.baseline(previous, 0.5, POLICY);

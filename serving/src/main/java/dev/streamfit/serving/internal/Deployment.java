@@ -49,6 +49,7 @@ public final class Deployment implements AutoCloseable {
   private ModelHandle candidate;
   private long previousStable = -1;
   private long pinned = -1;
+  private VersionStats.Snapshot stableAtCandidateStart;
 
   public Deployment(RolloutPolicy policy, Listener listener) {
     this.policy = policy;
@@ -82,6 +83,7 @@ public final class Deployment implements AutoCloseable {
     }
     candidate = h;
     stats.put(h.version(), new VersionStats(h.version(), policy.rollbackWindow()));
+    stableAtCandidateStart = stats(stable.version()).snapshot(); // the canary is compared over its own period
     String status = policy.mode() == RolloutPolicy.Mode.CANARY ? "canary" : "shadow";
     listener.status(h.version(), status, null);
     return status;
@@ -145,7 +147,9 @@ public final class Deployment implements AutoCloseable {
       return;
     }
     VersionStats.Snapshot c = stats.get(version).snapshot();
-    Rollout.Verdict v = Rollout.judgeCanary(c, stats.get(stable.version()).snapshot(), policy);
+    VersionStats.Snapshot st = stats(stable.version()).snapshot();
+    Rollout.Verdict v = Rollout.judgeCanary(c, stableAtCandidateStart == null || stableAtCandidateStart.version() != st.version()
+        ? st : st.since(stableAtCandidateStart), policy);
     if (v.kind() == Rollout.Kind.PROMOTE) {
       promote("canary passed " + v.reason());
     } else if (v.kind() == Rollout.Kind.RETIRE) {

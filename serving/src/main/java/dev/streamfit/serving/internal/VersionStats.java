@@ -25,9 +25,25 @@ public final class VersionStats {
   /** An immutable copy of the figures. */
   public record Snapshot(long version, long requests, long errors, double meanLatencyMs, long feedback,
       long windowSize, double liveAccuracy, double windowAccuracy, long compared, double agreement) {
+    private double latencySum() {
+      long ok = requests - errors;
+      return ok == 0 ? 0 : meanLatencyMs * ok;
+    }
+
     /** Errors over requests (0 when none). */
     public double errorRate() {
       return requests == 0 ? 0 : (double) errors / requests;
+    }
+
+    /**
+     * The requests, errors and mean latency since {@code earlier} (a snapshot of the same version), so that two
+     * versions are compared over the same period; feedback and agreement figures are kept whole.
+     */
+    public Snapshot since(Snapshot earlier) {
+      long r = requests - earlier.requests;
+      long e = errors - earlier.errors;
+      double mean = r - e <= 0 ? Double.NaN : (latencySum() - earlier.latencySum()) / (r - e);
+      return new Snapshot(version, r, e, mean, feedback, windowSize, liveAccuracy, windowAccuracy, compared, agreement);
     }
   }
 
