@@ -99,7 +99,8 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
   /**
    * 127.0.0.1:{@code port}, any model name, top-3, 16 MiB bodies, default decode limits, 64 HTTP threads,
    * 64 in flight, batches of up to 8 without linger, one inference worker per core (at most 16), no tokens, no loopback admin, default HTTP limits, topic inference on (group
-   * {@code <prefix>streamfit-serving}), 50 recent predictions.
+   * {@code <prefix>streamfit-serving}), 50 recent predictions, {@link RolloutPolicy#defaults()} (immediate),
+   * {@link FeedbackPolicy#defaults()}.
    */
   public static ServingConfig defaults(String bootstrapServers, Topics topics, int port) {
     return new ServingConfig(bootstrapServers, topics, null, "127.0.0.1", port, 3, 16 * 1024 * 1024,
