@@ -171,6 +171,10 @@ class RolloutDecisionsTest {
     assertThat(scrape).contains("streamfit_serving_version_requests{version=\"20\"}")
         .contains("streamfit_serving_version_latency_seconds_count{version=\"13\"}")
         .doesNotContain("version=\"12\"").doesNotContain("version=\"1\"");
+    m.versionLatency(null, 21, 1_000_000); // latency first, then the gauges: both exported
+    m.version(null, new VersionStats(21, 10));
+    assertThat(m.scrape()).contains("streamfit_serving_version_requests{version=\"21\"}")
+        .contains("streamfit_serving_version_latency_seconds_count{version=\"21\"}");
   }
 
   static void assertCode(Runnable r, int status, String code) {

@@ -104,7 +104,7 @@ public final class PredictService {
           continue;
         }
         String id = UUID.randomUUID().toString();
-        if (!p.top().isEmpty()) {
+        if (!p.top().isEmpty() && log.remembers()) {
           log.add(id, Hashes.sha256Hex(images.get(i)), registry.modelName(), p.version(), arm, p.top().get(0).label(),
               answering.model().predictor().labels(), images.get(i), now);
         }

@@ -61,6 +61,11 @@ public final class PredictionLog {
     this.retention = retention;
   }
 
+  /** Whether predictions are remembered at all ({@code remembered} > 0). */
+  public boolean remembers() {
+    return remembered > 0;
+  }
+
   /** Remembers a prediction made at {@code at}; {@code image} is kept while the byte budget allows. */
   public synchronized void add(String id, String imageId, String model, long version, String arm, String predicted,
       List<String> labels, byte[] image, Instant at) {

@@ -71,11 +71,11 @@ public final class ServingMetrics implements ModelEvents {
    * version, read at each scrape.
    */
   public void version(String model, VersionStats stats) {
-    Tags t = (model == null ? Tags.empty() : Tags.of("model", model)).and("version", Long.toString(stats.version()));
-    if (registry.find("streamfit.serving.version.requests").tags(t).gauge() != null) {
-      return;
-    }
     keepRecentVersions(model, stats.version());
+    if (!gauged.add(model + "@" + stats.version())) {
+      return; // registered already
+    }
+    Tags t = (model == null ? Tags.empty() : Tags.of("model", model)).and("version", Long.toString(stats.version()));
     Gauge.builder("streamfit.serving.version.requests", stats, s -> s.snapshot().requests()).tags(t)
         .description("Requests answered by the version (HTTP and topic)").register(registry);
     Gauge.builder("streamfit.serving.version.errors", stats, s -> s.snapshot().errors()).tags(t)
@@ -93,6 +93,7 @@ public final class ServingMetrics implements ModelEvents {
   /** Most versions per model whose per-version series are exported; older ones are removed (bounded cardinality). */
   static final int VERSIONS_EXPORTED = 8;
   private final java.util.Map<String, java.util.Deque<Long>> exported = new java.util.HashMap<>();
+  private final java.util.Set<String> gauged = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** Records that {@code version} of {@code model} is exported now; drops the series of the oldest beyond the cap. */
   private synchronized void keepRecentVersions(String model, long version) {
@@ -103,6 +104,7 @@ public final class ServingMetrics implements ModelEvents {
     d.addLast(version);
     while (d.size() > VERSIONS_EXPORTED) {
       String old = Long.toString(d.removeFirst());
+      gauged.remove(model + "@" + old);
       registry.getMeters().stream()
           .filter(m -> m.getId().getName().startsWith("streamfit.serving.version.")
               && old.equals(m.getId().getTag("version"))
