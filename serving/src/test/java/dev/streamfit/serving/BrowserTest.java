@@ -92,7 +92,9 @@ class BrowserTest {
         new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("true-label"))).selectByVisibleText(top);
         driver.findElement(By.id("send-feedback")).click();
         wait.until(d -> d.findElement(By.id("feedback-result")).getText().equals("recorded: right"));
-        wait.until(d -> d.findElement(By.cssSelector("#versions .live-acc")).getText().equals("100.0% (1)"));
+        // the table is redrawn every few seconds: an element found may be replaced before it is read
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+            .until(d -> d.findElement(By.cssSelector("#versions .live-acc")).getText().equals("100.0% (1)"));
 
         // A file that is not an image: the page shows the server's reason.
         Path bad = Files.createTempFile("streamfit-not-an-image", ".jpg");

@@ -98,7 +98,11 @@ class TopicInferenceTest {
         assertThat(ok.getError()).isNull();
         assertThat(ok.getModelVersion()).isEqualTo(7L);
         assertThat(ok.getPredictions()).hasSize(2);
+        assertThat(ok.getPredictionId()).as("an id to give feedback on").isNotNull();
       }
+      assertThat(results.values().stream().map(PredictionResult::getPredictionId).filter(java.util.Objects::nonNull)
+          .distinct().count()).as("one id per answered request").isGreaterThanOrEqualTo(20);
+      assertThat(results.get("truncated").getPredictionId()).isNull();
       assertThat(results.get("after-garbage").getPredictions()).hasSize(1);
       assertThat(results.get("truncated").getError().toString()).startsWith("corrupt_image: ");
       assertThat(results.get("empty").getError().toString()).startsWith("empty: ");

@@ -186,32 +186,33 @@ public final class HttpApi implements AutoCloseable {
     return names;
   }
 
+  /** {@code GET /v1/predictions/recent}: the last predictions, newest first. */
+  record Recent(List<RecentItem> predictions) {}
+
+  /** One recent prediction; {@code at} is ISO-8601, {@code requestId} the prediction id (HTTP) or request id (topic). */
+  record RecentItem(String at, String source, String requestId, long modelVersion, String label, double probability,
+      double latencyMs) {}
+
+  /** {@code GET /readyz}. */
+  record Ready(boolean ready, Long modelVersion, String reason) {}
+
   private Response training(Request r) {
     String model = r.query("model");
     return Json.reply(200, Map.of("points", training.points(model != null ? model : registry.modelName())));
   }
 
   private Response recent(Request r) {
-    return Json.reply(200, Map.of("predictions", recent.list().stream().map(e -> {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("at", e.at().toString());
-      m.put("source", e.source());
-      m.put("requestId", e.requestId());
-      m.put("modelVersion", e.modelVersion());
-      m.put("label", e.label());
-      m.put("probability", e.probability());
-      m.put("latencyMs", e.latencyMs());
-      return m;
-    }).toList()));
+    return Json.reply(200, new Recent(recent.list().stream().map(e -> new RecentItem(e.at().toString(), e.source(),
+        e.requestId(), e.modelVersion(), e.label(), e.probability(), e.latencyMs())).toList()));
   }
 
   private Response ready(Request r) {
     ModelHandle h = registry.peek();
     if (h == null) {
-      return Json.reply(503, Map.of("ready", false, "reason", registry.recovered()
+      return Json.reply(503, new Ready(false, null, registry.recovered()
           ? "no model version has verified yet" : "reading the models topic"));
     }
-    return Json.reply(200, Map.of("ready", true, "modelVersion", h.version()));
+    return Json.reply(200, new Ready(true, h.version(), null));
   }
 
   @Override
