@@ -42,7 +42,7 @@ public final class Json {
       throw HttpError.badRequest("unknown field '" + e.getPropertyName() + "'; body must be JSON " + shape);
     } catch (MismatchedInputException e) {
       String field = e.getPath().isEmpty() ? null : e.getPath().get(e.getPath().size() - 1).getFieldName();
-      throw HttpError.badRequest((field == null ? "" : "field '" + field + "' has the wrong type; ")
+      throw HttpError.badRequest((field == null ? "" : "field '" + field + "' is missing or has the wrong type; ")
           + "body must be JSON " + shape);
     } catch (JsonProcessingException e) {
       throw HttpError.badRequest("body is not JSON (" + e.getOriginalMessage() + "); must be " + shape);

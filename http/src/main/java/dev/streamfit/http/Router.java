@@ -2,7 +2,6 @@ package dev.streamfit.http;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -48,20 +47,9 @@ public final class Router implements RequestHandler {
       throw HttpError.notFound("not_found", "no such endpoint: " + HttpError.clip(r.path()) + notFoundHint);
     }
     RequestHandler h = methods.get(r.method());
-    if (h == null && r.method().equals("HEAD")) {
-      h = methods.get("GET");
-    }
     if (h == null) {
       throw HttpError.methodNotAllowed(r.method(), String.join(", ", new ArrayList<>(methods.keySet())));
     }
     return h.handle(r);
-  }
-
-  /** The routes, as {@code METHOD path} lines (for docs and tests). */
-  public List<String> routes() {
-    List<String> out = new ArrayList<>();
-    exact.forEach((p, m) -> m.keySet().forEach(x -> out.add(x + " " + p)));
-    prefixes.forEach((p, m) -> m.keySet().forEach(x -> out.add(x + " " + p + "*")));
-    return out;
   }
 }

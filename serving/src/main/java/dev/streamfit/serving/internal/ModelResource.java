@@ -99,7 +99,7 @@ final class ModelResource {
   }
 
   private static void requireMethod(Request r, String method) {
-    if (!r.method().equals(method) && !(method.equals("GET") && r.method().equals("HEAD"))) {
+    if (!r.method().equals(method)) {
       throw HttpError.methodNotAllowed(r.method(), method);
     }
   }

@@ -196,8 +196,4 @@ public final class PredictService {
   public ModelRegistry registry() {
     return registry;
   }
-
-  public PredictionLog log() {
-    return log;
-  }
 }
