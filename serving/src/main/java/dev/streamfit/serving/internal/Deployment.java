@@ -130,19 +130,18 @@ public final class Deployment implements AutoCloseable {
     return new Route(stable, "stable", null, shadow);
   }
 
-  /** Records a request's outcome on {@code version} and judges a canary that has enough requests. */
-  public void answered(long version, boolean ok, long nanos) {
-    VersionStats s;
-    synchronized (this) {
-      s = stats.get(version);
-    }
-    if (s != null) {
-      s.request(ok, nanos);
-    }
+  /**
+   * Records a request's outcome on {@code version}, judges a canary that has enough requests, and returns the
+   * version's stats (one lock per request).
+   */
+  public synchronized VersionStats answered(long version, boolean ok, long nanos) {
+    VersionStats s = stats(version);
+    s.request(ok, nanos);
     judgeCanary(version);
+    return s;
   }
 
-  private synchronized void judgeCanary(long version) {
+  private void judgeCanary(long version) {
     if (candidate == null || candidate.version() != version || policy.mode() != RolloutPolicy.Mode.CANARY) {
       return;
     }

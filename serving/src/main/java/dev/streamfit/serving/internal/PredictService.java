@@ -92,8 +92,7 @@ public final class PredictService {
         throw a.failure;
       }
       long nanos = System.nanoTime() - t0;
-      d.answered(answering.version(), true, nanos);
-      metrics.version(metricsModel, d.stats(answering.version()));
+      metrics.version(metricsModel, d.answered(answering.version(), true, nanos));
       metrics.versionLatency(metricsModel, answering.version(), nanos);
       List<Outcome> out = new ArrayList<>(images.size());
       Instant now = Instant.now();
