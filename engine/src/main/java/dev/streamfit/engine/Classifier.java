@@ -22,6 +22,9 @@ public final class Classifier implements AutoCloseable {
   private final InputContract contract;
   private final InputEncoder encoder;
   private int classes;
+  // The trainable top, built on the first call with activations; ahead of the whole graph after fitting it.
+  private dev.streamfit.engine.internal.TopGraph top;
+  private boolean topAhead;
 
   private Classifier(ComputationGraph graph, InputContract contract, int classes) {
     this.graph = Objects.requireNonNull(graph, "graph");
@@ -69,6 +72,7 @@ public final class Classifier implements AutoCloseable {
       }
       y[i * classes + classIndex[i]] = 1f;
     }
+    dropTop();
     try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {pixels.size(), classes})) {
       threads(pixels.size());
       graph.fit(new DataSet(x, labels));
@@ -76,9 +80,113 @@ public final class Classifier implements AutoCloseable {
     return graph.score();
   }
 
+  /**
+   * As {@link #fit}, on what this classifier's frozen part outputs for the images ({@link FrozenPrefix}, computed
+   * elsewhere, e.g. by {@link FeatureExtractor}): only the trainable top runs. The same step as {@link #fit} on the
+   * pixels, within float rounding. IllegalArgumentException when nothing is frozen or the shapes do not fit.
+   */
+  public double fitActivations(List<Activations> activations, int[] classIndex) {
+    open();
+    if (activations.size() != classIndex.length) {
+      throw new IllegalArgumentException(activations.size() + " samples but " + classIndex.length + " labels");
+    }
+    float[] y = new float[activations.size() * classes];
+    for (int i = 0; i < classIndex.length; i++) {
+      if (classIndex[i] < 0 || classIndex[i] >= classes) {
+        throw new IllegalArgumentException("class index " + classIndex[i] + " outside [0, " + classes + ")");
+      }
+      y[i * classes + classIndex[i]] = 1f;
+    }
+    ComputationGraph t = top().graph();
+    try (INDArray x = stack(activations); INDArray labels = Nd4j.create(y, new long[] {activations.size(), classes})) {
+      threads(activations.size());
+      t.fit(new DataSet(x, labels));
+    }
+    topAhead = true;
+    return t.score();
+  }
+
+  /** As {@link #probabilities}, on the frozen part's outputs (see {@link #fitActivations}). */
+  public double[][] probabilitiesOfActivations(List<Activations> activations) {
+    open();
+    ComputationGraph t = top().graph();
+    try (INDArray x = stack(activations)) {
+      threads(activations.size());
+      try (INDArray out = t.outputSingle(false, x)) {
+        double[][] rows = new double[activations.size()][];
+        for (int i = 0; i < rows.length; i++) {
+          rows[i] = out.getRow(i).toDoubleVector();
+        }
+        return rows;
+      }
+    }
+  }
+
+  /** Name of the vertex whose output the trainable top takes (the frozen part's last vertex). */
+  public String frozenCut() {
+    open();
+    return top().cut();
+  }
+
+  private dev.streamfit.engine.internal.TopGraph top() {
+    if (top == null) {
+      top = dev.streamfit.engine.internal.TopGraph.of(graph);
+      topAhead = false;
+    }
+    return top;
+  }
+
+  // The whole graph becomes the one to train again: the top's progress is written into it and the top dropped.
+  private void dropTop() {
+    syncTop();
+    if (top != null) {
+      closeParams(top.graph());
+      top = null;
+    }
+  }
+
+  private void syncTop() {
+    if (top != null && topAhead) {
+      top.syncTo(graph, true);
+      topAhead = false;
+    }
+  }
+
+  private static INDArray stack(List<Activations> activations) {
+    if (activations.isEmpty()) {
+      throw new IllegalArgumentException("no samples");
+    }
+    List<Integer> shape = activations.get(0).shape();
+    long[] dims = new long[shape.size() + 1];
+    dims[0] = activations.size();
+    for (int i = 0; i < shape.size(); i++) {
+      dims[i + 1] = shape.get(i);
+    }
+    INDArray x = Nd4j.createUninitializedDetached(org.nd4j.linalg.api.buffer.DataType.FLOAT, 'c', dims);
+    java.nio.FloatBuffer out = x.data().asNioFloat();
+    int at = 0;
+    for (Activations a : activations) {
+      if (!a.shape().equals(shape)) {
+        x.close();
+        throw new IllegalArgumentException("activations of shapes " + shape + " and " + a.shape() + " in one batch");
+      }
+      out.put(at, a.values());
+      at += a.values().length;
+    }
+    return x;
+  }
+
+  private static void closeParams(ComputationGraph g) {
+    INDArray params = g.params();
+    if (params != null && params.closeable()) {
+      params.close();
+    }
+  }
+
   /** Class probabilities, one row per image (uint8 HWC RGB at the input size). */
   public double[][] probabilities(List<byte[]> pixels) {
     open();
+    syncTop();
     try (INDArray x = encoder.encode(pixels)) {
       threads(pixels.size());
       try (INDArray out = graph.outputSingle(false, x)) {
@@ -118,6 +226,9 @@ public final class Classifier implements AutoCloseable {
    */
   public void setLearningRates(double headRate, double baseRate) {
     Models.setLearningRates(open(), headRate, baseRate);
+    if (top != null) {
+      Models.setLearningRates(top.graph(), headRate, baseRate);
+    }
   }
 
   /**
@@ -127,7 +238,9 @@ public final class Classifier implements AutoCloseable {
    * {@link #classes()} or the loss weights classes (it has no weight for a new one).
    */
   public void growHead(int newClasses) {
-    ComputationGraph old = open();
+    open();
+    dropTop();
+    ComputationGraph old = graph;
     ComputationGraph grown = dev.streamfit.engine.internal.HeadGrowth.grow(old, Models.HEAD, newClasses);
     graph = grown;
     classes = newClasses;
@@ -144,18 +257,24 @@ public final class Classifier implements AutoCloseable {
 
   /** The model as bytes ({@link Models#FORMAT}); with {@code withUpdater} the optimizer state too (checkpoints). */
   public byte[] toBytes(boolean withUpdater) {
-    return Models.toBytes(open(), withUpdater);
+    open();
+    syncTop();
+    return Models.toBytes(graph, withUpdater);
   }
 
   /** Number of parameters (0 for a graph without any). */
   public long parameterCount() {
-    INDArray p = open().params();
+    open();
+    syncTop();
+    INDArray p = graph.params();
     return p == null ? 0 : p.length();
   }
 
   /** Whether any parameter is NaN or infinite. */
   public boolean hasNonFiniteWeights() {
-    INDArray p = open().params();
+    open();
+    syncTop();
+    INDArray p = graph.params();
     return p != null && (BooleanIndexing.or(p, Conditions.isNan()) || BooleanIndexing.or(p, Conditions.isInfinite()));
   }
 
@@ -175,7 +294,9 @@ public final class Classifier implements AutoCloseable {
    * labels match the outputs is the caller's check (the serving verifier's smoke prediction).
    */
   public Predictor toPredictor(List<String> labels, int threads) {
-    ComputationGraph g = open();
+    open();
+    dropTop();
+    ComputationGraph g = graph;
     graph = null;
     return new Predictor(g, labels, encoder.height(), encoder.width(), encoder.layout(), threads);
   }
@@ -190,11 +311,12 @@ public final class Classifier implements AutoCloseable {
   /** Frees the parameters (not {@code ComputationGraph.close()}, see {@link Predictor#close}). Idempotent. */
   @Override
   public void close() {
+    if (top != null) {
+      closeParams(top.graph());
+      top = null;
+    }
     if (graph != null) {
-      INDArray params = graph.params();
-      if (params != null && params.closeable()) {
-        params.close();
-      }
+      closeParams(graph);
       graph = null;
     }
   }

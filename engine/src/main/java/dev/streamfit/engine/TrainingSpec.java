@@ -91,8 +91,7 @@ public record TrainingSpec(HeadSpec head, Optimizer optimizer, double learningRa
 
   /** Name of the last frozen vertex of {@code base}. */
   public String frozenUpTo(BaseModel base) {
-    return trainableBlocks == 0 ? base.featureVertex()
-        : base.blockEnds().get(base.blockEnds().size() - 1 - trainableBlocks);
+    return FrozenPrefix.cutOf(base, trainableBlocks);
   }
 
   /** Short description for provenance, e.g. {@code adam(lr=0.005)} or {@code sgd(lr=0.01,m=0.9)}. */
