@@ -19,6 +19,8 @@ public record Topics(String prefix, int partitions, short replicationFactor, Str
   public static final int RAW_MAX_BYTES = 17 * 1024 * 1024;
   /** Largest augmented sample record (e.g. 512x512x3 uint8 plus envelope). */
   public static final int AUGMENTED_MAX_BYTES = 4 * 1024 * 1024;
+  /** Largest record on {@link #features()}: an early cut of a large image is big; larger samples are rejected. */
+  public static final int FEATURES_MAX_BYTES = 8 * 1024 * 1024;
   /** Largest model version record (model bytes plus provenance). */
   public static final int MODEL_MAX_BYTES = 128 * 1024 * 1024;
 
@@ -57,6 +59,11 @@ public record Topics(String prefix, int partitions, short replicationFactor, Str
 
   public String augmented() {
     return prefix + "images.augmented";
+  }
+
+  /** Augmented samples as a frozen prefix's activations ({@code AugmentedSample.activations}), for the trainer. */
+  public String features() {
+    return prefix + "images.features";
   }
 
   public String rejected() {
@@ -99,6 +106,8 @@ public record Topics(String prefix, int partitions, short replicationFactor, Str
         new TopicSpec(index(), partitions, replicationFactor, Map.of("cleanup.policy", "compact", "retention.ms", "-1")),
         new TopicSpec(augmented(), partitions, replicationFactor, Map.of(
             "max.message.bytes", String.valueOf(AUGMENTED_MAX_BYTES), "retention.ms", week)),
+        new TopicSpec(features(), partitions, replicationFactor, Map.of(
+            "max.message.bytes", String.valueOf(FEATURES_MAX_BYTES), "retention.ms", week)),
         new TopicSpec(rejected(), partitions, replicationFactor, Map.of(
             "max.message.bytes", String.valueOf(RAW_MAX_BYTES), "retention.ms", "-1")),
         // One partition: versions are totally ordered. Keyed by version, compacted: every version stays.

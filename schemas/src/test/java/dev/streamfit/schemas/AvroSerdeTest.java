@@ -54,7 +54,7 @@ class AvroSerdeTest {
   void topicsAreDefinedInOnePlaceWithPrefixAndConfigs() {
     Topics t = new Topics("it-", 3, (short) 1);
     assertThat(t.raw()).isEqualTo("it-images.raw");
-    assertThat(t.specs()).extracting(TopicSpec::name).containsExactly("it-images.raw", "it-images.index", "it-images.augmented",
+    assertThat(t.specs()).extracting(TopicSpec::name).containsExactly("it-images.raw", "it-images.index", "it-images.augmented", "it-images.features",
         "it-images.rejected", "it-models", "it-training.metrics", "it-inference.requests", "it-inference.results",
         "it-feedback", "it-model.events");
     assertThat(t.spec(t.models()).partitions()).isEqualTo(1);

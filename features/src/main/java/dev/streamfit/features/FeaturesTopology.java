@@ -1,0 +1,65 @@
+package dev.streamfit.features;
+
+import dev.streamfit.features.internal.FeatureMaker;
+import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.Rejection;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
+
+/**
+ * The one factory of the features topology: {@code images.augmented} (bytes) → frozen prefix →
+ * {@code images.features} or {@code images.rejected}. Values are decoded inside the processor, so a malformed record
+ * becomes a dead letter, not a poison pill. Keys (the source image id) are kept: a sample stays on its partition.
+ */
+public final class FeaturesTopology {
+  private FeaturesTopology() {}
+
+  /** The topology of {@code config}, computing with {@code maker}. */
+  public static Topology build(FeaturesConfig config, FeatureMaker maker) {
+    StreamsBuilder b = new StreamsBuilder();
+    KStream<String, FeatureMaker.Outcome> outcomes = b
+        .stream(config.topics().augmented(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("augmented"))
+        .processValues(() -> new Extract(maker), Named.as("frozen-prefix"));
+    outcomes.split(Named.as("route-"))
+        .branch((k, v) -> v instanceof FeatureMaker.Outcome.Sample, Branched.withConsumer(s -> s
+            .mapValues(v -> ((FeatureMaker.Outcome.Sample) v).sample(), Named.as("sample"))
+            .to(config.topics().features(), Produced.with(Serdes.String(), AvroSerde.of(AugmentedSample.class))
+                .withName("features")), "samples"))
+        .defaultBranch(Branched.withConsumer(s -> s
+            .mapValues(v -> ((FeatureMaker.Outcome.Reject) v).rejection(), Named.as("rejection"))
+            .to(config.topics().rejected(), Produced.with(Serdes.String(), AvroSerde.of(Rejection.class))
+                .withName("rejected")), "rejections"));
+    return b.build();
+  }
+
+  private static final class Extract implements FixedKeyProcessor<String, byte[], FeatureMaker.Outcome> {
+    private final FeatureMaker maker;
+    private FixedKeyProcessorContext<String, FeatureMaker.Outcome> context;
+
+    Extract(FeatureMaker maker) {
+      this.maker = maker;
+    }
+
+    @Override
+    public void init(FixedKeyProcessorContext<String, FeatureMaker.Outcome> context) {
+      this.context = context;
+    }
+
+    @Override
+    public void process(FixedKeyRecord<String, byte[]> record) {
+      var md = context.recordMetadata();
+      context.forward(record.withValue(maker.process(record.key(), record.value(), md.map(m -> m.topic()).orElse(null),
+          md.map(m -> m.partition()).orElse(-1), md.map(m -> m.offset()).orElse(-1L))));
+    }
+  }
+}
