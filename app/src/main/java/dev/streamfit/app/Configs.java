@@ -25,6 +25,12 @@ final class Configs {
         limits, 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
+  static dev.streamfit.features.FeaturesConfig features(String bootstrap, Topics topics,
+      dev.streamfit.engine.FrozenPrefix prefix, FeaturesOptions o, Path stateDir, String instanceId) {
+    String appId = topics.prefix().isEmpty() ? "streamfit-features" : topics.prefix() + "streamfit-features";
+    return new dev.streamfit.features.FeaturesConfig(bootstrap, appId, topics, prefix, o.threads(), stateDir, instanceId);
+  }
+
   static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
       String modelName, java.util.List<String> labels) {
     return trainer(bootstrap, topics, c, o, checkpointDir, modelName, labels, false);
@@ -48,7 +54,7 @@ final class Configs {
             o.significance, o.driftThreshold), o.growLabels,
         new TrainerConfig.Rehearsal(ratio, o.replayPerClass, o.replaySpec()),
         new dev.streamfit.engine.ScratchShape(o.scratchWidth, o.scratchBlocks),
-        new TrainerConfig.Windows(o.windowPerClass, o.windowMaxMb << 20));
+        new TrainerConfig.Windows(o.windowPerClass, o.windowMaxMb << 20), o.input());
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {

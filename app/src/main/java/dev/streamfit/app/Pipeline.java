@@ -1,6 +1,8 @@
 package dev.streamfit.app;
 
 import dev.streamfit.augment.AugmentStage;
+import dev.streamfit.features.FeaturesStage;
+import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
 import dev.streamfit.ingest.IngestConfig;
 import dev.streamfit.ingest.IngestStage;
@@ -39,13 +41,14 @@ final class Pipeline implements AutoCloseable {
   private final ServingStage serving;
   private final TrainerStage trainer;
   private final AugmentStage augment;
+  private final FeaturesStage features; // null when the trainer reads pixels
   private final PipelineWatcher watcher;
   /** What ingest accepts: the trainer's labels, or any label when the trainer adds new ones (empty). */
   private final java.util.List<String> ingestLabels;
   private final int epochs;
 
   private Pipeline(EmbeddedKafkaBroker broker, String bootstrap, Topics topics, ServingStage serving,
-      TrainerStage trainer, AugmentStage augment, PipelineWatcher watcher, java.util.List<String> ingestLabels,
+      TrainerStage trainer, AugmentStage augment, FeaturesStage features, PipelineWatcher watcher, java.util.List<String> ingestLabels,
       int epochs) {
     this.ingestLabels = ingestLabels;
     this.epochs = epochs;
@@ -55,6 +58,7 @@ final class Pipeline implements AutoCloseable {
     this.serving = serving;
     this.trainer = trainer;
     this.augment = augment;
+    this.features = features;
     this.watcher = watcher;
   }
 
@@ -68,11 +72,13 @@ final class Pipeline implements AutoCloseable {
     ServingStage serving = null;
     TrainerStage trainer = null;
     AugmentStage augment = null;
+    FeaturesStage features = null;
     // Validate every stage's config before starting anything (errors name key, bound, value, flag).
     Configs.serving("validate:0", topics, s);
-    Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"), data.modelName(),
-        data.labels(), o.augment.epochs == 1);
     Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"), s.decode.limits());
+    TrainerConfig trainerConfig = Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"),
+        data.modelName(), data.labels(), o.augment.epochs == 1);
+    boolean viaFeatures = trainerConfig.input() == TrainerConfig.Input.FEATURES;
     // Every native library once, on this thread, before the broker's and the stages' threads start.
     dev.streamfit.engine.Natives.load();
     try {
@@ -84,13 +90,17 @@ final class Pipeline implements AutoCloseable {
       serving = ServingStage.start(Configs.serving(bootstrap, topics, s));
       trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints"),
           data.modelName(), data.labels(), o.augment.epochs == 1), serving.meterRegistry());
+      if (viaFeatures) {
+        features = FeaturesStage.start(Configs.features(bootstrap, topics, trainerConfig.prefix(), o.features,
+            runDir.resolve("kafka-streams"), ""), serving.meterRegistry());
+      }
       augment = AugmentStage.start(Configs.augment(bootstrap, topics, o.common, o.augment, runDir.resolve("kafka-streams"),
           s.decode.limits()));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);
-      return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, watcher,
+      return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, features, watcher,
           o.trainer.growLabels ? java.util.List.of() : data.labels(), o.augment.epochs);
     } catch (RuntimeException e) {
-      Shutdown.closeAll(augment, trainer, serving, broker);
+      Shutdown.closeAll(augment, features, trainer, serving, broker);
       throw e;
     }
   }
@@ -201,6 +211,6 @@ final class Pipeline implements AutoCloseable {
 
   @Override
   public void close() {
-    Shutdown.closeAll(watcher, augment, trainer, serving, broker);
+    Shutdown.closeAll(watcher, augment, features, trainer, serving, broker);
   }
 }

@@ -12,4 +12,7 @@ public final class StageOptions {
 
   @Mixin
   TrainerOptions trainer = new TrainerOptions();
+
+  @Mixin
+  FeaturesOptions features = new FeaturesOptions();
 }

@@ -7,7 +7,10 @@ public final class TrainerOptions {
   @Option(names = "--learning-rate", defaultValue = "0.005", description = "Learning rate of the head (default ${DEFAULT-VALUE}).")
   double learningRate;
 
-  @Option(names = "--base", defaultValue = "mobilenet-v1-0.75",
+  /** Default of {@code --base} (also the features command's). */
+  static final String DEFAULT_BASE = "mobilenet-v1-0.75";
+
+  @Option(names = "--base", defaultValue = DEFAULT_BASE,
       description = "Base: pretrained mobilenet-v1-0.75 or mobilenetv2-0.35, or scratch-cnn (a small conv net with batch "
           + "normalization trained from scratch, for small images: use --image-size 32..96) (default ${DEFAULT-VALUE}; chosen on validation).")
   String base;
@@ -49,6 +52,21 @@ public final class TrainerOptions {
   @Option(names = "--lr-min-factor", defaultValue = "0.0",
       description = "Floor of cosine/cyclical schedules, as a fraction of the rate (default ${DEFAULT-VALUE}).")
   double lrMinFactor;
+
+  @Option(names = "--trainer-input", defaultValue = "auto",
+      description = "What the trainer reads: pixels (images.augmented; it runs the whole network), features "
+          + "(images.features: the features stage runs the frozen part, the trainer only the trainable top), or auto: "
+          + "features for a pretrained base, pixels for scratch-cnn (default ${DEFAULT-VALUE}).")
+  String trainerInput;
+
+  /** The trainer's input for this base. */
+  dev.streamfit.trainer.TrainerConfig.Input input() {
+    if ("auto".equals(trainerInput)) {
+      return dev.streamfit.engine.BaseModel.fromId(base).pretrained() ? dev.streamfit.trainer.TrainerConfig.Input.FEATURES
+          : dev.streamfit.trainer.TrainerConfig.Input.PIXELS;
+    }
+    return dev.streamfit.trainer.TrainerConfig.Input.parse(trainerInput);
+  }
 
   @Option(names = "--fine-tune-blocks", defaultValue = "0",
       description = "Train the base's top K blocks too; 0 = frozen base (default ${DEFAULT-VALUE}).")

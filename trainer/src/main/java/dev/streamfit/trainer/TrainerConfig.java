@@ -34,11 +34,35 @@ import java.util.Objects;
  * @param rehearsal replay of older train samples mixed into each minibatch
  * @param scratch width and depth of {@code scratch-cnn} (ignored for pretrained bases)
  * @param windows bounds of the validation and test windows
+ * @param input what the trainer reads: pixels from {@code images.augmented} (the whole network runs in the trainer), or
+ *     activations from {@code images.features} (the features stage runs the frozen prefix; the trainer trains the top)
  */
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
     int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal,
-    dev.streamfit.engine.ScratchShape scratch, Windows windows) {
+    dev.streamfit.engine.ScratchShape scratch, Windows windows, Input input) {
+
+  /** Where the trainer's samples come from. */
+  public enum Input {
+    /** {@code images.augmented}: pixels; the trainer runs the whole network. */
+    PIXELS,
+    /**
+     * {@code images.features}: the frozen prefix's activations, computed by the features stage (which scales by
+     * partitions and instances); the trainer runs only the trainable top. Needs a pretrained base. Replayed samples
+     * (rehearsal) are replayed as kept: re-augmentation needs pixels.
+     */
+    FEATURES;
+
+    /** Parses {@code pixels} or {@code features}; the error names the flag. */
+    public static Input parse(String s) {
+      return switch (s) {
+        case "pixels" -> PIXELS;
+        case "features" -> FEATURES;
+        default -> throw new IllegalArgumentException("trainer.input must be pixels or features, was '" + s
+            + "' (set --trainer-input)");
+      };
+    }
+  }
 
   /**
    * Bounds of each held-out window (validation, test): the newest {@code perClass} samples per label, and at most
@@ -114,6 +138,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     Objects.requireNonNull(rehearsal, "rehearsal");
     Objects.requireNonNull(scratch, "scratch");
     Objects.requireNonNull(windows, "windows");
+    Objects.requireNonNull(input, "input");
     if (shuffleBuffer < 1 || shuffleBuffer > 100_000) {
       throw new IllegalArgumentException("trainer.shuffle-buffer must be in [1, 100000], was " + shuffleBuffer
           + " (set --shuffle-buffer)");
@@ -137,6 +162,25 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       throw new IllegalArgumentException("trainer.grow-labels cannot be combined with trainer.class-weights (a new class"
           + " would have no weight): drop --class-weights or --grow-labels");
     }
+    if (input == Input.FEATURES) {
+      dev.streamfit.engine.FrozenPrefix.of(base, imageSize, training); // validates: a pretrained base
+    }
+  }
+
+  /** The topic the trainer reads ({@link Topics#augmented()} or {@link Topics#features()}). */
+  public String inputTopic() {
+    return input == Input.FEATURES ? topics.features() : topics.augmented();
+  }
+
+  /** The frozen part of the network this config trains on (with {@link Input#FEATURES}, what the samples carry). */
+  public dev.streamfit.engine.FrozenPrefix prefix() {
+    return dev.streamfit.engine.FrozenPrefix.of(base, imageSize, training);
+  }
+
+  /** This config reading {@code in}. */
+  public TrainerConfig withInput(Input in) {
+    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
+        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, in);
   }
 
   /**
@@ -148,35 +192,35 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
         16, 42L, 256, TrainerPolicy.DEFAULTS, false, Rehearsal.OFF,
-        dev.streamfit.engine.ScratchShape.DEFAULT, Windows.DEFAULT);
+        dev.streamfit.engine.ScratchShape.DEFAULT, Windows.DEFAULT, Input.PIXELS);
   }
 
   public TrainerConfig withBatchSize(int n) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows);
+        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, input);
   }
 
   public TrainerConfig withTraining(TrainingSpec t) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows);
+        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, input);
   }
 
   /** This config with label growth on or off and {@code r} rehearsal. */
   public TrainerConfig withGrowth(boolean grow, Rehearsal r) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r, scratch, windows);
+        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r, scratch, windows, input);
   }
 
   /** This config with {@code p} as its policy. */
   public TrainerConfig withPolicy(TrainerPolicy p) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, p, growLabels, rehearsal, scratch, windows);
+        training, schedule, batchSize, seed, shuffleBuffer, p, growLabels, rehearsal, scratch, windows, input);
   }
 
   /** This config with {@code w} as its window bounds. */
   public TrainerConfig withWindows(Windows w) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, w);
+        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, w, input);
   }
 
   /** Key → value view recorded in model provenance. */
@@ -217,7 +261,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       m.put("replay-per-class", String.valueOf(rehearsal.perClass()));
       m.put("replay-augment", rehearsal.reaugment().canonical());
     }
-    m.put("input-topic", topics.augmented());
+    m.put("input-topic", inputTopic());
+    if (input == Input.FEATURES) {
+      m.put("frozen-prefix", prefix().describe() + "#" + prefix().shortHash());
+    }
     return m;
   }
 }

@@ -62,6 +62,7 @@ public final class TrainerStage implements AutoCloseable {
   private final ExecutorService evaluator;
   private final ModelPublisher publisher;
   private final TrainerGauges gauges;
+  private final dev.streamfit.trainer.internal.ActivationsGate gate;
   private volatile boolean running = true;
   // Confined to the trainer thread (the loop) and to the evaluator thread (the judge, through its jobs).
   private TrainingLoop loop;
@@ -90,6 +91,8 @@ public final class TrainerStage implements AutoCloseable {
     this.evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "streamfit-trainer-evaluator"));
     this.publisher = new ModelPublisher(config);
     this.gauges = new TrainerGauges(registry, config.modelName());
+    this.gate = config.input() == TrainerConfig.Input.FEATURES
+        ? new dev.streamfit.trainer.internal.ActivationsGate(config.prefix(), config.inputTopic()) : null;
     this.rollbacks = new dev.streamfit.trainer.internal.RollbackFollower(config);
   }
 
@@ -170,6 +173,16 @@ public final class TrainerStage implements AutoCloseable {
         config.seed(), config.imageSize());
     LOG.info("built classifier on {} in {} ms; trainable layers {}", config.base().id(),
         (System.nanoTime() - t0) / 1_000_000, model.trainableLayers());
+    if (config.input() == TrainerConfig.Input.FEATURES) {
+      String cut = model.frozenCut();
+      if (!cut.equals(config.prefix().cut())) {
+        model.close();
+        throw new IllegalStateException("the classifier's frozen part ends at " + cut + ", the features stage's prefix at "
+            + config.prefix().cut());
+      }
+      LOG.info("training the top on {} (frozen prefix {}, {})", config.inputTopic(), config.prefix().describe(),
+          config.prefix().shortHash());
+    }
     loop = new TrainingLoop(config, model, TrainerState.Progress.initial(config.labels()), refs -> Map.of());
     judge = new Judge(config, TrainerState.Judgement.initial(config.labels().size()), new byte[0], System.nanoTime());
     judged = judge.judgement();
@@ -343,12 +356,30 @@ public final class TrainerStage implements AutoCloseable {
       return null;
     }
     int size = config.imageSize();
+    if (config.input() == TrainerConfig.Input.FEATURES) {
+      switch (gate.check(s)) {
+        case SKIP -> {
+          return null;
+        }
+        case REFUSE -> {
+          publisher.reject(ref, r.key(), RejectReason.BAD_SHAPE, gate.reason());
+          return null;
+        }
+        default -> {
+          return admitted(r, ref, s);
+        }
+      }
+    }
     if (s.getHeight() != size || s.getWidth() != size || s.getChannels() != 3 || s.getPixels().remaining() != size * size * 3) {
       publisher.reject(ref, r.key(), RejectReason.BAD_SHAPE, "sample is " + s.getHeight() + "x" + s.getWidth() + "x"
           + s.getChannels() + " with " + s.getPixels().remaining() + " bytes; trainer expects " + size + "x" + size + "x3");
       return null;
     }
-    if (s.getSplit() == Split.UNLABELED) {
+    return admitted(r, ref, s);
+  }
+
+  private AugmentedSample admitted(ConsumerRecord<String, byte[]> r, SampleRef ref, AugmentedSample s) {
+    if (s == null || s.getSplit() == Split.UNLABELED) {
       return null; // nothing to learn from; not an error
     }
     if (loop.admit(s.getLabel()) instanceof LabelAdmission.Refused no) {

@@ -144,7 +144,7 @@ class TrainerStageTest {
     return new TrainerConfig(bootstrap, topics, "g-" + name, dir.resolve(name), "synthetic", labels,
         BaseModel.MOBILENET_V2_035, SIZE, new TrainingSpec(HeadSpec.SOFTMAX, TrainingSpec.Optimizer.ADAM, 0.01, 0.9, 0, 0.001,
         List.of()), schedule, 8, 1L, 32, policy, false, TrainerConfig.Rehearsal.OFF,
-        dev.streamfit.engine.ScratchShape.DEFAULT, TrainerConfig.Windows.DEFAULT);
+        dev.streamfit.engine.ScratchShape.DEFAULT, TrainerConfig.Windows.DEFAULT, TrainerConfig.Input.PIXELS);
   }
 
   @Test

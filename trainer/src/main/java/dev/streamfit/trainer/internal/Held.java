@@ -10,8 +10,9 @@ import dev.streamfit.schemas.AugmentedSample;
  * @param sample the sample
  */
 public record Held(SampleRef ref, AugmentedSample sample) {
-  /** Pixel bytes held. */
+  /** Bytes held: pixels, or activations. */
   public long bytes() {
-    return sample.getPixels().remaining();
+    return sample.getPixels().remaining()
+        + (sample.getActivations() == null ? 0 : sample.getActivations().getFp16().remaining());
   }
 }

@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer's input: owns the consumer of {@code images.augmented} (read_committed, manual assignment of every
+ * The trainer's input: owns the consumer of {@code images.augmented} or {@code images.features} (read_committed, manual assignment of every
  * partition, positioned at the checkpoint's offsets: the checkpoint, not the group, is the source of truth), and
  * re-reads samples by reference. Not thread-safe: the trainer thread's.
  */
@@ -46,7 +46,7 @@ public final class SampleSource implements AutoCloseable {
       // Manual assignment, not a group subscription: one trainer owns every partition of its input, and a
       // restarted trainer must not wait for the killed one's group session to expire (45 s by default).
       List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(config.topics().augmented(), Duration.ofSeconds(30))
+      c.partitionsFor(config.inputTopic(), Duration.ofSeconds(30))
           .forEach(pi -> parts.add(new TopicPartition(pi.topic(), pi.partition())));
       c.assign(parts);
       for (TopicPartition tp : parts) {
@@ -70,7 +70,7 @@ public final class SampleSource implements AutoCloseable {
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES);
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(Topics.AUGMENTED_MAX_BYTES, Topics.FEATURES_MAX_BYTES));
     props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
     // Kafka warns when idle connections close before a poll may be late (540 s default < 600 s).
     props.put(ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, 660_000);

@@ -29,7 +29,9 @@ public record Score(boolean[] correct, int[] truth, double loss, List<String> la
     double loss = 0;
     for (int from = 0; from < set.size(); from += 32) {
       List<Held> chunk = set.subList(from, Math.min(set.size(), from + 32));
-      double[][] out = model.probabilities(chunk.stream().map(h -> Hashes.copyOf(h.sample().getPixels())).toList());
+      double[][] out = SampleInput.hasActivations(chunk.get(0).sample())
+          ? model.probabilitiesOfActivations(chunk.stream().map(h -> SampleInput.activations(h.sample())).toList())
+          : model.probabilities(chunk.stream().map(h -> Hashes.copyOf(h.sample().getPixels())).toList());
       for (int i = 0; i < chunk.size(); i++) {
         int t = labels.indexOf(chunk.get(i).sample().getLabel());
         int best = 0;

@@ -207,10 +207,11 @@ public final class TrainingLoop implements AutoCloseable {
 
   private void trainStep(List<Held> batch) {
     double ratio = config.rehearsal().ratio();
+    List<AugmentedSample> samples = new ArrayList<>();
     List<byte[]> pixels = new ArrayList<>();
     List<Integer> y = new ArrayList<>();
     for (Held h : batch) {
-      pixels.add(Hashes.copyOf(h.sample().getPixels()));
+      samples.add(h.sample());
       y.add(labels.indexOf(h.sample().getLabel()));
     }
     if (ratio > 0) {
@@ -220,7 +221,11 @@ public final class TrainingLoop implements AutoCloseable {
       // image is not a whole step on its own.
       int replayed = Math.max((int) Math.round(batch.size() * ratio), config.batchSize() - batch.size());
       for (Held h : replay.draw(replayed, inBatch, shuffle)) {
-        pixels.add(reaugment.apply(h.sample(), shuffle));
+        if (SampleInput.hasActivations(h.sample())) {
+          samples.add(h.sample()); // activations are replayed as kept: re-augmenting needs pixels
+        } else {
+          pixels.add(reaugment.apply(h.sample(), shuffle));
+        }
         y.add(labels.indexOf(h.sample().getLabel()));
       }
       for (Held h : batch) {
@@ -229,7 +234,15 @@ public final class TrainingLoop implements AutoCloseable {
     }
     double f = config.schedule().factor(step);
     model.setLearningRates(config.training().learningRate() * f, config.training().baseLearningRate() * f);
-    double loss = model.fit(pixels, y.stream().mapToInt(Integer::intValue).toArray());
+    int[] classes = y.stream().mapToInt(Integer::intValue).toArray();
+    double loss;
+    if (config.input() == TrainerConfig.Input.FEATURES) {
+      loss = model.fitActivations(samples.stream().map(SampleInput::activations).toList(), classes);
+    } else {
+      List<byte[]> all = new ArrayList<>(samples.stream().map(x -> Hashes.copyOf(x.getPixels())).toList());
+      all.addAll(pixels); // new samples first, then the re-augmented replays, as the labels are
+      loss = model.fit(all, classes);
+    }
     if (Double.isFinite(loss)) {
       lossSum += loss * batch.size();
       lossCount += batch.size();

@@ -53,7 +53,7 @@ class RollbackFollowerTest {
     TrainerConfig config = new TrainerConfig(broker.bootstrapServers(), topics, "g", dir, "synthetic", labels,
         BaseModel.SCRATCH_CNN, 32, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), dev.streamfit.trainer.LrSchedule.CONSTANT,
         8, 1L, 32, dev.streamfit.trainer.TrainerPolicy.DEFAULTS, false, TrainerConfig.Rehearsal.OFF,
-        dev.streamfit.engine.ScratchShape.DEFAULT, TrainerConfig.Windows.DEFAULT);
+        dev.streamfit.engine.ScratchShape.DEFAULT, TrainerConfig.Windows.DEFAULT, TrainerConfig.Input.PIXELS);
     ComputationGraph g = Models.newClassifier(BaseModel.SCRATCH_CNN, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), labels, 1, 32);
     byte[] v1 = Models.toBytes(g, false);
     g.getLayer(Models.HEAD).getParam("b").assign(0.5);

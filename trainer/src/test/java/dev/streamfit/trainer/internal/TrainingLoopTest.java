@@ -38,7 +38,7 @@ class TrainingLoopTest {
     return new TrainerConfig("unused:9092", Topics.defaults(), "g", Path.of("unused"), "glyphs", LABELS,
         BaseModel.SCRATCH_CNN, SIZE, new TrainingSpec(HeadSpec.SOFTMAX, TrainingSpec.Optimizer.ADAM, 0.003, 0.9, 0, 0.001,
         List.of()), LrSchedule.CONSTANT, 16, 5L, 64, TrainerPolicy.DEFAULTS, false,
-        new TrainerConfig.Rehearsal(replayRatio, 48), ScratchShape.DEFAULT, TrainerConfig.Windows.DEFAULT);
+        new TrainerConfig.Rehearsal(replayRatio, 48), ScratchShape.DEFAULT, TrainerConfig.Windows.DEFAULT, TrainerConfig.Input.PIXELS);
   }
 
   static AugmentedSample glyph(String label, Random r, Split split, String id) {
