@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The docker-compose topology as local processes: 3 KRaft brokers (separate JVMs), serving, trainer, 2 augment
-# instances and ingest, each its own JVM, on the bundled sample. One broker is SIGKILLed mid-run. Passes when every
+# The docker-compose topology as local processes: 3 KRaft brokers (separate JVMs), serving, trainer (on the features
+# stage's activations), 2 augment instances, 2 features instances and ingest, each its own JVM, on the bundled sample. One broker is SIGKILLed mid-run. Passes when every
 # ingested image is on images.augmented or images.rejected (`streamfit check`), a model version is published
 # and serving answers a prediction with it.
 #   scripts/local-cluster.sh [DATA_DIR]        (default data/clothing-sample)
@@ -26,7 +26,9 @@ for n in 1 2 3; do
 done
 echo "local-cluster: 3 brokers up ($(( $(date +%s) - start )) s), logs in $WORK"
 "$SF" serve "${COMMON[@]}" --port 18080 >"$WORK/serve.log" 2>&1 & PIDS+=($!)
-"$SF" train "${COMMON[@]}" --work-dir "$WORK/trainer" --data "$DATA" >"$WORK/train.log" 2>&1 & PIDS+=($!)
+"$SF" train "${COMMON[@]}" --trainer-input features --work-dir "$WORK/trainer" --data "$DATA" >"$WORK/train.log" 2>&1 & PIDS+=($!)
+"$SF" features "${COMMON[@]}" --features-threads 1 --work-dir "$WORK/features-a" --instance-id a >"$WORK/features-a.log" 2>&1 & PIDS+=($!)
+"$SF" features "${COMMON[@]}" --features-threads 1 --work-dir "$WORK/features-b" --instance-id b >"$WORK/features-b.log" 2>&1 & PIDS+=($!)
 "$SF" augment "${COMMON[@]}" --work-dir "$WORK/augment-a" --instance-id a >"$WORK/augment-a.log" 2>&1 & PIDS+=($!)
 "$SF" augment "${COMMON[@]}" --work-dir "$WORK/augment-b" --instance-id b >"$WORK/augment-b.log" 2>&1 & PIDS+=($!)
 "$SF" ingest "${COMMON[@]}" --data "$DATA" --labels dress,hat,longsleeve,outwear,pants,shirt,shoes,shorts,skirt,t-shirt \

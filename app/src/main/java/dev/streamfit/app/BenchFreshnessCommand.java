@@ -195,15 +195,15 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
     }
   }
 
-  /** Follows images.augmented (each new image's first train record) and the served version; fills in the probes. */
+  /** Follows the trainer's input topic (each new image's first train record there) and the served version; fills in the probes. */
   private Thread watch(Pipeline p, Map<String, Probe> probes, List<Served> served,
       java.util.concurrent.atomic.AtomicBoolean watching) {
     KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
         p.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, dev.streamfit.schemas.Topics.AUGMENTED_MAX_BYTES),
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, dev.streamfit.schemas.Topics.FEATURES_MAX_BYTES),
         new StringDeserializer(), new ByteArrayDeserializer());
     // Positioned at the end before anything new is sent, so no new image's record is missed.
-    List<org.apache.kafka.common.TopicPartition> parts = consumer.partitionsFor(p.topics().augmented()).stream()
+    List<org.apache.kafka.common.TopicPartition> parts = consumer.partitionsFor(p.trainerInputTopic()).stream()
         .map(pi -> new org.apache.kafka.common.TopicPartition(pi.topic(), pi.partition())).toList();
     consumer.assign(parts);
     consumer.seekToEnd(parts);
@@ -230,7 +230,7 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
           }
           Served last = served.get(served.size() - 1);
           for (Probe x : probes.values()) {
-            if (x.servedNanos == 0 && x.offset >= 0 && covers(last.ranges(), p.topics().augmented(), x.partition, x.offset)) {
+            if (x.servedNanos == 0 && x.offset >= 0 && covers(last.ranges(), p.trainerInputTopic(), x.partition, x.offset)) {
               x.servedNanos = last.atNanos();
               x.version = last.version();
             }

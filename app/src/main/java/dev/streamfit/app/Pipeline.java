@@ -76,6 +76,7 @@ final class Pipeline implements AutoCloseable {
     // Validate every stage's config before starting anything (errors name key, bound, value, flag).
     Configs.serving("validate:0", topics, s);
     Configs.augment("validate:0", topics, o.common, o.augment, runDir.resolve("kafka-streams"), s.decode.limits());
+    o.trainer.featuresStageRuns = true; // the pipeline runs it when the trainer reads features
     TrainerConfig trainerConfig = Configs.trainer("validate:0", topics, o.common, o.trainer, runDir.resolve("checkpoints"),
         data.modelName(), data.labels(), o.augment.epochs == 1);
     boolean viaFeatures = trainerConfig.input() == TrainerConfig.Input.FEATURES;
@@ -90,6 +91,13 @@ final class Pipeline implements AutoCloseable {
       serving = ServingStage.start(Configs.serving(bootstrap, topics, s));
       trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints"),
           data.modelName(), data.labels(), o.augment.epochs == 1), serving.meterRegistry());
+      dev.streamfit.serving.ServingConfig sc = serving.config();
+      int cores = Runtime.getRuntime().availableProcessors();
+      org.slf4j.LoggerFactory.getLogger(Pipeline.class).info("thread plan: {} cores; OpenMP wait policy {}; augment 2 stream"
+          + " threads (OpenCV 1 thread); {}trainer OpenMP threads per batch up to {} ({} while evaluating); serving {}"
+          + " inference workers x 1 OpenMP thread", cores, System.getenv().getOrDefault("OMP_WAIT_POLICY", "OpenMP's default"),
+          viaFeatures ? "features " + o.features.threads() + " stream threads x 1 OpenMP thread; " : "", cores,
+          Math.max(1, cores - cores / 2), sc.inferenceWorkers());
       if (viaFeatures) {
         features = FeaturesStage.start(Configs.features(bootstrap, topics, trainerConfig.prefix(), o.features,
             runDir.resolve("kafka-streams"), ""), serving.meterRegistry());
@@ -191,6 +199,11 @@ final class Pipeline implements AutoCloseable {
 
   TrainerStatus trainerStatus() {
     return trainer.status();
+  }
+
+  /** The topic the trainer reads: images.augmented, or images.features when a features stage runs. */
+  String trainerInputTopic() {
+    return features != null ? topics.features() : topics.augmented();
   }
 
   Topics topics() {

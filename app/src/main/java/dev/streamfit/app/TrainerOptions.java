@@ -55,15 +55,19 @@ public final class TrainerOptions {
 
   @Option(names = "--trainer-input", defaultValue = "auto",
       description = "What the trainer reads: pixels (images.augmented; it runs the whole network), features "
-          + "(images.features: the features stage runs the frozen part, the trainer only the trainable top), or auto: "
-          + "features for a pretrained base, pixels for scratch-cnn (default ${DEFAULT-VALUE}).")
+          + "(images.features: a features stage runs the frozen part, the trainer only the trainable top), or auto: "
+          + "features where this command runs the features stage too (demo, bench) and the base is pretrained, "
+          + "else pixels (default ${DEFAULT-VALUE}).")
   String trainerInput;
+
+  /** Whether the command runs a features stage beside the trainer (what {@code auto} goes by). */
+  boolean featuresStageRuns;
 
   /** The trainer's input for this base. */
   dev.streamfit.trainer.TrainerConfig.Input input() {
     if ("auto".equals(trainerInput)) {
-      return dev.streamfit.engine.BaseModel.fromId(base).pretrained() ? dev.streamfit.trainer.TrainerConfig.Input.FEATURES
-          : dev.streamfit.trainer.TrainerConfig.Input.PIXELS;
+      return featuresStageRuns && dev.streamfit.engine.BaseModel.fromId(base).pretrained()
+          ? dev.streamfit.trainer.TrainerConfig.Input.FEATURES : dev.streamfit.trainer.TrainerConfig.Input.PIXELS;
     }
     return dev.streamfit.trainer.TrainerConfig.Input.parse(trainerInput);
   }

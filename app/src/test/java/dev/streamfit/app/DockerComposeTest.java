@@ -96,16 +96,16 @@ class DockerComposeTest {
       replicas.put(cmd.get(0), deploy == null ? 1 : ((Number) ((Map<String, Object>) deploy).get("replicas")).intValue());
       stages.add(cmd.get(0));
     });
-    assertThat(stages).containsExactlyInAnyOrder("ingest", "augment", "train", "serve");
+    assertThat(stages).containsExactlyInAnyOrder("ingest", "augment", "features", "train", "serve");
     assertThat(topicConfigs).as("every stage agrees on topic prefix, partitions and replication").hasSize(1);
     Topics topics = topicConfigs.iterator().next();
     assertThat((int) topics.replicationFactor()).as("replication = brokers").isEqualTo(brokers.size());
-    assertThat(replicas).containsEntry("augment", 2).containsEntry("serve", 2).containsEntry("train", 1);
+    assertThat(replicas).containsEntry("augment", 2).containsEntry("features", 2).containsEntry("serve", 2).containsEntry("train", 1);
     for (TopicSpec spec : topics.specs()) {
       assertThat(spec.replicationFactor()).as(spec.name()).isEqualTo((short) brokers.size());
       if (spec.name().equals(topics.raw()) || spec.name().equals(topics.inferenceRequests())) {
         assertThat(spec.partitions()).as(spec.name() + ": a partition per replica at least")
-            .isGreaterThanOrEqualTo(Math.max(replicas.get("augment"), replicas.get("serve")));
+            .isGreaterThanOrEqualTo(Math.max(Math.max(replicas.get("augment"), replicas.get("features")), replicas.get("serve")));
       }
     }
   }

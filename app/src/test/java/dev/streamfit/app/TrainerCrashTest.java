@@ -181,7 +181,7 @@ class TrainerCrashTest {
     }
   }
 
-  private static List<ModelVersion> readVersions(String bootstrap, Topics topics) {
+  static List<ModelVersion> readVersions(String bootstrap, Topics topics) {
     List<ModelVersion> out = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES), new StringDeserializer(),

@@ -62,7 +62,7 @@ public final class TrainerStage implements AutoCloseable {
   private final ExecutorService evaluator;
   private final ModelPublisher publisher;
   private final TrainerGauges gauges;
-  private final dev.streamfit.trainer.internal.ActivationsGate gate;
+  private final dev.streamfit.trainer.internal.SampleGate gate;
   private volatile boolean running = true;
   // Confined to the trainer thread (the loop) and to the evaluator thread (the judge, through its jobs).
   private TrainingLoop loop;
@@ -91,8 +91,7 @@ public final class TrainerStage implements AutoCloseable {
     this.evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "streamfit-trainer-evaluator"));
     this.publisher = new ModelPublisher(config);
     this.gauges = new TrainerGauges(registry, config.modelName());
-    this.gate = config.input() == TrainerConfig.Input.FEATURES
-        ? new dev.streamfit.trainer.internal.ActivationsGate(config.prefix(), config.inputTopic()) : null;
+    this.gate = new dev.streamfit.trainer.internal.SampleGate(config);
     this.rollbacks = new dev.streamfit.trainer.internal.RollbackFollower(config);
   }
 
@@ -206,10 +205,14 @@ public final class TrainerStage implements AutoCloseable {
           Thread.sleep(200); // consume nothing more; stay up so that status and offsets remain visible
           continue;
         }
+        long t0 = System.nanoTime();
         ConsumerRecords<String, byte[]> records = source.poll(Duration.ofMillis(200));
+        gauges.phase("poll", System.nanoTime() - t0);
         for (ConsumerRecord<String, byte[]> r : records) {
           SampleRef ref = new SampleRef(r.topic(), r.partition(), r.offset());
+          t0 = System.nanoTime();
           AugmentedSample s = decode(r, ref);
+          gauges.phase("decode", System.nanoTime() - t0);
           if (s != null && loop.closesEpoch(s)) {
             // Epoch barrier: the first sample of a later epoch closes the current one. It is not yet consumed, so
             // the epoch-end snapshot's offsets stop just before it.
@@ -229,7 +232,9 @@ public final class TrainerStage implements AutoCloseable {
           continue;
         }
         loop.shareCores(!jobs.isEmpty());
+        t0 = System.nanoTime();
         loop.trainReady();
+        gauges.phase("train", System.nanoTime() - t0);
         publishStatus(null);
         TrainerPolicy p = config.policy();
         boolean idle = records.isEmpty() && System.currentTimeMillis() - lastRecordAt >= p.idleMs();
@@ -307,12 +312,16 @@ public final class TrainerStage implements AutoCloseable {
    * jobs are queued already (an epoch end that comes while the previous evaluation runs does not stop training).
    */
   private void evaluate(SampleSource source, String trigger) throws InterruptedException, ExecutionException, IOException {
+    long t0 = System.nanoTime();
     loop.drain();
+    gauges.phase("train", System.nanoTime() - t0);
+    t0 = System.nanoTime();
     collect(source, MAX_QUEUED - 1);
     lastEvalNanos = System.nanoTime();
     lastCheckpointNanos = lastEvalNanos;
     TrainingLoop.Snapshot snap = loop.snapshot(trigger);
     jobs.add(evaluator.submit(() -> evaluatorJobs.evaluate(snap)));
+    gauges.phase("snapshot", System.nanoTime() - t0);
     if (trigger.equals("epoch_end") && config.policy().earlyStopPatience() > 0) {
       collect(source, 0); // early stopping decides at epoch ends before the next epoch trains
     }
@@ -331,6 +340,7 @@ public final class TrainerStage implements AutoCloseable {
     if (d.verdict() != null) {
       judged = d.state().judgement();
       lastEvalDuration = d.nanos();
+      gauges.evaluation(d.nanos());
       lastVerdict = d.verdict().decision().verdict();
       stoppedEarly = d.state().judgement().stoppedEarly();
       evaluatedSamples = d.state().progress().samplesTrained();
@@ -355,31 +365,17 @@ public final class TrainerStage implements AutoCloseable {
       publisher.reject(ref, r.key(), RejectReason.MALFORMED_RECORD, e.getMessage());
       return null;
     }
-    int size = config.imageSize();
-    if (config.input() == TrainerConfig.Input.FEATURES) {
-      switch (gate.check(s)) {
-        case SKIP -> {
-          return null;
-        }
-        case REFUSE -> {
-          publisher.reject(ref, r.key(), RejectReason.BAD_SHAPE, gate.reason());
-          return null;
-        }
-        default -> {
-          return admitted(r, ref, s);
-        }
+    switch (gate.check(s)) {
+      case SKIP -> {
+        return null;
       }
+      case REFUSE -> {
+        publisher.reject(ref, r.key(), RejectReason.BAD_SHAPE, gate.reason());
+        return null;
+      }
+      default -> { }
     }
-    if (s.getHeight() != size || s.getWidth() != size || s.getChannels() != 3 || s.getPixels().remaining() != size * size * 3) {
-      publisher.reject(ref, r.key(), RejectReason.BAD_SHAPE, "sample is " + s.getHeight() + "x" + s.getWidth() + "x"
-          + s.getChannels() + " with " + s.getPixels().remaining() + " bytes; trainer expects " + size + "x" + size + "x3");
-      return null;
-    }
-    return admitted(r, ref, s);
-  }
-
-  private AugmentedSample admitted(ConsumerRecord<String, byte[]> r, SampleRef ref, AugmentedSample s) {
-    if (s == null || s.getSplit() == Split.UNLABELED) {
+    if (s.getSplit() == Split.UNLABELED) {
       return null; // nothing to learn from; not an error
     }
     if (loop.admit(s.getLabel()) instanceof LabelAdmission.Refused no) {

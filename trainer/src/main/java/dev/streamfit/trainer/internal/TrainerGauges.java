@@ -11,7 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code .version}, {@code .val.accuracy}, {@code .champion.val.accuracy} (on the current window),
  * {@code .drift.labels} (labels in drift at the last evaluation) and, per label, {@code streamfit.trainer.drift}
  * (the champion's accuracy drop on the recent window below its accuracy when published, when above the drift
- * threshold; 0 otherwise). Thread-safe.
+ * threshold; 0 otherwise). Where the training thread's time goes: {@code streamfit.trainer.loop} timers tagged
+ * {@code phase} ({@code poll}: waiting for records, {@code decode}, {@code train}: minibatch steps, {@code snapshot}:
+ * draining and copying weights for the evaluator or a checkpoint), and {@code streamfit.trainer.evaluation} (each
+ * evaluation with its checkpoint, on the evaluator thread, beside training). Thread-safe.
  */
 public final class TrainerGauges {
   private final MeterRegistry registry;
@@ -42,6 +45,18 @@ public final class TrainerGauges {
         return a;
       }).set(Double.doubleToLongBits(d.reference() - d.recent()));
     }
+  }
+
+  /** Adds {@code nanos} of the training thread's time to {@code phase}. */
+  public void phase(String phase, long nanos) {
+    io.micrometer.core.instrument.Timer.builder("streamfit.trainer.loop").tags("model", model, "phase", phase)
+        .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** An evaluation (with its checkpoint) that took {@code nanos} on the evaluator thread. */
+  public void evaluation(long nanos) {
+    io.micrometer.core.instrument.Timer.builder("streamfit.trainer.evaluation").tags("model", model)
+        .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   private void set(String name, double value) {

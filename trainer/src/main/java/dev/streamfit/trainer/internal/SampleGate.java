@@ -9,13 +9,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which samples of {@code images.features} the trainer may train on: those carrying activations of its own frozen
- * prefix (same hash) whose bytes fit their shape. Activations of another prefix are skipped, not refused: the features
- * stage may still run an old base, size or cut, or its new application may be recomputing them; one warning per
- * prefix. Not thread-safe (the trainer thread's).
+ * Which samples the trainer may train on. Reading pixels: {@code size × size × 3} of them. Reading activations: those
+ * of its own frozen prefix (same hash) whose bytes fit their shape; activations of another prefix are skipped, not
+ * refused (the features stage may still run an old base, size or cut, or its new application may be recomputing
+ * them), with one warning per prefix. Not thread-safe (the trainer thread's).
  */
-public final class ActivationsGate {
-  private static final Logger LOG = LoggerFactory.getLogger(ActivationsGate.class);
+public final class SampleGate {
+  private static final Logger LOG = LoggerFactory.getLogger(SampleGate.class);
 
   /** What to do with a sample. */
   public enum Verdict {
@@ -27,21 +27,33 @@ public final class ActivationsGate {
     REFUSE
   }
 
-  private final FrozenPrefix prefix;
+  private final FrozenPrefix prefix; // null when reading pixels
   private final String hash;
   private final String topic;
+  private final int size;
   private final Set<String> warned = new HashSet<>();
   private long skipped;
   private String reason;
 
-  public ActivationsGate(FrozenPrefix prefix, String topic) {
-    this.prefix = prefix;
-    this.hash = prefix.hash();
-    this.topic = topic;
+  public SampleGate(dev.streamfit.trainer.TrainerConfig config) {
+    boolean features = config.input() == dev.streamfit.trainer.TrainerConfig.Input.FEATURES;
+    this.prefix = features ? config.prefix() : null;
+    this.hash = features ? prefix.hash() : null;
+    this.topic = config.inputTopic();
+    this.size = config.imageSize();
   }
 
   /** The verdict on {@code s}; after {@link Verdict#REFUSE}, {@link #reason()} says why. */
   public Verdict check(AugmentedSample s) {
+    if (prefix == null) {
+      if (s.getHeight() != size || s.getWidth() != size || s.getChannels() != 3
+          || s.getPixels().remaining() != size * size * 3) {
+        reason = "sample is " + s.getHeight() + "x" + s.getWidth() + "x" + s.getChannels() + " with "
+            + s.getPixels().remaining() + " bytes; trainer expects " + size + "x" + size + "x3";
+        return Verdict.REFUSE;
+      }
+      return Verdict.TAKE;
+    }
     var a = s.getActivations();
     if (a == null) {
       reason = "sample has pixels, not activations; this trainer reads " + topic + " for activations of "
