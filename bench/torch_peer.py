@@ -3,10 +3,13 @@
 
 MobileNetV2 width 0.35 (torchvision) and MobileNet v1 width 0.75 (defined below; torchvision has no v1),
 both without their classifier, global-average-pooled. Weights are random: only time is measured.
-Inference is traced and frozen (torch.jit.trace + torch.jit.freeze), eval mode, no_grad.
+Inference, eval mode, no_grad, three ways, and the best counts: traced + frozen (torch.jit.trace + torch.jit.freeze),
+the same + torch.jit.optimize_for_inference (oneDNN layouts, conv/BN/ReLU fusion), and the same with channels-last
+input and weights.
 Head training = frozen base forward (no_grad) + Linear(features, 10) softmax/cross-entropy + Adam step.
 Threads: torch.set_num_threads(N) for each (batch, threads) pair of --configs, the same pairs streamfit times.
-Prints one JSON object: {"<base>.<size>.bs<b>.t<n>": {"forward": img/s, "train_head": img/s}, "torch": version}.
+Prints one JSON object: {"<base>.<size>.bs<b>.t<n>": {"forward": best img/s, "best": variant, "variants": {variant:
+img/s}, "train_head": img/s}, "torch": version}.
 """
 import argparse
 import json
@@ -72,7 +75,8 @@ def main():
     ap.add_argument("--sizes", default="160,224")
     ap.add_argument("--configs", default="1:1,1:2,16:2", help="batch:threads pairs to time")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--optimize", action="store_true", help="also torch.jit.optimize_for_inference (oneDNN layouts)")
+    ap.add_argument("--variants", default="frozen,optimized,optimized_cl",
+                    help="inference variants to time: frozen, optimized (optimize_for_inference), optimized_cl (+ channels-last)")
     a = ap.parse_args()
     configs = [tuple(int(v) for v in p.split(":")) for p in a.configs.split(",")]
     torch.manual_seed(0)
@@ -84,11 +88,24 @@ def main():
             for bs, threads in configs:
                 torch.set_num_threads(threads)
                 x = torch.rand(bs, 3, size, size) * 2 - 1
+                variants = {}
                 with torch.no_grad():
                     frozen = torch.jit.freeze(torch.jit.trace(net, x))
-                    if a.optimize:
-                        frozen = torch.jit.optimize_for_inference(frozen)
-                    fwd = median_rate(lambda: frozen(x), bs, a.runs)
+                    for v in a.variants.split(","):
+                        if v == "frozen":
+                            m, xin = frozen, x
+                        elif v == "optimized":
+                            m, xin = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(net, x))), x
+                        elif v == "optimized_cl":
+                            cl = net.to(memory_format=torch.channels_last)
+                            xin = x.contiguous(memory_format=torch.channels_last)
+                            m = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(cl, xin)))
+                            net.to(memory_format=torch.contiguous_format)
+                        else:
+                            raise SystemExit("unknown variant " + v)
+                        variants[v] = median_rate(lambda: m(xin), bs, a.runs)
+                best = max(variants, key=variants.get)
+                fwd = variants[best]
                 head = nn.Linear(features, 10)
                 opt = torch.optim.Adam(head.parameters(), lr=5e-3)
                 y = torch.randint(0, 10, (bs,))
@@ -102,7 +119,8 @@ def main():
                     opt.step()
 
                 train = median_rate(step, bs, a.runs)
-                out[f"{name}.{size}.bs{bs}.t{threads}"] = {"forward": fwd, "train_head": train}
+                out[f"{name}.{size}.bs{bs}.t{threads}"] = {"forward": fwd, "best": best, "variants": variants,
+                                                           "train_head": train}
     print(json.dumps(out))
 
 

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 /** {@code streamfit bench}: benchmarks (not tests); each prints a table, then {@code RESULT} lines. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: tables, then RESULT <metric> <value> lines.",
     subcommands = {BenchModelCommand.class, BenchAugmentCommand.class, BenchServeCommand.class,
-        BenchIngestCommand.class, BenchFreshnessCommand.class, BenchPipelineCommand.class})
+        BenchIngestCommand.class, BenchFreshnessCommand.class, BenchPipelineCommand.class, BenchTrainPeerCommand.class})
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;

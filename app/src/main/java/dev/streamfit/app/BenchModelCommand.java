@@ -176,16 +176,16 @@ public final class BenchModelCommand implements Callable<Integer> {
   private void print(Map<String, Row> ours, Map<String, double[]> stock, JsonNode peer) {
     String torch = peer == null ? "n/a" : peer.path("torch").asText();
     System.out.println();
-    System.out.printf("%-34s %12s %12s %12s %12s %9s %12s%n", "base.size.batch.threads", "stock fwd", "DL4J fwd",
-        "torch fwd", "DL4J train", "torch trn", "fwd ratio");
+    System.out.printf("%-34s %12s %12s %12s %14s %12s %9s %12s%n", "base.size.batch.threads", "stock fwd", "DL4J fwd",
+        "torch fwd", "torch best of", "DL4J train", "torch trn", "fwd ratio");
     Map<String, String> results = new LinkedHashMap<>();
     for (Row r : ours.values()) {
       JsonNode t = peer == null ? null : peer.get(r.key());
       double tf = t == null ? Double.NaN : t.path("forward").asDouble(Double.NaN);
       double tt = t == null ? Double.NaN : t.path("train_head").asDouble(Double.NaN);
       double[] s = stock.get(r.key());
-      System.out.printf(Locale.ROOT, "%-34s %12s %12.1f %12s %12.1f %9s %12s%n", r.key(), s == null ? "" : fmt(s[0]),
-          r.forward(), fmt(tf), r.trainHead(), fmt(tt), Double.isNaN(tf) ? "n/a" : String.format(Locale.ROOT, "%.2f×", r.forward() / tf));
+      System.out.printf(Locale.ROOT, "%-34s %12s %12.1f %12s %14s %12.1f %9s %12s%n", r.key(), s == null ? "" : fmt(s[0]),
+          r.forward(), fmt(tf), t == null ? "" : t.path("best").asText(""), r.trainHead(), fmt(tt), Double.isNaN(tf) ? "n/a" : String.format(Locale.ROOT, "%.2f×", r.forward() / tf));
       String k = r.key().substring(0, r.key().lastIndexOf(".t"));
       boolean defaultThreads = r.key().endsWith(".t" + defaultThreads(Integer.parseInt(k.substring(k.lastIndexOf("bs") + 2))));
       if (defaultThreads) {
@@ -201,7 +201,18 @@ public final class BenchModelCommand implements Callable<Integer> {
       }
     }
     System.out.println("(img/s, median of " + runs + " runs after warm-up; torch " + torch
-        + ", traced + frozen; threads per row; RESULT lines use streamfit's default threads per batch)");
+        + ": the best of traced + frozen, + optimize_for_inference, + channels-last (torch best of); threads per row;"
+        + " RESULT lines use streamfit's default threads per batch)");
+    if (peer != null) {
+      peer.fields().forEachRemaining(e -> {
+        if (e.getValue().has("variants")) {
+          StringBuilder b = new StringBuilder("  torch " + e.getKey() + ":");
+          e.getValue().get("variants").fields().forEachRemaining(v -> b.append(String.format(Locale.ROOT, " %s %.1f",
+              v.getKey(), v.getValue().asDouble())));
+          System.out.println(b);
+        }
+      });
+    }
     results.forEach((k, v) -> System.out.println("RESULT " + k + " " + v));
   }
 
