@@ -7,7 +7,7 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 N="${1:-10}"
-read -r -a TESTS <<< "${TESTS:-AugmentCrashTest TrainerCrashTest HotSwapTest IngestWatchAndHttpTest EndToEndTest HttpFrontTest HostileClientsTest MemoryBoundTest IngestHardeningTest LabelGrowthTest TopicInferenceTest TrainerStageTest TrainerSoakTest LiveRolloutTest FeedbackLoopTest RollbackFollowerTest HttpRulesTest}"
+read -r -a TESTS <<< "${TESTS:-AugmentCrashTest TrainerCrashTest FeaturesCrashTest HotSwapTest IngestWatchAndHttpTest EndToEndTest HttpFrontTest HostileClientsTest MemoryBoundTest IngestHardeningTest LabelGrowthTest TopicInferenceTest TrainerStageTest TrainerSoakTest LiveRolloutTest FeedbackLoopTest RollbackFollowerTest HttpRulesTest}"
 cd "$ROOT"
 mvn -B -q -Dstyle.color=never install -DskipTests >/dev/null || exit 1
 sh -c 'while :; do :; done' &
