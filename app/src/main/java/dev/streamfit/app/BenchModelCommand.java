@@ -201,7 +201,7 @@ public final class BenchModelCommand implements Callable<Integer> {
       }
     }
     System.out.println("(img/s, median of " + runs + " runs after warm-up; torch " + torch
-        + ": the best of traced + frozen, + optimize_for_inference, + channels-last (torch best of); threads per row;"
+        + ": the best of traced + frozen, + optimize_for_inference, + channels-last that computes what eager mode does (torch best of); threads per row;"
         + " RESULT lines use streamfit's default threads per batch)");
     if (peer != null) {
       peer.fields().forEachRemaining(e -> {
@@ -209,6 +209,8 @@ public final class BenchModelCommand implements Callable<Integer> {
           StringBuilder b = new StringBuilder("  torch " + e.getKey() + ":");
           e.getValue().get("variants").fields().forEachRemaining(v -> b.append(String.format(Locale.ROOT, " %s %.1f",
               v.getKey(), v.getValue().asDouble())));
+          e.getValue().path("wrong").fields().forEachRemaining(v -> b.append(String.format(Locale.ROOT,
+              " %s wrong (relative error %.2g, left out)", v.getKey(), v.getValue().asDouble())));
           System.out.println(b);
         }
       });

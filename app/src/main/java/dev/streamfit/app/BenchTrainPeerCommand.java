@@ -165,8 +165,8 @@ public final class BenchTrainPeerCommand implements Callable<Integer> {
       var m = r.served().metadata().getMetrics();
       double best = p.trainerStatus().history().stream().mapToDouble(EvalPoint::valAccuracy).filter(v -> !Double.isNaN(v))
           .max().orElse(Double.NaN);
-      System.out.printf(Locale.ROOT, "streamfit: wall %.1f s, champion v%d val %.4f test %.4f%n", wall, r.served().version(),
-          m.get("val.accuracy"), m.get("test.accuracy"));
+      System.out.printf(Locale.ROOT, "streamfit: wall %.1f s, champion v%d val %.4f test %.4f, time to %s%n", wall,
+          r.served().version(), m.get("val.accuracy"), m.get("test.accuracy"), new TreeMap<>(reached));
       return new Run(wall, new TreeMap<>(reached), best, m.get("test.accuracy"));
     }
   }
