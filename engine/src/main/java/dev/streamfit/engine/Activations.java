@@ -13,16 +13,16 @@ import java.util.List;
 public record Activations(List<Integer> shape, float[] values) {
   public Activations {
     shape = List.copyOf(shape);
-    if (shape.isEmpty() || shape.stream().anyMatch(d -> d <= 0)) {
-      throw new IllegalArgumentException("activation shape must be non-empty and positive, was " + shape);
-    }
     if (values.length != size(shape)) {
       throw new IllegalArgumentException(values.length + " values for shape " + shape);
     }
   }
 
-  /** Number of values of a sample of {@code shape}. */
+  /** Number of values of a sample of {@code shape}; IllegalArgumentException for an empty, non-positive or huge shape. */
   public static int size(List<Integer> shape) {
+    if (shape.isEmpty() || shape.stream().anyMatch(d -> d == null || d <= 0)) {
+      throw new IllegalArgumentException("activation shape must be non-empty and positive, was " + shape);
+    }
     long n = 1;
     for (int d : shape) {
       n *= d;
