@@ -3,7 +3,7 @@
 
 MobileNetV2 width 0.35 (torchvision) and MobileNet v1 width 0.75 (defined below; torchvision has no v1),
 both without their classifier, global-average-pooled. Weights are random: only time is measured.
-Inference, eval mode, no_grad, three ways, and the best counts: traced + frozen (torch.jit.trace + torch.jit.freeze),
+Inference, eval mode, no_grad, four ways, and the fastest correct one counts: eager (the reference), traced + frozen (torch.jit.trace + torch.jit.freeze),
 the same + torch.jit.optimize_for_inference (oneDNN layouts, conv/BN/ReLU fusion), and the same with channels-last
 input and weights; a variant whose output differs from eager mode's (relative max error > 1e-3) is left out and
 listed under "wrong" (torch 1.13's optimize_for_inference fuses conv + ReLU6 wrongly). BatchNorm statistics are set so that activations
@@ -77,7 +77,7 @@ def main():
     ap.add_argument("--sizes", default="160,224")
     ap.add_argument("--configs", default="1:1,1:2,16:2", help="batch:threads pairs to time")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--variants", default="frozen,optimized,optimized_cl",
+    ap.add_argument("--variants", default="eager,frozen,optimized,optimized_cl",
                     help="inference variants to time: frozen, optimized (optimize_for_inference), optimized_cl (+ channels-last)")
     a = ap.parse_args()
     configs = [tuple(int(v) for v in p.split(":")) for p in a.configs.split(",")]
@@ -101,7 +101,9 @@ def main():
                 with torch.no_grad():
                     frozen = torch.jit.freeze(torch.jit.trace(net, x))
                     for v in a.variants.split(","):
-                        if v == "frozen":
+                        if v == "eager":
+                            m, xin = net, x
+                        elif v == "frozen":
                             m, xin = frozen, x
                         elif v == "optimized":
                             m, xin = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(net, x))), x

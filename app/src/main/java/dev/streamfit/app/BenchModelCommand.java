@@ -201,7 +201,7 @@ public final class BenchModelCommand implements Callable<Integer> {
       }
     }
     System.out.println("(img/s, median of " + runs + " runs after warm-up; torch " + torch
-        + ": the best of traced + frozen, + optimize_for_inference, + channels-last that computes what eager mode does (torch best of); threads per row;"
+        + ": the fastest of eager, traced + frozen, + optimize_for_inference, + channels-last that computes what eager mode does (torch best of); threads per row;"
         + " RESULT lines use streamfit's default threads per batch)");
     if (peer != null) {
       peer.fields().forEachRemaining(e -> {
