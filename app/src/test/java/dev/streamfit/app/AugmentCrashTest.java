@@ -170,7 +170,7 @@ class AugmentCrashTest {
   }
 
   /** The partitions' end offsets if every last stable offset equals its high watermark, else null. */
-  private static Map<TopicPartition, Long> settledEnd(Admin admin, List<TopicPartition> parts) throws Exception {
+  static Map<TopicPartition, Long> settledEnd(Admin admin, List<TopicPartition> parts) throws Exception {
     Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
     parts.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
     Map<TopicPartition, Long> out = new HashMap<>();

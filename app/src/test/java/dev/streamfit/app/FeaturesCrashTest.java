@@ -31,15 +31,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -203,7 +200,7 @@ class FeaturesCrashTest {
       long deadline = System.currentTimeMillis() + 120_000;
       Map<TopicPartition, Long> end = null;
       while (end == null && System.currentTimeMillis() < deadline) {
-        end = settledEnd(admin, parts);
+        end = AugmentCrashTest.settledEnd(admin, parts);
         if (end == null) {
           Thread.sleep(200); // a killed process's open transaction holds the last stable offset back until aborted
         }
@@ -227,23 +224,6 @@ class FeaturesCrashTest {
         }
       }
     }
-  }
-
-  private static Map<TopicPartition, Long> settledEnd(Admin admin, List<TopicPartition> parts) throws Exception {
-    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-    parts.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-    var committed = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
-        .get(10, TimeUnit.SECONDS);
-    var all = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED)).all()
-        .get(10, TimeUnit.SECONDS);
-    Map<TopicPartition, Long> out = new HashMap<>();
-    for (TopicPartition tp : parts) {
-      if (committed.get(tp).offset() != all.get(tp).offset()) {
-        return null;
-      }
-      out.put(tp, committed.get(tp).offset());
-    }
-    return out;
   }
 
   private Process startFeatures(ChildProcesses children, String bootstrap, int process) throws Exception {
