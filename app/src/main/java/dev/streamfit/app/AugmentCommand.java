@@ -1,6 +1,8 @@
 package dev.streamfit.app;
 
 import dev.streamfit.augment.AugmentStage;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,8 +32,8 @@ public final class AugmentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    var registry = new PrometheusMeterRegistry(
+        PrometheusConfig.DEFAULT);
     MetricsServer metrics = metricsPort >= 0 ? new MetricsServer(metricsHost, metricsPort, registry) : null;
     if (metrics != null) {
       System.err.println("streamfit augment: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");

@@ -1,7 +1,10 @@
 package dev.streamfit.app;
 
 import dev.streamfit.augment.ops.AugmentSpec;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import picocli.CommandLine.Option;
 
 /** Options of the augment stage: epochs, membership, and the Keras-named augmentation spec. */
@@ -86,10 +89,10 @@ public final class AugmentOptions {
     if (augmentSpec == null) {
       return flags;
     }
-    java.util.Properties p = new java.util.Properties();
-    try (var in = java.nio.file.Files.newBufferedReader(augmentSpec)) {
+    Properties p = new Properties();
+    try (var in = Files.newBufferedReader(augmentSpec)) {
       p.load(in);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new IllegalArgumentException("cannot read --augment-spec " + augmentSpec + ": " + e.getMessage(), e);
     }
     return AugmentSpec.fromProperties(p, flags);

@@ -11,7 +11,7 @@ import dev.streamfit.augment.ops.Seeds;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +24,7 @@ import org.bytedeco.opencv.opencv_core.Scalar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import dev.streamfit.imaging.Pixels;
 
 /**
  * {@code streamfit augment preview}: a PNG grid, one row per image: the resized original, then its
@@ -74,7 +75,7 @@ public final class AugmentPreviewCommand implements Callable<Integer> {
           for (int c = 0; c <= variants; c++) {
             Mat cell;
             if (c == 0) {
-              cell = dev.streamfit.imaging.Pixels.resize(src, size, size);
+              cell = Pixels.resize(src, size, size);
             } else {
               long seed = Seeds.derive(common.seed, id, c - 1, 0);
               cell = Augmenter.apply(src, Augmenter.sample(spec, new SplittableRandom(seed), seed, size, size), size, size);

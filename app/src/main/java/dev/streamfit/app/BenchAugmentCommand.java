@@ -11,11 +11,11 @@ import dev.streamfit.broker.EmbeddedKafkaBroker;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.RawImage;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,18 +29,22 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.opencv.global.opencv_core;
+import dev.streamfit.common.kafka.TopicReader;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * {@code streamfit bench augment}: img/s of the train augmentation pipeline (JPEG bytes → guarded decode →
@@ -103,9 +107,9 @@ public final class BenchAugmentCommand implements Callable<Integer> {
     ImageDecoder decoder = new ImageDecoder(DecodeLimits.defaults());
     double best = 0;
     System.out.printf("single thread (bytes → decode → one warp → float tensor), JPEG decoder: %s%n",
-        dev.streamfit.imaging.internal.TurboJpeg.available() ? "libjpeg-turbo TurboJPEG" : "OpenCV imdecode (libturbojpeg0 not installed)");
-    int cvThreads = org.bytedeco.opencv.global.opencv_core.getNumThreads();
-    org.bytedeco.opencv.global.opencv_core.setNumThreads(1); // OpenCV's own parallel_for off: one thread in all
+        ImageDecoder.jpegDecoder());
+    int cvThreads = opencv_core.getNumThreads();
+    opencv_core.setNumThreads(1); // OpenCV's own parallel_for off: one thread in all
     for (int pass = 0; pass < passes; pass++) {
       long t0 = System.nanoTime();
       double checksum = 0;
@@ -122,7 +126,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       best = Math.max(best, rate);
       System.out.printf(Locale.ROOT, "  pass %d: %.1f img/s (checksum %.3f)%n", pass + 1, rate, checksum);
     }
-    org.bytedeco.opencv.global.opencv_core.setNumThreads(cvThreads);
+    opencv_core.setNumThreads(cvThreads);
     Map<String, Double> peers = noPeer ? Map.of() : peers();
     double streams = Double.NaN;
     double streamsWithStart = Double.NaN;
@@ -157,11 +161,11 @@ public final class BenchAugmentCommand implements Callable<Integer> {
   /** Runs bench/augment_peer.py on the same images; empty (with a note) if it cannot run. */
   private Map<String, Double> peers() {
     Path script = Path.of(System.getProperty("streamfit.home", ".")).resolve("bench/augment_peer.py");
-    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    Map<String, Double> out = new LinkedHashMap<>();
     try {
       Process p = new ProcessBuilder(python, script.toString(), "--data", data.toString(), "--n", String.valueOf(n),
           "--passes", String.valueOf(passes)).redirectErrorStream(true).start();
-      for (String line : new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+      for (String line : new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
         String[] f = line.trim().split(" ");
         if (f.length == 3 && f[0].equals("PEER")) {
           out.put(f[1], Double.parseDouble(f[2]));
@@ -170,7 +174,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
         }
       }
       p.waitFor();
-    } catch (java.io.IOException | InterruptedException | NumberFormatException e) {
+    } catch (IOException | InterruptedException | NumberFormatException e) {
       System.out.println("  peers skipped: " + e.getMessage() + " (apt-get install python3-opencv python3-pil python3-torchvision)");
     }
     return out;
@@ -184,9 +188,8 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
       AvroSerde<RawImage> raw = AvroSerde.of(RawImage.class);
       int total = images.size() * copies;
-      try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-          broker.bootstrapServers(), ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES,
-          ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1), new StringSerializer(), new ByteArraySerializer())) {
+      try (KafkaProducer<String, byte[]> p = KafkaClients.producer(broker.bootstrapServers(),
+          ClientProfile.writing(topics.spec(topics.raw())))) {
         List<Future<?>> sent = new ArrayList<>();
         for (int c = 0; c < copies; c++) {
           for (int i = 0; i < images.size(); i++) {
@@ -202,19 +205,14 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       }
       AugmentConfig cfg = new AugmentConfig(broker.bootstrapServers(), "bench-augment", topics, size, 1, 42L, spec,
           DecodeLimits.defaults(), 2, state, AugmentConfig.EpochMode.INTERLEAVED, "");
-      try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-          broker.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES), new StringDeserializer(),
-          new ByteArrayDeserializer())) {
-        List<org.apache.kafka.common.TopicPartition> parts = new ArrayList<>();
-        c.partitionsFor(topics.augmented()).forEach(pi -> parts.add(new org.apache.kafka.common.TopicPartition(pi.topic(), pi.partition())));
-        c.assign(parts);
-        c.seekToBeginning(parts);
+      try (KafkaConsumer<String, byte[]> c = KafkaClients.consumer(broker.bootstrapServers(), ClientProfile.READ_COMMITTED,
+          ClientProfile.reading(topics.spec(topics.augmented())))) {
+        TopicReader.assignFromBeginning(c, topics.augmented(), Duration.ofSeconds(30));
         long t0 = System.nanoTime();
         long first = 0;
         long last = 0;
         int seen = 0;
-        var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        var registry = new SimpleMeterRegistry();
         try (AugmentStage stage = AugmentStage.start(cfg, registry)) {
           long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
           while (seen < total && System.nanoTime() < deadline) {
@@ -239,8 +237,8 @@ public final class BenchAugmentCommand implements Callable<Integer> {
         for (String op : List.of("decode", "geometry", "colour", "encode")) {
           var t = registry.find("streamfit.augment.op").tag("op", op).timer();
           if (t != null && t.count() > 0) {
-            ops.append(String.format(Locale.ROOT, " %s %.3f ms", op, t.mean(java.util.concurrent.TimeUnit.MILLISECONDS)));
-            busy += t.totalTime(java.util.concurrent.TimeUnit.SECONDS);
+            ops.append(String.format(Locale.ROOT, " %s %.3f ms", op, t.mean(TimeUnit.MILLISECONDS)));
+            busy += t.totalTime(TimeUnit.SECONDS);
           }
         }
         System.out.printf(Locale.ROOT, "  per image (stream threads):%s; augmentation busy %.1f thread-s of %.1f s wall x 2 threads%n",
@@ -249,7 +247,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       }
     } finally {
       try (Stream<Path> s = Files.walk(state)) {
-        s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
   }

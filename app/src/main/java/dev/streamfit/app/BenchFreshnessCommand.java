@@ -1,12 +1,14 @@
 package dev.streamfit.app;
 
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
-import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.Split;
+import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ActiveModel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,14 +22,16 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * {@code streamfit bench freshness}: a running pipeline (embedded broker, default policy unless flags say otherwise; in
@@ -101,7 +105,7 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
     List<Path> fresh = split(dataset.dir(), warm);
     System.out.printf(Locale.ROOT, "bench freshness: %s, %d new train images (%d single, then bursts of %d); run dir %s%n",
         dataset.dir(), fresh.size(), Math.min(singles, fresh.size()), burstSize, runDir);
-    try (Pipeline p = Pipeline.start(null, dev.streamfit.schemas.Topics.defaults(), stage, serving,
+    try (Pipeline p = Pipeline.start(null, Topics.defaults(), stage, serving,
         runDir, new Dataset(warm, dataset.modelName(), dataset.labels()))) {
       Pipeline.Result r = p.ingestAndAwait(warm, Duration.ofSeconds(timeoutS), System.out);
       System.out.printf(Locale.ROOT, "warm     converged on %d images in %.0f s, serving v%d (val %.3f)%n",
@@ -109,7 +113,7 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
       Map<String, Probe> probes = new ConcurrentHashMap<>();
       List<Served> served = new CopyOnWriteArrayList<>();
       served.add(new Served(r.served().version(), System.nanoTime(), r.served().metadata().getProvenance().getOffsets()));
-      java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+      AtomicBoolean watching = new AtomicBoolean(true);
       Thread watcher = watch(p, probes, served, watching);
       long deadline = System.nanoTime() + timeoutS * 1_000_000_000L;
       try {
@@ -126,7 +130,7 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
   }
 
   /** Copies validation, test and the first warm-fraction of each class's train images under {@code warm}; returns the rest. */
-  private List<Path> split(Path dir, Path warm) throws java.io.IOException {
+  private List<Path> split(Path dir, Path warm) throws IOException {
     for (String sub : List.of("validation", "test")) {
       copyTree(dir.resolve(sub), warm.resolve(sub), f -> true);
     }
@@ -150,11 +154,11 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
       }
     }
     // Interleave classes (a stream is not class-sorted), deterministically.
-    rest.sort(Comparator.comparing(f -> Hashes.sha256Hex(f.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    rest.sort(Comparator.comparing(f -> Hashes.sha256Hex(f.toString().getBytes(StandardCharsets.UTF_8))));
     return rest;
   }
 
-  private static void copyTree(Path from, Path to, java.util.function.Predicate<Path> which) throws java.io.IOException {
+  private static void copyTree(Path from, Path to, Predicate<Path> which) throws IOException {
     if (!Files.isDirectory(from)) {
       return;
     }
@@ -197,14 +201,13 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
 
   /** Follows the trainer's input topic (each new image's first train record there) and the served version; fills in the probes. */
   private Thread watch(Pipeline p, Map<String, Probe> probes, List<Served> served,
-      java.util.concurrent.atomic.AtomicBoolean watching) {
-    KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        p.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, dev.streamfit.schemas.Topics.FEATURES_MAX_BYTES),
-        new StringDeserializer(), new ByteArrayDeserializer());
+      AtomicBoolean watching) {
+    Topics topics = p.topics();
+    KafkaConsumer<String, byte[]> consumer = KafkaClients.consumer(p.bootstrapServers(), ClientProfile.READ_COMMITTED,
+        ClientProfile.reading(topics.spec(topics.augmented()), topics.spec(topics.features())));
     // Positioned at the end before anything new is sent, so no new image's record is missed.
-    List<org.apache.kafka.common.TopicPartition> parts = consumer.partitionsFor(p.trainerInputTopic()).stream()
-        .map(pi -> new org.apache.kafka.common.TopicPartition(pi.topic(), pi.partition())).toList();
+    List<TopicPartition> parts = consumer.partitionsFor(p.trainerInputTopic()).stream()
+        .map(pi -> new TopicPartition(pi.topic(), pi.partition())).toList();
     consumer.assign(parts);
     consumer.seekToEnd(parts);
     parts.forEach(consumer::position);

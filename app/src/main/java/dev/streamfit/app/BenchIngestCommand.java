@@ -1,22 +1,27 @@
 package dev.streamfit.app;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
+import dev.streamfit.common.Hashes;
+import dev.streamfit.common.kafka.TopicsAdmin;
+import dev.streamfit.imaging.DecodeLimits;
+import dev.streamfit.imaging.ImageDecoder;
+import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.ingest.IngestConfig;
 import dev.streamfit.ingest.IngestStage;
 import dev.streamfit.ingest.IngestSummary;
-import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.ImageIndexEntry;
 import dev.streamfit.schemas.RawImage;
 import dev.streamfit.schemas.Split;
+import dev.streamfit.schemas.Topics;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.time.Instant;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,13 +29,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * {@code streamfit bench ingest}: img/s of {@code ingest} publishing a dataset folder end to end (open: topics
@@ -184,8 +188,8 @@ public final class BenchIngestCommand implements Callable<Integer> {
    * checks (container probe) and the Avro encoding of its {@code images.raw} and {@code images.index} records.
    */
   private static double clientWorkCpuMs(List<Path> paths) throws IOException {
-    var threads = java.lang.management.ManagementFactory.getThreadMXBean();
-    var guard = new dev.streamfit.imaging.ImageDecoder(dev.streamfit.imaging.DecodeLimits.defaults());
+    var threads = ManagementFactory.getThreadMXBean();
+    var guard = new ImageDecoder(DecodeLimits.defaults());
     AvroSerde<RawImage> rawSerde = AvroSerde.of(RawImage.class);
     AvroSerde<ImageIndexEntry> indexSerde = AvroSerde.of(ImageIndexEntry.class);
     long sink = 0;
@@ -195,7 +199,7 @@ public final class BenchIngestCommand implements Callable<Integer> {
       String id = Hashes.sha256Hex(b);
       try {
         guard.probe(b);
-      } catch (dev.streamfit.imaging.ImageRejectedException e) {
+      } catch (ImageRejectedException e) {
         continue;
       }
       Instant now = Instant.now();
@@ -209,7 +213,7 @@ public final class BenchIngestCommand implements Callable<Integer> {
   }
 
   private static long cpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+    return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 
@@ -220,10 +224,9 @@ public final class BenchIngestCommand implements Callable<Integer> {
 
   /** img/s of one idempotent acks=all producer sending {@code files} (in memory) and waiting for every ack. */
   private static double rawLimit(String bootstrap, String topic, List<byte[]> files) throws Exception {
-    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES, ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024), new StringSerializer(), new ByteArraySerializer())) {
+    Topics t = Topics.defaults();
+    try (KafkaProducer<String, byte[]> p = KafkaClients.producer(bootstrap, ClientProfile.DURABLE,
+        ClientProfile.writing(t.spec(t.raw())), ClientProfile.batching(5, 1024 * 1024))) {
       p.partitionsFor(topic); // metadata before the clock starts, as ingest fetches it before publishing
       long t0 = System.nanoTime();
       List<Future<RecordMetadata>> acks = new ArrayList<>(files.size());

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -57,7 +58,7 @@ public final class BenchModelCommand implements Callable<Integer> {
   record Row(String key, double forward, double trainHead) {}
 
   /** Ten outputs, as the worked example's head has: the timing does not depend on their names. */
-  private static final List<String> SYNTHETIC_LABELS = java.util.stream.IntStream.range(0, 10)
+  private static final List<String> SYNTHETIC_LABELS = IntStream.range(0, 10)
       .mapToObj(i -> "class" + i).toList();
 
   @Override

@@ -1,11 +1,14 @@
 package dev.streamfit.app;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.streamfit.engine.Activations;
 import dev.streamfit.engine.Classifier;
 import dev.streamfit.engine.FeatureExtractor;
+import dev.streamfit.engine.Natives;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.Pixels;
+import dev.streamfit.schemas.Topics;
 import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.trainer.TrainerStatus;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,6 +24,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine.Command;
@@ -65,20 +71,20 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     Path runDir = stage.common.workDir.resolve("bench-pipeline-"
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     stage.trainer.featuresStageRuns = true;
-    TrainerConfig tc = Configs.trainer("validate:0", dev.streamfit.schemas.Topics.defaults(), stage.common, stage.trainer,
+    TrainerConfig tc = Configs.trainer("validate:0", Topics.defaults(), stage.common, stage.trainer,
         runDir.resolve("checkpoints"), dataset.modelName(), dataset.labels(), stage.augment.epochs == 1);
     int cores = Runtime.getRuntime().availableProcessors();
     System.out.printf(Locale.ROOT, "bench pipeline: %s, %s @%d, %d fine-tuned blocks, batch %d, trainer input %s, %d cores%n",
         dataset.dir(), tc.base().id(), tc.imageSize(), tc.training().trainableBlocks(), tc.batchSize(),
         tc.input().name().toLowerCase(Locale.ROOT), cores);
-    dev.streamfit.engine.Natives.load();
+    Natives.load();
     Engine alone = engineAlone(tc, dataset.dir().resolve("train"));
     // The peer does what the pipeline does for each sample, with the engine alone and nothing else running: on
     // activations, the frozen prefix (as the features stage runs it) then the top; on pixels, the whole network.
     double peer = tc.input() == TrainerConfig.Input.FEATURES ? alone.chained() : alone.whole();
 
     Window w;
-    try (Pipeline p = Pipeline.start(null, dev.streamfit.schemas.Topics.defaults(), stage, serving, runDir, dataset)) {
+    try (Pipeline p = Pipeline.start(null, Topics.defaults(), stage, serving, runDir, dataset)) {
       Thread ingest = new Thread(() -> p.ingest(dataset.dir()), "bench-ingest");
       ingest.setDaemon(true);
       ingest.start();
@@ -151,9 +157,9 @@ public final class BenchPipelineCommand implements Callable<Integer> {
         f.setNativeThreads(1);
         fx.add(f);
       }
-      java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
-      java.util.concurrent.CountDownLatch warm = new java.util.concurrent.CountDownLatch(threads);
-      java.util.concurrent.atomic.AtomicLong startedAt = new java.util.concurrent.atomic.AtomicLong();
+      AtomicLong done = new AtomicLong();
+      CountDownLatch warm = new CountDownLatch(threads);
+      AtomicLong startedAt = new AtomicLong();
       long seconds = 6;
       List<Thread> ts = new ArrayList<>();
       for (FeatureExtractor f : fx) {
@@ -230,7 +236,7 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     MeterRegistry r = p.serving().meterRegistry();
     Map<String, Double> phases = new TreeMap<>();
     for (Timer t : r.find("streamfit.trainer.loop").timers()) {
-      phases.put(t.getId().getTag("phase"), t.totalTime(java.util.concurrent.TimeUnit.SECONDS));
+      phases.put(t.getId().getTag("phase"), t.totalTime(TimeUnit.SECONDS));
     }
     Timer ev = r.find("streamfit.trainer.evaluation").timer();
     var threads = ManagementFactory.getThreadMXBean();
@@ -244,10 +250,10 @@ public final class BenchPipelineCommand implements Callable<Integer> {
         cpu.merge(stageOf(info.getThreadName()), ns / 1e9, Double::sum);
       }
     }
-    double process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+    double process = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime() / 1e9;
     return new Mark(System.nanoTime(), s.steps(), s.samplesTrained(), phases,
-        ev == null ? 0 : ev.totalTime(java.util.concurrent.TimeUnit.SECONDS), ev == null ? 0 : ev.count(), cpu, process);
+        ev == null ? 0 : ev.totalTime(TimeUnit.SECONDS), ev == null ? 0 : ev.count(), cpu, process);
   }
 
   /** The stage a thread belongs to, by its name. */

@@ -2,7 +2,9 @@ package dev.streamfit.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.engine.BaseModel;
+import dev.streamfit.engine.InputContract;
 import dev.streamfit.engine.InputEncoder;
 import dev.streamfit.engine.Models;
 import dev.streamfit.engine.Predictor;
@@ -10,18 +12,13 @@ import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.Pixels;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.ModelVersion;
-import dev.streamfit.schemas.Provenance;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.serving.ServingConfig;
 import dev.streamfit.serving.ServingStage;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,13 +32,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import dev.streamfit.engine.ModelVersions;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * {@code streamfit bench serve}: HTTP prediction latency and throughput of the serving stage on an embedded
@@ -236,14 +233,9 @@ public final class BenchServeCommand implements Callable<Integer> {
   }
 
   private void publish(String bootstrap, Topics topics, byte[] model) throws Exception {
-    ModelVersion mv = ModelVersion.newBuilder().setModelName("bench").setVersion(1).setCreatedAt(Instant.now())
-        .setFormat(Models.FORMAT).setModelBytes(ByteBuffer.wrap(model)).setSha256(Hashes.sha256Hex(model))
-        .setLabels(labels)
-        .setInput(dev.streamfit.engine.InputContract.square(imageSize).toSpec())
-        .setMetrics(Map.of()).setProvenance(Provenance.newBuilder().setBaseModel(base).setRunSeed(1).setConfig(Map.of())
-            .setOffsets(List.of()).setSteps(0).setSamplesTrained(0).build()).build();
-    try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MODEL_MAX_BYTES), new StringSerializer(), new ByteArraySerializer())) {
+    ModelVersion mv = ModelVersions.of("bench", 1, model, labels, InputContract.square(imageSize), Map.of(),
+        ModelVersions.untrained(base, 1));
+    try (KafkaProducer<String, byte[]> p = KafkaClients.producer(bootstrap, ClientProfile.writing(topics.spec(topics.models())))) {
       p.send(new ProducerRecord<>(topics.models(), "bench@1", AvroSerde.of(ModelVersion.class).encode(mv))).get();
     }
   }

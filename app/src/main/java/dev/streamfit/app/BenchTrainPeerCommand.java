@@ -2,9 +2,11 @@ package dev.streamfit.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamfit.schemas.Topics;
 import dev.streamfit.trainer.EvalPoint;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -16,6 +18,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -138,8 +142,8 @@ public final class BenchTrainPeerCommand implements Callable<Integer> {
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     long t0 = System.nanoTime();
     Map<Double, Double> reached = new ConcurrentHashMap<>();
-    try (Pipeline p = Pipeline.start(null, dev.streamfit.schemas.Topics.defaults(), stage, serving, runDir, dataset)) {
-      java.util.concurrent.atomic.AtomicBoolean watching = new java.util.concurrent.atomic.AtomicBoolean(true);
+    try (Pipeline p = Pipeline.start(null, Topics.defaults(), stage, serving, runDir, dataset)) {
+      AtomicBoolean watching = new AtomicBoolean(true);
       Thread watch = new Thread(() -> {
         while (watching.get()) {
           for (EvalPoint e : p.trainerStatus().history()) {
@@ -183,13 +187,13 @@ public final class BenchTrainPeerCommand implements Callable<Integer> {
     System.out.println("peer: " + String.join(" ", cmd));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     String last = "{}";
-    try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (var in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line; (line = in.readLine()) != null; ) {
         System.out.println("peer: " + line);
         last = line;
       }
     }
-    if (!p.waitFor(timeoutS, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+    if (!p.waitFor(timeoutS, TimeUnit.SECONDS) || p.exitValue() != 0) {
       p.destroyForcibly();
       throw new IllegalStateException("PyTorch peer failed (exit " + (p.isAlive() ? "timeout" : p.exitValue())
           + "); it needs Debian python3-torch python3-torchvision python3-h5py");

@@ -2,15 +2,22 @@ package dev.streamfit.app;
 
 import dev.streamfit.augment.AugmentConfig;
 import dev.streamfit.engine.BaseModel;
+import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.engine.HeadSpec;
+import dev.streamfit.engine.ScratchShape;
+import dev.streamfit.engine.TrainingSpec;
+import dev.streamfit.features.FeaturesConfig;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.schemas.Topics;
+import dev.streamfit.serving.FeedbackPolicy;
+import dev.streamfit.serving.RolloutPolicy;
 import dev.streamfit.serving.ServingConfig;
-import dev.streamfit.engine.TrainingSpec;
 import dev.streamfit.trainer.LrSchedule;
 import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.trainer.TrainerPolicy;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 
 /** Builds each stage's typed config from CLI options, so demo and stage commands agree. */
 final class Configs {
@@ -25,14 +32,14 @@ final class Configs {
         limits, 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
-  static dev.streamfit.features.FeaturesConfig features(String bootstrap, Topics topics,
-      dev.streamfit.engine.FrozenPrefix prefix, FeaturesOptions o, Path stateDir, String instanceId) {
+  static FeaturesConfig features(String bootstrap, Topics topics,
+      FrozenPrefix prefix, FeaturesOptions o, Path stateDir, String instanceId) {
     String appId = topics.prefix().isEmpty() ? "streamfit-features" : topics.prefix() + "streamfit-features";
-    return new dev.streamfit.features.FeaturesConfig(bootstrap, appId, topics, prefix, o.threads(), stateDir, instanceId);
+    return new FeaturesConfig(bootstrap, appId, topics, prefix, o.threads(), stateDir, instanceId);
   }
 
   static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
-      String modelName, java.util.List<String> labels) {
+      String modelName, List<String> labels) {
     return trainer(bootstrap, topics, c, o, checkpointDir, modelName, labels, false);
   }
 
@@ -41,7 +48,7 @@ final class Configs {
    * unless {@code --replay-ratio} is given.
    */
   static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
-      String modelName, java.util.List<String> labels, boolean continuous) {
+      String modelName, List<String> labels, boolean continuous) {
     double ratio = o.replayRatio != null ? o.replayRatio : o.growLabels || continuous ? 2.0 : 0.0;
     return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.fromId(o.base), c.imageSize,
@@ -53,21 +60,21 @@ final class Configs {
             o.keepCheckpoints, o.publishMargin, o.earlyStopPatience, Math.round(o.publishInterval * 1000),
             o.significance, o.driftThreshold), o.growLabels,
         new TrainerConfig.Rehearsal(ratio, o.replayPerClass, o.replaySpec()),
-        new dev.streamfit.engine.ScratchShape(o.scratchWidth, o.scratchBlocks),
+        new ScratchShape(o.scratchWidth, o.scratchBlocks),
         new TrainerConfig.Windows(o.windowPerClass, o.windowMaxMb << 20), o.input());
   }
 
   static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {
     return new ServingConfig(bootstrap, topics, o.modelName, o.host, o.port, o.topK, o.maxBodyBytes,
-        o.decode.limits(), o.httpThreads, o.maxInFlight, o.maxBatch, java.time.Duration.ofMillis(o.batchLingerMs),
+        o.decode.limits(), o.httpThreads, o.maxInFlight, o.maxBatch, Duration.ofMillis(o.batchLingerMs),
         o.inferenceWorkers == 0 ? Math.min(16, Runtime.getRuntime().availableProcessors()) : o.inferenceWorkers,
         env("STREAMFIT_API_TOKEN"), env("STREAMFIT_ADMIN_TOKEN"), !o.noTopicInference,
         topics.prefix() + "streamfit-serving", o.recentPredictions, o.http.limits(), o.adminLoopback, o.moreModels,
-        new dev.streamfit.serving.RolloutPolicy(dev.streamfit.serving.RolloutPolicy.Mode.parse(o.rollout), o.canaryShare,
+        new RolloutPolicy(RolloutPolicy.Mode.parse(o.rollout), o.canaryShare,
             o.canaryPromoteAfter, o.canaryErrorMargin, o.canaryLatencyRatio, o.canaryAccuracyMargin, o.minFeedback,
             o.rollbackWindow, o.rollbackThreshold),
-        new dev.streamfit.serving.FeedbackPolicy(o.feedbackRemembered, o.feedbackImageMb << 20,
-            java.time.Duration.ofSeconds(o.feedbackRetentionS), o.feedbackRate, o.feedbackBurst, !o.noFeedbackCorrections));
+        new FeedbackPolicy(o.feedbackRemembered, o.feedbackImageMb << 20,
+            Duration.ofSeconds(o.feedbackRetentionS), o.feedbackRate, o.feedbackBurst, !o.noFeedbackCorrections));
   }
 
   private static String env(String name) {

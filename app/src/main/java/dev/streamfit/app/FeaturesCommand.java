@@ -3,6 +3,8 @@ package dev.streamfit.app;
 import dev.streamfit.engine.BaseModel;
 import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.features.FeaturesStage;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,8 +49,8 @@ public final class FeaturesCommand implements Callable<Integer> {
     var config = Configs.features(kafka.bootstrapOrDefault(), kafka.topics(),
         new FrozenPrefix(BaseModel.fromId(base), common.imageSize, fineTuneBlocks), features,
         common.workDir.resolve("kafka-streams"), instanceId);
-    var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    var registry = new PrometheusMeterRegistry(
+        PrometheusConfig.DEFAULT);
     MetricsServer metrics = metricsPort >= 0 ? new MetricsServer(metricsHost, metricsPort, registry) : null;
     if (metrics != null) {
       System.err.println("streamfit features: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");

@@ -103,7 +103,7 @@ public final class IngestCommand implements Callable<Integer> {
     }
     IngestStage stage = new IngestStage(IngestConfig.of(kafka.bootstrapOrDefault(), kafka.topics(), data)
         .withLabels(labels, unknownAsUnlabeled).withMaxSide(maxSide)
-        .withCommitInterval(java.time.Duration.ofMillis(commitIntervalMs)).withHttp(http.limits())
+        .withCommitInterval(Duration.ofMillis(commitIntervalMs)).withHttp(http.limits())
         .withDecodeLimits(decode.limits()).withMaxImageBytes(maxImageBytes));
     IngestServer http = null;
     if (httpPort >= 0) {

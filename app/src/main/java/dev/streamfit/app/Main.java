@@ -1,25 +1,30 @@
 package dev.streamfit.app;
 
+import dev.streamfit.engine.GpuCheck;
+import dev.streamfit.engine.Natives;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine;
 
 /** Entry point of the {@code streamfit} launcher. */
 public final class Main {
   /** Commands whose stages decode images or run models (ingest loads what it needs itself). */
-  private static final java.util.Set<String> NATIVE_COMMANDS =
-      java.util.Set.of("demo", "serve", "train", "augment", "bench");
+  private static final Set<String> NATIVE_COMMANDS =
+      Set.of("demo", "serve", "train", "augment", "bench");
   /** Commands that start the embedded broker unless given {@code --bootstrap-servers}. */
-  private static final java.util.Set<String> EMBEDDED_BROKER_COMMANDS = java.util.Set.of("demo", "bench");
+  private static final Set<String> EMBEDDED_BROKER_COMMANDS = Set.of("demo", "bench");
   private Main() {}
 
   public static void main(String[] args) {
     quietEmbeddedBroker(args);
-    boolean help = java.util.Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V"));
+    boolean help = Arrays.stream(args).anyMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V"));
     try {
       // Before anything loads ND4J: a CUDA build on a GPU its kernels cannot run on stops here, clearly.
-      dev.streamfit.engine.GpuCheck.verifyBeforeNd4j();
+      GpuCheck.verifyBeforeNd4j();
       if (args.length > 0 && NATIVE_COMMANDS.contains(args[0]) && !help) {
         // Every native library once, on this thread, before any stage starts a thread (see Natives).
-        dev.streamfit.engine.Natives.load();
+        Natives.load();
       }
     } catch (IllegalStateException e) {
       System.err.println("error: " + e.getMessage());
@@ -40,7 +45,7 @@ public final class Main {
    */
   static void quietEmbeddedBroker(String[] args) {
     String key = "org.slf4j.simpleLogger.log.org.apache.kafka.clients.NetworkClient";
-    boolean external = java.util.Arrays.stream(args).anyMatch(a -> a.startsWith("--bootstrap-servers"));
+    boolean external = Arrays.stream(args).anyMatch(a -> a.startsWith("--bootstrap-servers"));
     if (args.length > 0 && EMBEDDED_BROKER_COMMANDS.contains(args[0]) && !external && System.getProperty(key) == null) {
       System.setProperty(key, "error");
     }
@@ -49,7 +54,7 @@ public final class Main {
   /** Failures streamfit raises itself with a message that says what to do. */
   private static boolean ownCheck(Throwable ex) {
     return ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
-        || ex instanceof java.util.concurrent.TimeoutException;
+        || ex instanceof TimeoutException;
   }
 
   /** One line naming what failed: our messages as they are; other exceptions with their type and cause. */

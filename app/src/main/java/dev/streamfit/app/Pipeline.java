@@ -1,16 +1,18 @@
 package dev.streamfit.app;
 
 import dev.streamfit.augment.AugmentStage;
-import dev.streamfit.features.FeaturesStage;
-import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
+import dev.streamfit.common.kafka.TopicsAdmin;
+import dev.streamfit.engine.Natives;
+import dev.streamfit.features.FeaturesStage;
 import dev.streamfit.ingest.IngestConfig;
 import dev.streamfit.ingest.IngestStage;
 import dev.streamfit.ingest.IngestSummary;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.serving.ActiveModel;
+import dev.streamfit.serving.ServingConfig;
 import dev.streamfit.serving.ServingStage;
+import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.trainer.TrainerStage;
 import dev.streamfit.trainer.TrainerStatus;
 import java.io.IOException;
@@ -21,9 +23,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every stage in one JVM (the default run): an embedded broker unless a cluster is given, then
@@ -44,11 +48,11 @@ final class Pipeline implements AutoCloseable {
   private final FeaturesStage features; // null when the trainer reads pixels
   private final PipelineWatcher watcher;
   /** What ingest accepts: the trainer's labels, or any label when the trainer adds new ones (empty). */
-  private final java.util.List<String> ingestLabels;
+  private final List<String> ingestLabels;
   private final int epochs;
 
   private Pipeline(EmbeddedKafkaBroker broker, String bootstrap, Topics topics, ServingStage serving,
-      TrainerStage trainer, AugmentStage augment, FeaturesStage features, PipelineWatcher watcher, java.util.List<String> ingestLabels,
+      TrainerStage trainer, AugmentStage augment, FeaturesStage features, PipelineWatcher watcher, List<String> ingestLabels,
       int epochs) {
     this.ingestLabels = ingestLabels;
     this.epochs = epochs;
@@ -81,7 +85,7 @@ final class Pipeline implements AutoCloseable {
         data.modelName(), data.labels(), o.augment.epochs == 1);
     boolean viaFeatures = trainerConfig.input() == TrainerConfig.Input.FEATURES;
     // Every native library once, on this thread, before the broker's and the stages' threads start.
-    dev.streamfit.engine.Natives.load();
+    Natives.load();
     try {
       if (bootstrapOrNull == null) {
         broker = EmbeddedKafkaBroker.start();
@@ -91,9 +95,9 @@ final class Pipeline implements AutoCloseable {
       serving = ServingStage.start(Configs.serving(bootstrap, topics, s));
       trainer = TrainerStage.start(Configs.trainer(bootstrap, topics, o.common, o.trainer, runDir.resolve("checkpoints"),
           data.modelName(), data.labels(), o.augment.epochs == 1), serving.meterRegistry());
-      dev.streamfit.serving.ServingConfig sc = serving.config();
+      ServingConfig sc = serving.config();
       int cores = Runtime.getRuntime().availableProcessors();
-      org.slf4j.LoggerFactory.getLogger(Pipeline.class).info("thread plan: {} cores; OpenMP wait policy {}; augment 2 stream"
+      LoggerFactory.getLogger(Pipeline.class).info("thread plan: {} cores; OpenMP wait policy {}; augment 2 stream"
           + " threads (OpenCV 1 thread); {}trainer OpenMP threads per batch up to {} ({} while evaluating); serving {}"
           + " inference workers x 1 OpenMP thread", cores, System.getenv().getOrDefault("OMP_WAIT_POLICY", "OpenMP's default"),
           viaFeatures ? "features " + o.features.threads() + " stream threads x 1 OpenMP thread; " : "", cores,
@@ -106,7 +110,7 @@ final class Pipeline implements AutoCloseable {
           s.decode.limits()));
       PipelineWatcher watcher = new PipelineWatcher(bootstrap, topics);
       return new Pipeline(broker, bootstrap, topics, serving, trainer, augment, features, watcher,
-          o.trainer.growLabels ? java.util.List.of() : data.labels(), o.augment.epochs);
+          o.trainer.growLabels ? List.of() : data.labels(), o.augment.epochs);
     } catch (RuntimeException e) {
       Shutdown.closeAll(augment, features, trainer, serving, broker);
       throw e;

@@ -7,18 +7,18 @@ import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * Observes the pipeline from outside, through Kafka only: reads committed records of
@@ -29,7 +29,7 @@ final class PipelineWatcher implements AutoCloseable {
   private final Set<String> augmentedIds = ConcurrentHashMap.newKeySet();
   private final Set<String> rejectedIds = ConcurrentHashMap.newKeySet();
   private final Map<String, Long> rejectReasons = new ConcurrentHashMap<>();
-  private final List<Rejection> rejections = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<Rejection> rejections = Collections.synchronizedList(new ArrayList<>());
   private volatile long trainSamples;
   private volatile long trainImages;
   private volatile long samples;
@@ -38,12 +38,8 @@ final class PipelineWatcher implements AutoCloseable {
   private volatile boolean running = true;
 
   PipelineWatcher(String bootstrap, Topics topics) {
-    consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.AUGMENTED_MAX_BYTES),
-        new StringDeserializer(), new ByteArrayDeserializer());
+    consumer = KafkaClients.consumer(bootstrap, ClientProfile.READ_COMMITTED,
+        ClientProfile.reading(topics.spec(topics.augmented()), topics.spec(topics.rejected())));
     List<TopicPartition> parts = new ArrayList<>();
     for (String t : List.of(topics.augmented(), topics.rejected())) {
       consumer.partitionsFor(t, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(t, p.partition())));

@@ -1,5 +1,7 @@
 package dev.streamfit.app;
 
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -16,7 +18,7 @@ public final class ServingOptions {
 
   @Option(names = "--models", split = ",", description = "Also serve these models (comma-separated), each at "
       + "POST /v1/models/{name}/predict[:batch]; needs --model-name, the model of /v1/predict.")
-  java.util.List<String> moreModels = new java.util.ArrayList<>();
+  List<String> moreModels = new ArrayList<>();
 
   @Option(names = "--top-k", defaultValue = "3", description = "Labels returned when a request does not say ?k= (default ${DEFAULT-VALUE}).")
   int topK;

@@ -2,6 +2,8 @@ package dev.streamfit.app;
 
 import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.trainer.TrainerStage;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,8 +50,8 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     LabelSet set = labelSet();
     String name = modelName != null ? modelName : data != null ? Dataset.of(data).modelName() : "model";
-    var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
-        io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    var registry = new PrometheusMeterRegistry(
+        PrometheusConfig.DEFAULT);
     TrainerStage t = TrainerStage.start(Configs.trainer(kafka.bootstrapOrDefault(), kafka.topics(), common, trainer,
         common.workDir.resolve("checkpoints"), name, set.labels()), registry);
     MetricsServer metrics = null;

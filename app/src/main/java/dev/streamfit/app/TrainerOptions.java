@@ -1,5 +1,11 @@
 package dev.streamfit.app;
 
+import dev.streamfit.augment.ops.AugmentSpec;
+import dev.streamfit.engine.BaseModel;
+import dev.streamfit.trainer.TrainerConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
 import picocli.CommandLine.Option;
 
 /** Options of the trainer stage: base, head, optimisation, schedule, evaluation, checkpoints, publishing. */
@@ -64,12 +70,12 @@ public final class TrainerOptions {
   boolean featuresStageRuns;
 
   /** The trainer's input for this base. */
-  dev.streamfit.trainer.TrainerConfig.Input input() {
+  TrainerConfig.Input input() {
     if ("auto".equals(trainerInput)) {
-      return featuresStageRuns && dev.streamfit.engine.BaseModel.fromId(base).pretrained()
-          ? dev.streamfit.trainer.TrainerConfig.Input.FEATURES : dev.streamfit.trainer.TrainerConfig.Input.PIXELS;
+      return featuresStageRuns && BaseModel.fromId(base).pretrained()
+          ? TrainerConfig.Input.FEATURES : TrainerConfig.Input.PIXELS;
     }
-    return dev.streamfit.trainer.TrainerConfig.Input.parse(trainerInput);
+    return TrainerConfig.Input.parse(trainerInput);
   }
 
   @Option(names = "--fine-tune-blocks", defaultValue = "0",
@@ -81,7 +87,7 @@ public final class TrainerOptions {
   double fineTuneLearningRate;
 
   @Option(names = "--class-weights", split = ",", description = "Loss weight per class, in label order, comma-separated (default: all 1).")
-  java.util.List<Double> classWeights = new java.util.ArrayList<>();
+  List<Double> classWeights = new ArrayList<>();
 
   @Option(names = "--early-stop-patience", defaultValue = "0",
       description = "Stop training after N evaluations without a better validation accuracy; 0 = never (default ${DEFAULT-VALUE}).")
@@ -146,11 +152,11 @@ public final class TrainerOptions {
   int replayPerClass;
 
   /** The replay augmentation spec of {@code --replay-augment}. */
-  dev.streamfit.augment.ops.AugmentSpec replaySpec() {
+  AugmentSpec replaySpec() {
     if (replayAugment.isBlank() || replayAugment.equals("none")) {
-      return dev.streamfit.augment.ops.AugmentSpec.none();
+      return AugmentSpec.none();
     }
-    java.util.Properties p = new java.util.Properties();
+    Properties p = new Properties();
     for (String kv : replayAugment.split(",(?=[a-z_]+=)")) {
       int eq = kv.indexOf('=');
       if (eq <= 0) {
@@ -159,7 +165,7 @@ public final class TrainerOptions {
       }
       p.setProperty(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
     }
-    return dev.streamfit.augment.ops.AugmentSpec.fromProperties(p, dev.streamfit.augment.ops.AugmentSpec.none());
+    return AugmentSpec.fromProperties(p, AugmentSpec.none());
   }
 
   @Option(names = "--scratch-width", defaultValue = "16",

@@ -13,11 +13,11 @@ import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.testkit.ChildProcesses;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
-import dev.streamfit.trainer.internal.Checkpoint;
+import dev.streamfit.trainer.Checkpoints;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -150,7 +150,7 @@ class FeaturesCrashTest {
         assertThat(versions).as("versions; trainer log:%n%s", ChildProcesses.tail(log("trainer", last), 40)).isNotEmpty();
         ModelVersion v = versions.get(versions.size() - 1);
         assertThat(v.getProvenance().getSamplesTrained()).as("last version trained every sample once").isEqualTo(TRAIN);
-        var newest = Checkpoint.newestValid(work.resolve("checkpoints"), (f, why) -> { }).orElseThrow().checkpoint();
+        var newest = Checkpoints.newest(work.resolve("checkpoints")).orElseThrow();
         assertThat(newest.samplesTrained()).as("newest checkpoint").isEqualTo(TRAIN);
         long resumes = 0;
         for (int i = 0; i <= last; i++) {

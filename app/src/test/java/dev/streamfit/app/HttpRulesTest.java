@@ -97,7 +97,7 @@ class HttpRulesTest {
             dev.streamfit.engine.HeadSpec.SOFTMAX, 1e-3), labels, 1, 32), false);
     dev.streamfit.schemas.ModelVersion mv = dev.streamfit.schemas.ModelVersion.newBuilder().setModelName("rules")
         .setVersion(1).setCreatedAt(java.time.Instant.now()).setFormat(dev.streamfit.engine.Models.FORMAT)
-        .setModelBytes(java.nio.ByteBuffer.wrap(bytes)).setSha256(dev.streamfit.schemas.Hashes.sha256Hex(bytes))
+        .setModelBytes(java.nio.ByteBuffer.wrap(bytes)).setSha256(dev.streamfit.common.Hashes.sha256Hex(bytes))
         .setLabels(List.copyOf(labels)).setInput(dev.streamfit.engine.InputContract.square(32).toSpec())
         .setMetrics(java.util.Map.of()).setProvenance(dev.streamfit.schemas.Provenance.newBuilder()
             .setBaseModel("scratch-cnn").setRunSeed(1).setConfig(java.util.Map.of()).setOffsets(List.of()).setSteps(1)

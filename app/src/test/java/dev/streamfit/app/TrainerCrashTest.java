@@ -9,14 +9,14 @@ import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.testkit.ChildProcesses;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import dev.streamfit.testkit.TestImages;
 import dev.streamfit.engine.Models;
 import dev.streamfit.trainer.TrainerConfig;
-import dev.streamfit.trainer.internal.Checkpoint;
+import dev.streamfit.trainer.Checkpoints;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +77,7 @@ class TrainerCrashTest {
         }
         // The evaluator thread writes checkpoints beside training, so a few steps can pass before the first one is on
         // disk: the first kill waits for it, so that every later start resumes (the path this test is about).
-        while (i == 0 && p.isAlive() && Checkpoint.list(work.resolve("checkpoints")).isEmpty()
+        while (i == 0 && p.isAlive() && Checkpoints.list(work.resolve("checkpoints")).isEmpty()
             && System.currentTimeMillis() < until) {
           Thread.sleep(20);
         }
@@ -137,7 +137,7 @@ class TrainerCrashTest {
     assertThat(previousSamples).as("final version trained every record once").isEqualTo(RECORDS);
     assertThat(previousEnd).isEqualTo(RECORDS);
     // The newest checkpoint verifies, loads, and accounts for every record once.
-    var newest = Checkpoint.newestValid(work.resolve("checkpoints"), (f, why) -> { }).orElseThrow().checkpoint();
+    var newest = Checkpoints.newest(work.resolve("checkpoints")).orElseThrow();
     assertThat(newest.samplesTrained()).isEqualTo(RECORDS);
     assertThat(newest.nextOffsets().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(RECORDS);
     assertThat(Models.fromBytes(newest.model(), true).numParams()).isPositive();

@@ -7,13 +7,13 @@ import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.testkit.ChildProcesses;
 import dev.streamfit.testkit.Glyphs;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import dev.streamfit.trainer.EvalPoint;
-import dev.streamfit.trainer.internal.Checkpoint;
+import dev.streamfit.trainer.Checkpoints;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,15 +81,15 @@ class TrainerSoakTest {
       long trained = 0;
       while (trained < TRAIN && trainer.isAlive() && failed.get() == null && System.nanoTime() < deadline) {
         Thread.sleep(1_000);
-        var newest = Checkpoint.newestValid(work.resolve("checkpoints"), (f, why) -> { });
+        var newest = Checkpoints.newest(work.resolve("checkpoints"));
         if (newest.isEmpty()) {
           continue;
         }
-        Checkpoint c = newest.get().checkpoint();
+        Checkpoints.View c = newest.get();
         trained = c.samplesTrained();
         List<EvalPoint> h = c.history();
-        Sample s = new Sample((System.nanoTime() - t0) / 1e9, trained, rssKb(trainer.pid()), Files.size(newest.get().path()),
-            h.isEmpty() ? Double.NaN : h.get(h.size() - 1).valAccuracy(), c.state().judgement().version());
+        Sample s = new Sample((System.nanoTime() - t0) / 1e9, trained, rssKb(trainer.pid()), Files.size(c.path()),
+            h.isEmpty() ? Double.NaN : h.get(h.size() - 1).valAccuracy(), c.version());
         samples.add(s);
         System.out.printf(Locale.ROOT, "soak: %6.0f s  trained %6d  rss %6.1f MB  checkpoint %7.1f KB  val %.3f  v%d%n",
             s.seconds(), s.trained(), s.rssKb() / 1024.0, s.checkpointBytes() / 1024.0, s.val(), s.version());

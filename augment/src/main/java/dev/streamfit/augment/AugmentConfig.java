@@ -1,6 +1,6 @@
 package dev.streamfit.augment;
 
-import static dev.streamfit.schemas.ConfigChecks.range;
+import static dev.streamfit.common.ConfigChecks.range;
 
 import dev.streamfit.augment.ops.AugmentSpec;
 import dev.streamfit.imaging.DecodeLimits;

@@ -1,7 +1,15 @@
 package dev.streamfit.augment;
 
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.StreamsSettings;
+import dev.streamfit.common.kafka.TopicsAdmin;
+import dev.streamfit.imaging.ImagingNatives;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -9,20 +17,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tag;
-import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.bytedeco.opencv.global.opencv_core;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,9 +64,9 @@ public final class AugmentStage implements AutoCloseable {
    * time, and Kafka Streams' own client metrics) go to {@code registry}.
    */
   public static AugmentStage start(AugmentConfig config, MeterRegistry registry) {
-    dev.streamfit.imaging.ImagingNatives.load(); // before any thread of this stage starts
+    ImagingNatives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
-    org.bytedeco.opencv.global.opencv_core.setNumThreads(1);
+    opencv_core.setNumThreads(1);
     AugmentStage stage = new AugmentStage(config, registry);
     stage.startPass(0);
     if (config.passes() > 1) {
@@ -96,7 +97,7 @@ public final class AugmentStage implements AutoCloseable {
 
   /** Starts pass e once pass e-1 has committed offsets at the end of every partition of {@code images.raw}. */
   private void schedulePasses() {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+    try (Admin admin = KafkaClients.admin(config.bootstrapServers(), Duration.ofSeconds(30))) {
       int next = 1;
       while (!closed && next < config.passes()) {
         try {
@@ -134,39 +135,12 @@ public final class AugmentStage implements AutoCloseable {
 
   /** Kafka Streams properties of pass {@code pass} of {@code config}. */
   public static Properties streamsProperties(AugmentConfig config, int pass) {
-    Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId(pass));
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    // The topology has no global store; the flag only silences Streams' start-up warning about it (the
-    // recommended setting, and the default from Kafka 5). Streams also builds a StreamsConfig from each
-    // main consumer's configs (the partition assignor's) and warns again unless the consumer carries it too.
-    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
-    p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
-    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
-    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
-    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    // A dead instance's partitions move after 10 s, not the default 45 s; a restarted instance with an
-    // --instance-id (static membership) takes them back at once.
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 3_000);
-    if (!config.instanceId().isEmpty()) {
-      p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), config.instanceId());
-    }
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Topics.RAW_MAX_BYTES);
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_BYTES_CONFIG), 4 * Topics.RAW_MAX_BYTES);
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 50);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.AUGMENTED_MAX_BYTES);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION),
-        dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT); // see Transactions: no retriable OOSE errors in broker logs
-    // A sample is ~150 KB (224x224x3): batch several per request instead of one request per record.
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 1024 * 1024);
-    // Transactions commit every 500 ms (EOS default 100 ms): fewer commit round trips per image; a
-    // sample becomes visible to read_committed consumers at most ~0.5 s later.
-    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 500);
-    return p;
+    Topics t = config.topics();
+    // Up to 50 raw images a poll; a sample is ~150 KB (224x224x3): batch several per request.
+    return StreamsSettings.exactlyOnce(config.applicationId(pass), config.bootstrapServers(), config.streamThreads(),
+        t.replicationFactor(), config.stateDir(), config.instanceId(),
+        List.of(ClientProfile.reading(t.spec(t.raw())), ClientProfile.maxPollRecords(50)),
+        List.of(ClientProfile.writing(t.spec(t.augmented()), t.spec(t.rejected())), ClientProfile.batching(5, 1024 * 1024)));
   }
 
   /** State of pass 0's Kafka Streams application. */

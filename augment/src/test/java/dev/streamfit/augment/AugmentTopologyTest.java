@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.RawImage;
 import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Split;

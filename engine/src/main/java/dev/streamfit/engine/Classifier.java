@@ -1,9 +1,14 @@
 package dev.streamfit.engine;
 
+import dev.streamfit.engine.internal.HeadGrowth;
+import dev.streamfit.engine.internal.TopGraph;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Objects;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,7 +28,7 @@ public final class Classifier implements AutoCloseable {
   private final InputEncoder encoder;
   private int classes;
   // The trainable top, built on the first call with activations; ahead of the whole graph after fitting it.
-  private dev.streamfit.engine.internal.TopGraph top;
+  private TopGraph top;
   private boolean topAhead;
 
   private Classifier(ComputationGraph graph, InputContract contract, int classes) {
@@ -51,7 +56,7 @@ public final class Classifier implements AutoCloseable {
    */
   public static Classifier fromBytes(byte[] bytes, boolean withUpdater, InputContract contract) throws IOException {
     ComputationGraph g = Models.fromBytes(bytes, withUpdater);
-    int outputs = g.getOutputLayer(0).conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f
+    int outputs = g.getOutputLayer(0).conf().getLayer() instanceof FeedForwardLayer f
         ? (int) f.getNOut() : -1;
     return new Classifier(g, contract, outputs);
   }
@@ -128,9 +133,9 @@ public final class Classifier implements AutoCloseable {
     return top().cut();
   }
 
-  private dev.streamfit.engine.internal.TopGraph top() {
+  private TopGraph top() {
     if (top == null) {
-      top = dev.streamfit.engine.internal.TopGraph.of(graph);
+      top = TopGraph.of(graph);
       topAhead = false;
     }
     return top;
@@ -162,8 +167,8 @@ public final class Classifier implements AutoCloseable {
     for (int i = 0; i < shape.size(); i++) {
       dims[i + 1] = shape.get(i);
     }
-    INDArray x = Nd4j.createUninitializedDetached(org.nd4j.linalg.api.buffer.DataType.FLOAT, 'c', dims);
-    java.nio.FloatBuffer out = x.data().asNioFloat();
+    INDArray x = Nd4j.createUninitializedDetached(DataType.FLOAT, 'c', dims);
+    FloatBuffer out = x.data().asNioFloat();
     int at = 0;
     for (Activations a : activations) {
       if (!a.shape().equals(shape)) {
@@ -241,7 +246,7 @@ public final class Classifier implements AutoCloseable {
     open();
     dropTop();
     ComputationGraph old = graph;
-    ComputationGraph grown = dev.streamfit.engine.internal.HeadGrowth.grow(old, Models.HEAD, newClasses);
+    ComputationGraph grown = HeadGrowth.grow(old, Models.HEAD, newClasses);
     graph = grown;
     classes = newClasses;
     INDArray params = old.params();

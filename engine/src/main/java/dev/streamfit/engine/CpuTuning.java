@@ -2,7 +2,10 @@ package dev.streamfit.engine;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * Turns on DL4J's oneDNN layer helpers, which 1.0.0-M2.1 leaves off in two ways: the system property
@@ -46,14 +49,14 @@ public final class CpuTuning {
   public static void setThreads(int threads) {
     // NativeOpsHolder reads the backend's configuration that loading ND4J sets up: load it first (a no-op
     // once loaded), or a thread that touches ND4J first through here fails with an NPE in its static init.
-    org.nd4j.linalg.factory.Nd4j.getBackend();
-    org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(Math.max(1, threads));
+    Nd4j.getBackend();
+    NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(Math.max(1, threads));
   }
 
   /** Whether the convolution layers of {@code graph} run through a oneDNN (or cuDNN) helper. */
   public static boolean oneDnnHelpersActive(ComputationGraph graph) {
     for (Layer l : graph.getLayers()) {
-      Layer inner = l instanceof org.deeplearning4j.nn.layers.FrozenLayer f ? f.getInsideLayer() : l;
+      Layer inner = l instanceof FrozenLayer f ? f.getInsideLayer() : l;
       if (inner instanceof ConvolutionLayer c) {
         return c.getHelper() != null;
       }

@@ -1,5 +1,6 @@
 package dev.streamfit.engine;
 
+import dev.streamfit.engine.internal.InferenceGraphOptimizer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -8,10 +9,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.modelimport.keras.KerasModelImport;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
@@ -19,8 +24,8 @@ import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
-import dev.streamfit.engine.internal.InferenceGraphOptimizer;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
@@ -152,7 +157,7 @@ public final class Models {
     ComputationGraph classifier = b.addLayer(HEAD, out.build(), input).setOutputs(HEAD).build();
     // TransferLearning copies parameters as one flat vector, which scrambles depthwise-convolution
     // weights set through their 'c'-ordered views (seen on the optimized graph). Copy them by name.
-    for (org.deeplearning4j.nn.api.Layer layer : frozenBase.getLayers()) {
+    for (Layer layer : frozenBase.getLayers()) {
       String name = layer.conf().getLayer().getLayerName();
       layer.paramTable().forEach((key, value) -> classifier.getLayer(name).getParam(key).assign(value));
     }
@@ -163,7 +168,7 @@ public final class Models {
   static ILossFunction loss(TrainingSpec spec, int classes) {
     return spec.classWeights().isEmpty() ? new LossMCXENT()
         : new LossMCXENT(Nd4j.createFromArray(spec.classWeights().stream().mapToDouble(Double::doubleValue).toArray())
-            .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).reshape(1, classes));
+            .castTo(DataType.FLOAT).reshape(1, classes));
   }
 
   /**
@@ -172,11 +177,11 @@ public final class Models {
    * layers are left alone. Call between {@code fit} calls only (not thread-safe).
    */
   public static void setLearningRates(ComputationGraph graph, double headRate, double baseRate) {
-    for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
-      if (layer instanceof org.deeplearning4j.nn.layers.FrozenLayer || layer.numParams() == 0) {
+    for (Layer layer : graph.getLayers()) {
+      if (layer instanceof FrozenLayer || layer.numParams() == 0) {
         continue;
       }
-      if (layer.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer bl && bl.getIUpdater() != null) {
+      if (layer.conf().getLayer() instanceof BaseLayer bl && bl.getIUpdater() != null) {
         String name = bl.getLayerName();
         boolean head = HEAD.equals(name) || INNER.equals(name) || name.startsWith(ScratchCnn.PREFIX);
         bl.getIUpdater().setLrAndSchedule(head ? headRate : baseRate, null);
@@ -186,9 +191,9 @@ public final class Models {
 
   /** Names of the layers {@code fit} updates (not frozen, with parameters), in graph order. */
   public static List<String> trainableLayers(ComputationGraph graph) {
-    List<String> names = new java.util.ArrayList<>();
-    for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
-      if (!(layer instanceof org.deeplearning4j.nn.layers.FrozenLayer) && layer.numParams() > 0) {
+    List<String> names = new ArrayList<>();
+    for (Layer layer : graph.getLayers()) {
+      if (!(layer instanceof FrozenLayer) && layer.numParams() > 0) {
         names.add(layer.conf().getLayer().getLayerName());
       }
     }

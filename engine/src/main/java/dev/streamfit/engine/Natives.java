@@ -1,6 +1,8 @@
 package dev.streamfit.engine;
 
 import dev.streamfit.imaging.ImagingNatives;
+import org.bytedeco.javacpp.Loader;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Loads every native library the engine and the imaging code use — ND4J's backend (libnd4jcpu with
@@ -33,10 +35,10 @@ public final class Natives {
     ImagingNatives.load();
     loadIfPresent("org.bytedeco.openblas.global.openblas_nolapack"); // the CPU backend's BLAS (not with CUDA)
     loadIfPresent("org.bytedeco.openblas.global.openblas");
-    org.bytedeco.javacpp.Loader.load(org.bytedeco.hdf5.global.hdf5.class);
-    org.nd4j.linalg.factory.Nd4j.getBackend();
+    Loader.load(org.bytedeco.hdf5.global.hdf5.class);
+    Nd4j.getBackend();
     // The first op pulls in the rest of the backend (op executioner, workspaces, oneDNN).
-    try (var a = org.nd4j.linalg.factory.Nd4j.create(new float[] {1f, 2f}, new long[] {1, 2})) {
+    try (var a = Nd4j.create(new float[] {1f, 2f}, new long[] {1, 2})) {
       a.addi(1f);
     }
     loaded = true;
@@ -49,6 +51,6 @@ public final class Natives {
     } catch (ClassNotFoundException e) {
       return;
     }
-    org.bytedeco.javacpp.Loader.load(c);
+    Loader.load(c);
   }
 }

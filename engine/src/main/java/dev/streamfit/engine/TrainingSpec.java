@@ -1,6 +1,7 @@
 package dev.streamfit.engine;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -32,7 +33,7 @@ public record TrainingSpec(HeadSpec head, Optimizer optimizer, double learningRa
 
     /** Parses {@code adam} or {@code sgd}; the error names the flag. */
     public static Optimizer parse(String s) {
-      return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+      return switch (s.toLowerCase(Locale.ROOT)) {
         case "adam" -> ADAM;
         case "sgd" -> SGD;
         default -> throw new IllegalArgumentException("trainer.optimizer must be adam or sgd, was '" + s + "' (set --optimizer)");

@@ -1,6 +1,6 @@
 package dev.streamfit.features;
 
-import static dev.streamfit.schemas.ConfigChecks.range;
+import static dev.streamfit.common.ConfigChecks.range;
 
 import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.schemas.Topics;

@@ -1,18 +1,19 @@
 package dev.streamfit.features;
 
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.StreamsSettings;
+import dev.streamfit.common.kafka.TopicsAdmin;
+import dev.streamfit.engine.Natives;
 import dev.streamfit.features.internal.ExtractorPool;
 import dev.streamfit.features.internal.FeatureMaker;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +42,7 @@ public final class FeaturesStage implements AutoCloseable {
 
   /** As {@link #start(FeaturesConfig)}, meters (records by outcome, forward time, Streams' own) in {@code registry}. */
   public static FeaturesStage start(FeaturesConfig config, MeterRegistry registry) {
-    dev.streamfit.engine.Natives.load(); // before any thread of this stage starts
+    Natives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     ExtractorPool pool = new ExtractorPool(config.prefix(), config.streamThreads());
     try {
@@ -65,32 +66,14 @@ public final class FeaturesStage implements AutoCloseable {
 
   /** Kafka Streams properties of {@code config}. */
   public static Properties streamsProperties(FeaturesConfig config) {
-    Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.streamsApplicationId());
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true); // see AugmentStage
-    p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
-    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
-    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
-    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 3_000);
-    if (!config.instanceId().isEmpty()) {
-      p.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), config.instanceId());
-    }
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), Topics.AUGMENTED_MAX_BYTES);
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 100);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Topics.FEATURES_MAX_BYTES);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION),
-        dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT);
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
-    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 500);
-    return p;
+    Topics t = config.topics();
+    return StreamsSettings.exactlyOnce(config.streamsApplicationId(), config.bootstrapServers(), config.streamThreads(),
+        t.replicationFactor(), config.stateDir(), config.instanceId(),
+        List.of(ClientProfile.reading(t.spec(t.augmented())), ClientProfile.maxPollRecords(100)),
+        List.of(ClientProfile.writing(t.spec(t.features()), t.spec(t.rejected())), ClientProfile.batching(5, 256 * 1024)));
   }
 
+  /** State of the Kafka Streams application. */
   public KafkaStreams.State state() {
     return streams.state();
   }

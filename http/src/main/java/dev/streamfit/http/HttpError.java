@@ -1,5 +1,6 @@
 package dev.streamfit.http;
 
+import dev.streamfit.schemas.RejectReason;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -38,6 +39,20 @@ public final class HttpError extends RuntimeException {
   /** 400 naming the query parameter, its value and what it must be. */
   public static HttpError badParameter(String key, String value, String must) {
     return badRequest("query parameter " + key + " must be " + must + ", was '" + clip(value) + "'");
+  }
+
+  /**
+   * Content refused for {@code reason}, the reason's code as the error code: 400 invalid label, 413 too large, 415
+   * unsupported format, else 422.
+   */
+  public static HttpError refused(RejectReason reason, String message) {
+    int status = switch (reason) {
+      case INVALID_LABEL -> 400;
+      case TOO_LARGE -> 413;
+      case UNSUPPORTED_FORMAT -> 415;
+      default -> 422;
+    };
+    return new HttpError(status, reason.code(), message);
   }
 
   /** 404 {@code code}. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import java.io.IOException;
 
 /**
  * JSON bodies the same way on every server: records out ({@link #reply}), records in ({@link #read}) with a 400
@@ -46,7 +47,7 @@ public final class Json {
           + "body must be JSON " + shape);
     } catch (JsonProcessingException e) {
       throw HttpError.badRequest("body is not JSON (" + e.getOriginalMessage() + "); must be " + shape);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw HttpError.badRequest("body is not JSON; must be " + shape);
     }
   }

@@ -23,6 +23,7 @@ import dev.streamfit.schemas.RejectReason;
 import java.util.Objects;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.opencv_core.Mat;
+import java.util.Optional;
 
 /**
  * Bytes → RGB {@link Mat}, guarded: the container is checked (JPEG/PNG/WebP allow-list by magic bytes,
@@ -35,6 +36,11 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * who must close them.
  */
 public final class ImageDecoder {
+  /** Which JPEG decoder this machine uses: libjpeg-turbo's TurboJPEG where installed, else OpenCV's imdecode. */
+  public static String jpegDecoder() {
+    return TurboJpeg.available() ? "libjpeg-turbo TurboJPEG" : "OpenCV imdecode (libturbojpeg0 not installed)";
+  }
+
   private final DecodeLimits limits;
 
   public ImageDecoder(DecodeLimits limits) {
@@ -98,7 +104,7 @@ public final class ImageDecoder {
 
   private static Mat decode(byte[] bytes, ImageHeader h, int minSide) throws ImageRejectedException {
     if (h.mediaType().equals("image/jpeg")) {
-      java.util.Optional<Mat> turbo = TurboJpeg.decodeRgb(bytes, h.width(), h.height(), minSide);
+      Optional<Mat> turbo = TurboJpeg.decodeRgb(bytes, h.width(), h.height(), minSide);
       if (turbo.isPresent()) {
         return orient(turbo.get(), h.orientation());
       }

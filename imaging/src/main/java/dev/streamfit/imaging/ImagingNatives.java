@@ -1,6 +1,10 @@
 package dev.streamfit.imaging;
 
 import dev.streamfit.imaging.internal.TurboJpeg;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.opencv.global.opencv_core;
+import org.bytedeco.opencv.global.opencv_imgcodecs;
+import org.bytedeco.opencv.global.opencv_imgproc;
 
 /**
  * Loads the imaging stage's native libraries (OpenCV core, imgproc, imgcodecs; TurboJPEG when present)
@@ -19,9 +23,9 @@ public final class ImagingNatives {
     if (loaded) {
       return;
     }
-    org.bytedeco.javacpp.Loader.load(org.bytedeco.opencv.global.opencv_core.class);
-    org.bytedeco.javacpp.Loader.load(org.bytedeco.opencv.global.opencv_imgproc.class);
-    org.bytedeco.javacpp.Loader.load(org.bytedeco.opencv.global.opencv_imgcodecs.class);
+    Loader.load(opencv_core.class);
+    Loader.load(opencv_imgproc.class);
+    Loader.load(opencv_imgcodecs.class);
     TurboJpeg.available();
     loaded = true;
   }

@@ -6,6 +6,8 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.global.opencv_imgproc;
 import org.bytedeco.opencv.opencv_core.Size;
 import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.opencv.global.opencv_imgcodecs;
 
 /**
  * Conversions between 8-bit RGB {@link Mat}s and the wire tensor format of {@code AugmentedSample}:
@@ -58,11 +60,11 @@ public final class Pixels {
 
   /** Encodes an 8-bit RGB {@code Mat} as a baseline JPEG of the given quality (1–100). The Mat is left as is. */
   public static byte[] encodeJpeg(Mat rgb, int quality) {
-    try (Mat bgr = new Mat(); org.bytedeco.javacpp.BytePointer buf = new org.bytedeco.javacpp.BytePointer();
-        org.bytedeco.javacpp.IntPointer params = new org.bytedeco.javacpp.IntPointer(
-            org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY, quality)) {
-      org.bytedeco.opencv.global.opencv_imgproc.cvtColor(rgb, bgr, org.bytedeco.opencv.global.opencv_imgproc.COLOR_RGB2BGR);
-      if (!org.bytedeco.opencv.global.opencv_imgcodecs.imencode(".jpg", bgr, buf, params)) {
+    try (Mat bgr = new Mat(); BytePointer buf = new BytePointer();
+        IntPointer params = new IntPointer(
+            opencv_imgcodecs.IMWRITE_JPEG_QUALITY, quality)) {
+      opencv_imgproc.cvtColor(rgb, bgr, opencv_imgproc.COLOR_RGB2BGR);
+      if (!opencv_imgcodecs.imencode(".jpg", bgr, buf, params)) {
         throw new IllegalStateException("JPEG encoding failed");
       }
       byte[] out = new byte[(int) buf.limit()];

@@ -1,5 +1,9 @@
 package dev.streamfit.ingest;
 
+import dev.streamfit.common.Hashes;
+import dev.streamfit.imaging.ImagingNatives;
+import dev.streamfit.ingest.internal.IngestHttp;
+import dev.streamfit.ingest.internal.KnownImages;
 import dev.streamfit.ingest.internal.Publisher;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Split;
@@ -9,22 +13,26 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import dev.streamfit.schemas.Hashes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -59,8 +67,8 @@ public final class IngestStage {
       List<Path> files = walk.filter(Files::isRegularFile)
           .filter(p -> !p.getFileName().toString().startsWith("."))
           .filter(p -> config.dataDir().relativize(p).getNameCount() == 3)
-          .sorted().collect(java.util.stream.Collectors.toCollection(ArrayList::new));
-      java.util.Collections.shuffle(files, new java.util.Random(42));
+          .sorted().collect(Collectors.toCollection(ArrayList::new));
+      Collections.shuffle(files, new Random(42));
       return files;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + config.dataDir(), e);
@@ -88,7 +96,7 @@ public final class IngestStage {
    */
   public IngestSummary run(List<IngestItem> items, LongConsumer progress) {
     long t0 = System.nanoTime();
-    dev.streamfit.imaging.ImagingNatives.load(); // the edge checks' downscale; before the reader threads start
+    ImagingNatives.load(); // the edge checks' downscale; before the reader threads start
     // Files are read and hashed ahead on other threads (one per core) from the start, while the publisher opens
     // (topics, index, transactional producer); once it is open they are also checked and encoded there, and this
     // thread only hands them to the producer, in order.
@@ -167,7 +175,7 @@ public final class IngestStage {
     }
   }
 
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
+  private static ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
@@ -212,7 +220,7 @@ public final class IngestStage {
 
   /** Ids of every image published to {@code images.raw} so far (committed), read from {@code images.index}. */
   public static Set<String> publishedIds(String bootstrap, Topics topics) {
-    return dev.streamfit.ingest.internal.KnownImages.read(bootstrap, topics.index(), true);
+    return KnownImages.read(bootstrap, topics.index(), true);
   }
 
   /** The files of the {@code <split>/<class>/} folder as items, in {@link #files()} order. */
@@ -238,7 +246,7 @@ public final class IngestStage {
    */
   public IngestSummary watch(Duration interval, BooleanSupplier stop) throws InterruptedException {
     long t0 = System.nanoTime();
-    dev.streamfit.imaging.ImagingNatives.load();
+    ImagingNatives.load();
     Set<Path> done = new HashSet<>();
     Map<Path, List<Long>> pending = new HashMap<>();
     try (Publisher publisher = new Publisher(config)) {
@@ -276,13 +284,13 @@ public final class IngestStage {
    * server to stop.
    */
   public IngestServer serveHttp(String host, int port) throws IOException {
-    dev.streamfit.imaging.ImagingNatives.load();
-    return dev.streamfit.ingest.internal.IngestHttp.start(config, new Publisher(config), host, port);
+    ImagingNatives.load();
+    return IngestHttp.start(config, new Publisher(config), host, port);
   }
 
   private void publishFile(Publisher publisher, Path file) throws InterruptedException {
     try {
-      publish(publisher, Loaded.of(item(file), java.util.concurrent.CompletableFuture.completedFuture(publisher)));
+      publish(publisher, Loaded.of(item(file), CompletableFuture.completedFuture(publisher)));
     } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause());
     }

@@ -2,8 +2,10 @@ package dev.streamfit.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.KafkaClients;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import java.io.ByteArrayOutputStream;
@@ -29,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * streamfit's transactional producer settings ({@link dev.streamfit.schemas.Transactions}) writing into
+ * streamfit's transactional producer settings ({@link ClientProfile#transactional}) writing into
  * partitions {@link TopicsAdmin#ensure} has just created, transaction after transaction with no pause (each
  * one's first batches race the previous one's commit markers) while other threads keep the cores busy, as
  * in a default run: read committed, every record arrives exactly once, and the broker and clients log no
@@ -67,13 +69,9 @@ class FreshTopicTransactionsTest {
         Topics topics = new Topics("fresh" + round + "-", 2, (short) 1);
         TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
         List<String> sent = new ArrayList<>();
-        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-            ProducerConfig.TRANSACTIONAL_ID_CONFIG, "fresh-" + UUID.randomUUID(),
-            ProducerConfig.LINGER_MS_CONFIG, 0,
-            ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT,
-            ProducerConfig.BATCH_SIZE_CONFIG, 16 * 1024,
-            ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES), new StringSerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<String, byte[]> p = KafkaClients.producer(broker.bootstrapServers(),
+            ClientProfile.transactional("fresh-" + UUID.randomUUID()), ClientProfile.batching(0, 16 * 1024),
+            ClientProfile.writing(topics.spec(topics.raw())))) {
           p.initTransactions();
           byte[] value = new byte[12 * 1024];
           for (int i = 0; i < RECORDS; i++) {

@@ -84,7 +84,7 @@ class IngestSourcesTest {
     List<RawImage> raws = IngestStageTest.readAll(broker, topics.raw()).stream().map(AvroSerde.of(RawImage.class)::decode)
         .toList();
     RawImage big = raws.stream().filter(r -> r.getSource().toString().startsWith("large.jpg")).findFirst().orElseThrow();
-    assertThat(big.getId().toString()).isEqualTo(dev.streamfit.schemas.Hashes.sha256Hex(large));
+    assertThat(big.getId().toString()).isEqualTo(dev.streamfit.common.Hashes.sha256Hex(large));
     assertThat(big.getSource().toString()).contains("downscaled at ingest from 4000x5000");
     byte[] content = new byte[big.getContent().remaining()];
     big.getContent().duplicate().get(content);

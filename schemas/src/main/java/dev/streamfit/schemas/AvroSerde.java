@@ -1,6 +1,8 @@
 package dev.streamfit.schemas;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageDecoder;
@@ -28,7 +30,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
   private static final int MAX_RETAINED = 4 * 1024 * 1024;
 
   /** A reusable output buffer. */
-  private static final class Buffer extends java.io.ByteArrayOutputStream {
+  private static final class Buffer extends ByteArrayOutputStream {
     Buffer() {
       super(64 * 1024);
     }
@@ -120,7 +122,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
   }
 
   @Override
-  public void configure(java.util.Map<String, ?> configs, boolean isKey) {
+  public void configure(Map<String, ?> configs, boolean isKey) {
     // nothing to configure: the schema comes from the generated class
   }
 

@@ -1,6 +1,8 @@
 package dev.streamfit.schemas;
 
-/** Stable reason codes used in {@link Rejection#getReason()} and in HTTP error bodies. */
+import java.util.Locale;
+
+/** Stable reason codes written in {@link Rejection#getReason()} (and in HTTP error bodies). */
 public enum RejectReason {
   /** The Kafka record itself could not be decoded as the expected Avro record. */
   MALFORMED_RECORD,
@@ -25,21 +27,8 @@ public enum RejectReason {
   /** Unexpected failure while processing; the message says what. */
   INTERNAL_ERROR;
 
-  /**
-   * HTTP status answering an upload refused for this reason: 400 invalid label, 413 too large, 415 unsupported
-   * format, else 422.
-   */
-  public int httpStatus() {
-    return switch (this) {
-      case INVALID_LABEL -> 400;
-      case TOO_LARGE -> 413;
-      case UNSUPPORTED_FORMAT -> 415;
-      default -> 422;
-    };
-  }
-
   /** Lower-case code as written in records, e.g. {@code corrupt_image}. */
   public String code() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }

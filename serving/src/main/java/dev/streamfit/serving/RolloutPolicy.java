@@ -1,6 +1,6 @@
 package dev.streamfit.serving;
 
-import static dev.streamfit.schemas.ConfigChecks.range;
+import static dev.streamfit.common.ConfigChecks.range;
 
 import java.util.Locale;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package dev.streamfit.serving;
 
-import static dev.streamfit.schemas.ConfigChecks.range;
+import static dev.streamfit.common.ConfigChecks.range;
 
 import dev.streamfit.http.HttpLimits;
 import dev.streamfit.imaging.DecodeLimits;
@@ -8,6 +8,8 @@ import dev.streamfit.schemas.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.ArrayList;
+import java.util.HashSet;
 
 /**
  * Configuration of the serving stage. Immutable; validated on construction (errors name the key, the
@@ -61,7 +63,7 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
       throw new IllegalArgumentException("serving.models needs serving.model-name: the default model answers /v1/predict"
           + " (set --model-name)");
     }
-    if (moreModels.size() != new java.util.HashSet<>(moreModels).size()) {
+    if (moreModels.size() != new HashSet<>(moreModels).size()) {
       throw new IllegalArgumentException("serving.models names a model twice: " + moreModels + " (fix --models)");
     }
     Objects.requireNonNull(http, "http");
@@ -192,7 +194,7 @@ public record ServingConfig(String bootstrapServers, Topics topics, String model
 
   /** Every model served: {@code modelName} (null = the first on the topic), then {@link #moreModels}. */
   public List<String> servedModels() {
-    List<String> all = new java.util.ArrayList<>();
+    List<String> all = new ArrayList<>();
     all.add(modelName);
     all.addAll(moreModels);
     return all;

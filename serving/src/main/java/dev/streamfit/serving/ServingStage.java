@@ -1,7 +1,8 @@
 package dev.streamfit.serving;
 
+import dev.streamfit.common.kafka.TopicsAdmin;
+import dev.streamfit.engine.Natives;
 import dev.streamfit.imaging.ImageDecoder;
-import dev.streamfit.schemas.TopicsAdmin;
 import dev.streamfit.serving.internal.FeedbackDesk;
 import dev.streamfit.serving.internal.FeedbackLoop;
 import dev.streamfit.serving.internal.HttpApi;
@@ -16,6 +17,8 @@ import dev.streamfit.serving.internal.RecentPredictions;
 import dev.streamfit.serving.internal.ServingMetrics;
 import dev.streamfit.serving.internal.TopicInference;
 import dev.streamfit.serving.internal.TrainingFeed;
+import dev.streamfit.serving.internal.VersionStats;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -44,11 +47,11 @@ public final class ServingStage implements AutoCloseable {
   private final HttpApi http;
   private final TopicInference inference;
   private final Map<String, ModelRegistry> more;
-  private final io.micrometer.core.instrument.MeterRegistry meters;
+  private final MeterRegistry meters;
   private final FeedbackLoop feedback;
 
   private ServingStage(ServingConfig config, InferenceQueue queue, ModelRegistry registry, Map<String, ModelRegistry> more,
-      TrainingFeed training, HttpApi http, TopicInference inference, io.micrometer.core.instrument.MeterRegistry meters,
+      TrainingFeed training, HttpApi http, TopicInference inference, MeterRegistry meters,
       FeedbackLoop feedback) {
     this.meters = meters;
     this.feedback = feedback;
@@ -65,13 +68,13 @@ public final class ServingStage implements AutoCloseable {
    * The registry scraped at this server's {@code GET /metrics}; a stage in the same process (the default run's trainer)
    * may register its meters here so that one scrape shows them all. Thread-safe.
    */
-  public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+  public MeterRegistry meterRegistry() {
     return meters;
   }
 
   /** Creates missing topics, starts following models and metrics, listening, and topic inference. */
   public static ServingStage start(ServingConfig config) {
-    dev.streamfit.engine.Natives.load(); // before any thread of this stage starts
+    Natives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     ServingMetrics metrics = new ServingMetrics();
     ImageDecoder decoder = new ImageDecoder(config.limits());
@@ -144,7 +147,7 @@ public final class ServingStage implements AutoCloseable {
   }
 
   /** Live figures of {@code version} of the default model (requests, errors, feedback, agreement), or null. */
-  public dev.streamfit.serving.internal.VersionStats.Snapshot live(long version) {
+  public VersionStats.Snapshot live(long version) {
     var s = registry.deployment().statsIfAny(version);
     return s == null ? null : s.snapshot();
   }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Feedback;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.ModelEvent;
 import dev.streamfit.schemas.ModelEventKind;
 import dev.streamfit.schemas.RawImage;

@@ -4,7 +4,7 @@ import dev.streamfit.engine.BaseModel;
 import dev.streamfit.engine.InputEncoder;
 import dev.streamfit.engine.Models;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.InputSpec;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Provenance;

@@ -7,7 +7,7 @@ import static dev.streamfit.serving.Fixtures.version;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.testkit.KafkaBroker;

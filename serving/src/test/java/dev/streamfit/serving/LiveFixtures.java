@@ -9,7 +9,7 @@ import dev.streamfit.engine.TrainingSpec;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.Pixels;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.testkit.Glyphs;
 import dev.streamfit.testkit.TestImages;

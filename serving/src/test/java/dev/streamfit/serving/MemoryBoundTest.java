@@ -47,7 +47,7 @@ class MemoryBoundTest {
   void concurrentMaximumSizeBatchesAreAnsweredWithoutExhaustingTheHeap(KafkaBroker broker, @TempDir Path dir)
       throws Exception {
     Topics topics = new Topics("membound-", 1, (short) 1);
-    dev.streamfit.schemas.TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    dev.streamfit.common.kafka.TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
     try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
       publish(p, topics, version(1, Fixtures.good(1)));
     }

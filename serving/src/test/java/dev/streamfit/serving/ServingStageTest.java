@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
@@ -38,7 +38,7 @@ class ServingStageTest {
   @Test
   void recoversTheChampionFromTheTopicAloneAndNeverServesABrokenVersion(KafkaBroker broker) throws Exception {
     Topics topics = new Topics("recover-", 1, (short) 1);
-    dev.streamfit.schemas.TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    dev.streamfit.common.kafka.TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
     byte[] good = Fixtures.good(1);
     try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
       publish(p, topics, version(1, Fixtures.good(0)));

@@ -127,7 +127,7 @@ class TopicInferenceTest {
         ServingStage s = ServingStage.start(ServingConfig.defaults(broker.bootstrapServers(), topics, 0)
             .withModelName("birds").withMoreModels(List.of("tools")))) {
       byte[] birds = Fixtures.good(1);
-      publish(p, topics, Fixtures.version("birds", 1, birds, dev.streamfit.schemas.Hashes.sha256Hex(birds),
+      publish(p, topics, Fixtures.version("birds", 1, birds, dev.streamfit.common.Hashes.sha256Hex(birds),
           List.of("crow", "owl", "wren")));
       await("birds active", () -> s.active() != null);
       byte[] hat = TestImages.sampleJpeg("test", "hat");
@@ -151,7 +151,7 @@ class TopicInferenceTest {
       assertThat(results.get("fish").getError()).startsWith("unknown_model");
 
       byte[] tools = Fixtures.good(2);
-      publish(p, topics, Fixtures.version("tools", 1, tools, dev.streamfit.schemas.Hashes.sha256Hex(tools),
+      publish(p, topics, Fixtures.version("tools", 1, tools, dev.streamfit.common.Hashes.sha256Hex(tools),
           List.of("hammer", "saw", "wrench")));
       await("tools active", () -> s.active("tools") != null);
       send.accept("tools", "tools");

@@ -1,6 +1,8 @@
 package dev.streamfit.testkit;
 
 import dev.streamfit.broker.EmbeddedKafkaBroker;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -45,11 +47,11 @@ public final class KafkaBrokerExtension implements ParameterResolver {
 
   private static boolean dockerAvailable() {
     // Ask Testcontainers only where a daemon could be: without one it logs an ERROR with every strategy tried.
-    boolean socket = java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
+    boolean socket = Files.exists(Path.of("/var/run/docker.sock"))
         || System.getenv("DOCKER_HOST") != null
         || (System.getenv("XDG_RUNTIME_DIR") != null
-            && java.nio.file.Files.exists(java.nio.file.Path.of(System.getenv("XDG_RUNTIME_DIR"), "docker.sock")))
-        || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
+            && Files.exists(Path.of(System.getenv("XDG_RUNTIME_DIR"), "docker.sock")))
+        || Files.exists(Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
     if (!socket) {
       return false;
     }

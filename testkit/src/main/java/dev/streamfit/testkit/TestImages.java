@@ -1,5 +1,7 @@
 package dev.streamfit.testkit;
 
+import java.awt.Color;
+import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
@@ -8,10 +10,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -19,6 +23,7 @@ import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
@@ -31,7 +36,7 @@ public final class TestImages {
   private TestImages() {}
 
   /** The ten classes of the bundled clothing sample, in alphabetical (Keras flow_from_directory) order. */
-  public static final java.util.List<String> CLOTHING_LABELS = java.util.List.of("dress", "hat", "longsleeve", "outwear",
+  public static final List<String> CLOTHING_LABELS = List.of("dress", "hat", "longsleeve", "outwear",
       "pants", "shirt", "shoes", "shorts", "skirt", "t-shirt");
 
   /** A real JPEG of the bundled sample ({@code data/clothing-sample/<split>/<label>}, first in name order). */
@@ -97,7 +102,7 @@ public final class TestImages {
     System.arraycopy(box, 0, mp4, 0, box.length);
     mp4[100] = (byte) 0xFF;
     mp4[101] = (byte) 0xD9;
-    byte[] sef = ("SEFH" + "\0".repeat(12) + "MotionPhoto_Data" + "SEFT").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    byte[] sef = ("SEFH" + "\0".repeat(12) + "MotionPhoto_Data" + "SEFT").getBytes(StandardCharsets.ISO_8859_1);
     Map<String, byte[]> m = new LinkedHashMap<>();
     m.put("motion-photo", concat(jpeg, mp4));
     m.put("samsung-trailer", concat(jpeg, sef));
@@ -119,8 +124,8 @@ public final class TestImages {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
       writer.setOutput(ios);
-      javax.imageio.ImageWriteParam p = writer.getDefaultWriteParam();
-      p.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT);
+      ImageWriteParam p = writer.getDefaultWriteParam();
+      p.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
       writer.write(null, new IIOImage(img, null, null), p);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -165,7 +170,7 @@ public final class TestImages {
     byte[] small = pngBomb(16, 16);
     ByteBuffer b = ByteBuffer.allocate(small.length + 64);
     b.put(small, 0, 8);
-    chunk(b, "tEXt", "Comment\0hello".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    chunk(b, "tEXt", "Comment\0hello".getBytes(StandardCharsets.ISO_8859_1));
     b.put(small, 8, small.length - 8);
     return Arrays.copyOf(b.array(), b.position());
   }
@@ -237,19 +242,19 @@ public final class TestImages {
             int w = side > 0 ? side : 72 + r.nextInt(190);
             int h = side > 0 ? side : 72 + r.nextInt(190);
             BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
-            java.awt.Graphics2D g = img.createGraphics();
-            g.setColor(new java.awt.Color(20 + r.nextInt(40), 20 + r.nextInt(40), 20 + r.nextInt(40)));
+            Graphics2D g = img.createGraphics();
+            g.setColor(new Color(20 + r.nextInt(40), 20 + r.nextInt(40), 20 + r.nextInt(40)));
             g.fillRect(0, 0, w, h);
             for (int k = 0; k < Math.max(4, w * h / 40); k++) {
               int v = r.nextInt(90);
-              g.setColor(new java.awt.Color(v, v, v));
+              g.setColor(new Color(v, v, v));
               g.fillRect(r.nextInt(w), r.nextInt(h), 1, 1);
             }
             int s = (int) (Math.min(w, h) * (0.45 + 0.35 * r.nextDouble()));
             int x = r.nextInt(Math.max(1, w - s));
             int y = r.nextInt(Math.max(1, h - s));
             int v = 170 + r.nextInt(85);
-            g.setColor(new java.awt.Color(v, v, v));
+            g.setColor(new Color(v, v, v));
             switch (c) {
               case 0 -> g.fillOval(x, y, s, s);
               case 1 -> g.fillRect(x, y, s, s);
@@ -362,7 +367,7 @@ public final class TestImages {
   /** Appends a PNG chunk with its CRC. */
   public static void chunk(ByteBuffer b, String type, byte[] data) {
     b.putInt(data.length);
-    byte[] t = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] t = type.getBytes(StandardCharsets.US_ASCII);
     b.put(t).put(data);
     CRC32 crc = new CRC32();
     crc.update(t);

@@ -1,7 +1,10 @@
 package dev.streamfit.trainer;
 
+import dev.streamfit.augment.ops.AugmentSpec;
 import dev.streamfit.engine.BaseModel;
+import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.engine.HeadSpec;
+import dev.streamfit.engine.ScratchShape;
 import dev.streamfit.engine.TrainingSpec;
 import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.schemas.Topics;
@@ -40,7 +43,7 @@ import java.util.Objects;
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
     int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal,
-    dev.streamfit.engine.ScratchShape scratch, Windows windows, Input input) {
+    ScratchShape scratch, Windows windows, Input input) {
 
   /** Where the trainer's samples come from. */
   public enum Input {
@@ -99,10 +102,10 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
    * @param reaugment drawn afresh for each replay of a sample, on top of the variant kept (so a replayed image is not
    *     seen twice the same way); {@code AugmentSpec.none()} replays the variant as kept
    */
-  public record Rehearsal(double ratio, int perClass, dev.streamfit.augment.ops.AugmentSpec reaugment) {
+  public record Rehearsal(double ratio, int perClass, AugmentSpec reaugment) {
     /** Replay jitter by default: shift ±10 %, zoom 0.9–1.1; no flip, no rotation (not every label set allows them). */
-    public static final dev.streamfit.augment.ops.AugmentSpec LIGHT = new dev.streamfit.augment.ops.AugmentSpec(0, 0.1,
-        0.1, 0, 0.9, 1.1, false, false, 1, 1, 0, dev.streamfit.augment.ops.AugmentSpec.FillMode.NEAREST, 0, 0, 0, 0);
+    public static final AugmentSpec LIGHT = new AugmentSpec(0, 0.1,
+        0.1, 0, 0.9, 1.1, false, false, 1, 1, 0, AugmentSpec.FillMode.NEAREST, 0, 0, 0, 0);
 
     /** No rehearsal. */
     public static final Rehearsal OFF = new Rehearsal(0, 64);
@@ -163,7 +166,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
           + " would have no weight): drop --class-weights or --grow-labels");
     }
     if (input == Input.FEATURES) {
-      dev.streamfit.engine.FrozenPrefix.of(base, imageSize, training); // validates: a pretrained base
+      FrozenPrefix.of(base, imageSize, training); // validates: a pretrained base
     }
   }
 
@@ -173,8 +176,8 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
   }
 
   /** The frozen part of the network this config trains on (with {@link Input#FEATURES}, what the samples carry). */
-  public dev.streamfit.engine.FrozenPrefix prefix() {
-    return dev.streamfit.engine.FrozenPrefix.of(base, imageSize, training);
+  public FrozenPrefix prefix() {
+    return FrozenPrefix.of(base, imageSize, training);
   }
 
   /** This config reading {@code in}. */
@@ -192,7 +195,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     return new TrainerConfig(bootstrapServers, topics, "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.MOBILENET_V2_035, 224, TrainingSpec.adam(HeadSpec.SOFTMAX, 1e-3), LrSchedule.CONSTANT,
         16, 42L, 256, TrainerPolicy.DEFAULTS, false, Rehearsal.OFF,
-        dev.streamfit.engine.ScratchShape.DEFAULT, Windows.DEFAULT, Input.PIXELS);
+        ScratchShape.DEFAULT, Windows.DEFAULT, Input.PIXELS);
   }
 
   public TrainerConfig withBatchSize(int n) {

@@ -1,17 +1,17 @@
 package dev.streamfit.trainer;
 
-import dev.streamfit.engine.Classifier;
-import dev.streamfit.engine.InputContract;
+import dev.streamfit.common.kafka.TopicsAdmin;
+import dev.streamfit.engine.Natives;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Split;
-import dev.streamfit.schemas.TopicsAdmin;
-import dev.streamfit.trainer.internal.Checkpoint;
+import dev.streamfit.trainer.internal.EvaluatorJobs;
 import dev.streamfit.trainer.internal.Judge;
 import dev.streamfit.trainer.internal.LabelAdmission;
-import dev.streamfit.trainer.internal.EvaluatorJobs;
 import dev.streamfit.trainer.internal.ModelPublisher;
+import dev.streamfit.trainer.internal.RollbackFollower;
+import dev.streamfit.trainer.internal.SampleGate;
 import dev.streamfit.trainer.internal.SampleRef;
 import dev.streamfit.trainer.internal.SampleSource;
 import dev.streamfit.trainer.internal.TrainerGauges;
@@ -20,17 +20,20 @@ import dev.streamfit.trainer.internal.TrainingLoop;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,13 +65,13 @@ public final class TrainerStage implements AutoCloseable {
   private final ExecutorService evaluator;
   private final ModelPublisher publisher;
   private final TrainerGauges gauges;
-  private final dev.streamfit.trainer.internal.SampleGate gate;
+  private final SampleGate gate;
   private volatile boolean running = true;
   // Confined to the trainer thread (the loop) and to the evaluator thread (the judge, through its jobs).
   private TrainingLoop loop;
   private Judge judge;
   /** Evaluator jobs not yet collected, oldest first: at most {@value #MAX_QUEUED} (each holds a snapshot's weights). */
-  private final java.util.ArrayDeque<Future<EvaluatorJobs.Done>> jobs = new java.util.ArrayDeque<>();
+  private final ArrayDeque<Future<EvaluatorJobs.Done>> jobs = new ArrayDeque<>();
   private static final int MAX_QUEUED = 2;
   private boolean stoppedEarly;
   private Path lastCheckpoint;
@@ -78,7 +81,7 @@ public final class TrainerStage implements AutoCloseable {
   private long lastEvalDuration; // ns, of the last finished evaluation
   private TrainerState.Judgement judged; // as of the last finished evaluator job: what status shows
   private EvaluatorJobs evaluatorJobs;
-  private final dev.streamfit.trainer.internal.RollbackFollower rollbacks;
+  private final RollbackFollower rollbacks;
   private TrainerState.Pending resend;
   private String lastVerdict = "";
   private int consolidations;
@@ -86,13 +89,13 @@ public final class TrainerStage implements AutoCloseable {
 
   private TrainerStage(TrainerConfig config, MeterRegistry registry) {
     this.config = config;
-    this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null, 0, false, java.util.List.of()));
+    this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null, 0, false, List.of()));
     this.thread = new Thread(this::runLoop, "streamfit-trainer");
     this.evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "streamfit-trainer-evaluator"));
     this.publisher = new ModelPublisher(config);
     this.gauges = new TrainerGauges(registry, config.modelName());
-    this.gate = new dev.streamfit.trainer.internal.SampleGate(config);
-    this.rollbacks = new dev.streamfit.trainer.internal.RollbackFollower(config);
+    this.gate = new SampleGate(config);
+    this.rollbacks = new RollbackFollower(config);
   }
 
   /** Creates missing topics, loads or builds the model, and starts consuming; meters go to a private registry. */
@@ -105,7 +108,7 @@ public final class TrainerStage implements AutoCloseable {
    * label) go to {@code registry}.
    */
   public static TrainerStage start(TrainerConfig config, MeterRegistry registry) {
-    dev.streamfit.engine.Natives.load(); // before any thread of this stage starts
+    Natives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
     TrainerStage t = new TrainerStage(config, registry);
     try {
@@ -115,8 +118,9 @@ public final class TrainerStage implements AutoCloseable {
       t.publisher.close();
       throw e;
     }
+    t.rollbacks.start();
     t.evaluatorJobs = new EvaluatorJobs(config, t.judge, t.publisher, t.gauges, config.checkpointDir().resolve(LEARNING_CURVE),
-        t.rollbacks.start());
+        t.rollbacks);
     t.publishStatus(null);
     t.thread.start();
     return t;
@@ -128,71 +132,14 @@ public final class TrainerStage implements AutoCloseable {
   }
 
   private void restoreOrInit() {
-    try {
-      Checkpoint.deleteStaleTemps(config.checkpointDir());
-      while (true) {
-        var loaded = Checkpoint.newestValid(config.checkpointDir(),
-            (path, why) -> LOG.warn("checkpoint {} skipped: {}; falling back to the previous one", path, why));
-        if (loaded.isEmpty()) {
-          break;
-        }
-        Checkpoint c = loaded.get().checkpoint();
-        TrainerState.Progress progress = c.state().progress();
-        checkLabels(progress.labels(), loaded.get().path());
-        Classifier model;
-        try {
-          model = Classifier.fromBytes(c.model(), true, InputContract.square(config.imageSize()));
-        } catch (IOException | RuntimeException e) {
-          LOG.warn("checkpoint {} has a model that does not load ({}); setting it aside", loaded.get().path(), e.toString());
-          Files.move(loaded.get().path(), loaded.get().path().resolveSibling(loaded.get().path().getFileName() + ".bad"));
-          continue;
-        }
-        if (model.classes() != progress.labels().size()) {
-          model.close();
-          throw new IllegalStateException("checkpoint " + loaded.get().path() + " has a model of " + model.classes()
-              + " outputs for labels " + progress.labels() + "; start with a new --checkpoint-dir");
-        }
-        loop = new TrainingLoop(config, model, progress, refs -> SampleSource.reread(config, refs));
-        judge = new Judge(config, c.state().judgement(), c.champion(), System.nanoTime());
-        judged = c.state().judgement();
-        resend = c.state().judgement().pending();
-        stoppedEarly = c.state().judgement().stoppedEarly();
-        lastCheckpoint = loaded.get().path();
-        evaluatedSamples = progress.samplesTrained();
-        LOG.info("resumed from checkpoint {} (step {}, epoch {}, version {}, {} labels, {} validation samples, offsets {})",
-            loaded.get().path(), progress.step(), progress.epoch(), c.state().judgement().version(),
-            progress.labels().size(), loop.validationSize(), progress.nextOffsets());
-        return;
-      }
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read checkpoints in " + config.checkpointDir() + ": " + e.getMessage(), e);
-    }
-    long t0 = System.nanoTime();
-    Classifier model = Classifier.create(config.base(), config.training(), config.scratch(), config.labels(),
-        config.seed(), config.imageSize());
-    LOG.info("built classifier on {} in {} ms; trainable layers {}", config.base().id(),
-        (System.nanoTime() - t0) / 1_000_000, model.trainableLayers());
-    if (config.input() == TrainerConfig.Input.FEATURES) {
-      String cut = model.frozenCut();
-      if (!cut.equals(config.prefix().cut())) {
-        model.close();
-        throw new IllegalStateException("the classifier's frozen part ends at " + cut + ", the features stage's prefix at "
-            + config.prefix().cut());
-      }
-      LOG.info("training the top on {} (frozen prefix {}, {})", config.inputTopic(), config.prefix().describe(),
-          config.prefix().shortHash());
-    }
-    loop = new TrainingLoop(config, model, TrainerState.Progress.initial(config.labels()), refs -> Map.of());
-    judge = new Judge(config, TrainerState.Judgement.initial(config.labels().size()), new byte[0], System.nanoTime());
-    judged = judge.judgement();
-  }
-
-  /** Labels recorded in a checkpoint; those the trainer was started with must be their first ones. */
-  private void checkLabels(java.util.List<String> saved, Path from) {
-    if (saved.size() < config.labels().size() || !saved.subList(0, config.labels().size()).equals(config.labels())) {
-      throw new IllegalStateException("checkpoint " + from + " was trained on labels " + saved + ", which do not start with"
-          + " the configured " + config.labels() + "; start with the labels it was trained with, or a new --checkpoint-dir");
-    }
+    Startup.Begun b = Startup.begin(config);
+    loop = b.loop();
+    judge = b.judge();
+    judged = b.judge().judgement();
+    resend = b.resend();
+    stoppedEarly = judged.stoppedEarly();
+    lastCheckpoint = b.checkpoint();
+    evaluatedSamples = loop.samplesTrained();
   }
 
   private void runLoop() {
@@ -273,7 +220,7 @@ public final class TrainerStage implements AutoCloseable {
     } finally {
       evaluator.shutdown();
       try {
-        evaluator.awaitTermination(120, java.util.concurrent.TimeUnit.SECONDS);
+        evaluator.awaitTermination(120, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -359,7 +306,7 @@ public final class TrainerStage implements AutoCloseable {
     try {
       s = SAMPLES.decode(r.value());
       if (s == null) {
-        throw new org.apache.kafka.common.errors.SerializationException("tombstone");
+        throw new SerializationException("tombstone");
       }
     } catch (RuntimeException e) {
       publisher.reject(ref, r.key(), RejectReason.MALFORMED_RECORD, e.getMessage());

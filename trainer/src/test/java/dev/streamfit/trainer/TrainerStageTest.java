@@ -11,7 +11,7 @@ import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.schemas.TrainingMetrics;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;

@@ -5,21 +5,21 @@ import dev.streamfit.augment.ops.Augmenter;
 import dev.streamfit.augment.ops.Geometry;
 import dev.streamfit.augment.ops.Photometric;
 import dev.streamfit.augment.ops.Seeds;
+import dev.streamfit.common.Buffers;
+import dev.streamfit.common.Rejections;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.imaging.Pixels;
 import dev.streamfit.schemas.AugmentationParams;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.RawImage;
 import dev.streamfit.schemas.RejectReason;
-import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Split;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import org.apache.kafka.common.errors.SerializationException;
 import org.bytedeco.opencv.opencv_core.Mat;
@@ -55,7 +55,7 @@ public final class SampleMaker {
     List<Outcome> out = outcomes(key, value, topic, partition, offset);
     for (Outcome o : out) {
       if (o instanceof Outcome.Sample s) {
-        metrics.recordOut(s.sample().getSplit().name().toLowerCase(java.util.Locale.ROOT));
+        metrics.recordOut(s.sample().getSplit().name().toLowerCase(Locale.ROOT));
       } else if (o instanceof Outcome.Reject r) {
         metrics.recordRejection(r.rejection().getReason());
       }
@@ -92,7 +92,7 @@ public final class SampleMaker {
   }
 
   private List<Outcome> make(RawImage raw) throws ImageRejectedException {
-    byte[] bytes = Hashes.copyOf(raw.getContent());
+    byte[] bytes = Buffers.copyOf(raw.getContent());
     int size = config.imageSize();
     List<Outcome> out = new ArrayList<>();
     if (raw.getSplit() != Split.TRAIN) {
@@ -147,9 +147,8 @@ public final class SampleMaker {
 
   private static Outcome reject(String key, String source, RejectReason reason, String message, String topic,
       int partition, long offset) {
-    return new Outcome.Reject(Rejection.newBuilder().setOriginalKey(key).setStage("augment").setReason(reason.code())
-        .setMessage(message == null ? reason.code() : message).setSourceTopic(topic).setSourcePartition(partition)
-        .setSourceOffset(offset).setSource(source).setRejectedAt(Instant.now()).build());
+    return new Outcome.Reject(Rejections.of(Rejections.Stage.AUGMENT, key, reason, message, topic, partition, offset,
+        source));
   }
 
 }

@@ -1,11 +1,14 @@
 package dev.streamfit.augment.ops;
 
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What random augmentation a train image gets, with the semantics and parameter names of Keras'
@@ -63,7 +66,7 @@ public record AugmentSpec(double rotationRange, double widthShiftRange, double h
   }
 
   public AugmentSpec {
-    java.util.Objects.requireNonNull(fillMode, "fillMode");
+    Objects.requireNonNull(fillMode, "fillMode");
     check("augment.rotation-range", rotationRange, 0, 180, "--rotation-range");
     check("augment.width-shift-range", widthShiftRange, 0, 4096, "--width-shift-range");
     check("augment.height-shift-range", heightShiftRange, 0, 4096, "--height-shift-range");
@@ -100,12 +103,12 @@ public record AugmentSpec(double rotationRange, double widthShiftRange, double h
   public static AugmentSpec fromProperties(Properties p, AugmentSpec base) {
     Map<String, String> m = new TreeMap<>();
     p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k).trim()));
-    java.util.Set<String> known = java.util.Set.of("rotation_range", "width_shift_range", "height_shift_range",
+    Set<String> known = Set.of("rotation_range", "width_shift_range", "height_shift_range",
         "shear_range", "zoom_range", "horizontal_flip", "vertical_flip", "brightness_range", "channel_shift_range",
         "fill_mode", "cval", "blur_sigma", "contrast_range", "saturation_range");
     for (String k : m.keySet()) {
       if (!known.contains(k)) {
-        throw new IllegalArgumentException("augment spec key '" + k + "' is unknown; known: " + new java.util.TreeSet<>(known));
+        throw new IllegalArgumentException("augment spec key '" + k + "' is unknown; known: " + new TreeSet<>(known));
       }
     }
     double[] zoom = m.containsKey("zoom_range") ? range(m.get("zoom_range"), "zoom_range", true)

@@ -1,6 +1,5 @@
 package dev.streamfit.engine.internal;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -4,6 +4,7 @@ import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.transferlearning.TransferLearningHelper;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -82,7 +83,7 @@ public final class TopGraph {
         continue;
       }
       Layer src = from.getLayer(v.getVertexName());
-      if (src instanceof org.deeplearning4j.nn.layers.FrozenLayer || v.getLayer() instanceof org.deeplearning4j.nn.layers.FrozenLayer) {
+      if (src instanceof FrozenLayer || v.getLayer() instanceof FrozenLayer) {
         continue;
       }
       src.paramTable().forEach((key, value) -> v.getLayer().getParam(key).assign(value));

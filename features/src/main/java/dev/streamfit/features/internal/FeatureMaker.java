@@ -1,5 +1,6 @@
 package dev.streamfit.features.internal;
 
+import dev.streamfit.common.Rejections;
 import dev.streamfit.engine.Activations;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
@@ -10,8 +11,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +84,7 @@ public final class FeatureMaker {
       LOG.warn("frozen prefix failed on {}@{}:{}: {}", topic, partition, offset, e.toString());
       return reject(key, RejectReason.INTERNAL_ERROR, "frozen prefix failed: " + e, topic, partition, offset);
     }
-    forward.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+    forward.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
     byte[] fp16 = a.toFp16();
     if (fp16.length + ENVELOPE > Topics.FEATURES_MAX_BYTES) {
       return reject(key, RejectReason.TOO_LARGE, "activations of " + pool.prefix().describe() + " are " + fp16.length
@@ -92,15 +93,16 @@ public final class FeatureMaker {
           topic, partition, offset);
     }
     s.setPixels(ByteBuffer.allocate(0));
+    // CHECKSTYLE.OFF: the wire record shares its name with the engine's Activations
     s.setActivations(dev.streamfit.schemas.Activations.newBuilder().setPrefix(pool.hash()).setCut(pool.prefix().cut())
         .setShape(List.copyOf(a.shape())).setFp16(ByteBuffer.wrap(fp16)).build());
+    // CHECKSTYLE.ON
     return new Outcome.Sample(s);
   }
 
   private static Outcome reject(String key, RejectReason reason, String message, String topic, int partition,
       long offset) {
-    return new Outcome.Reject(Rejection.newBuilder().setOriginalKey(key).setStage("features").setReason(reason.code())
-        .setMessage(message).setSourceTopic(topic).setSourcePartition(partition < 0 ? null : partition)
-        .setSourceOffset(offset < 0 ? null : offset).setRejectedAt(Instant.now()).build());
+    return new Outcome.Reject(Rejections.of(Rejections.Stage.FEATURES, key, reason, message, topic, partition, offset,
+        null));
   }
 }

@@ -1,11 +1,11 @@
 package dev.streamfit.http.internal;
 
+import dev.streamfit.http.HttpError;
 import dev.streamfit.http.HttpFront;
 import dev.streamfit.http.HttpLimits;
 import dev.streamfit.http.Request;
 import dev.streamfit.http.RequestHandler;
 import dev.streamfit.http.Response;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -13,22 +13,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -60,10 +54,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
   private State state = State.IDLE;
   private ScheduledFuture<?> deadline;
   private HttpRequest head;
-  private byte[] fixed;
-  private ByteArrayOutputStream chunked;
-  private int received;
-  private long reserved;
+  private final Body body;
   private boolean keepAlive;
   private boolean bytesWhileBusy;
   private boolean counted;
@@ -71,6 +62,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Object> pending = new ArrayDeque<>();
 
   private Connection(Shared shared) {
+    this.body = new Body(shared.budget(), shared.maxBodyBytes());
     this.shared = shared;
   }
 
@@ -106,12 +98,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     cancel();
-    if (reserved > 0) {
-      shared.budget().release(reserved);
-      reserved = 0;
-    }
-    fixed = null;
-    chunked = null;
+    body.drop();
     releasePending();
     if (counted) {
       shared.connections().decrementAndGet();
@@ -174,17 +161,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
       return;
     }
     HttpLimits limits = shared.limits();
-    DecoderResult dr = r.decoderResult();
-    if (dr.isFailure()) {
-      Throwable c = dr.cause();
-      if (c instanceof TooLongHttpLineException) {
-        fail(ctx, 414, "uri_too_long", "request line exceeds " + Math.min(8192, limits.maxHeaderBytes()) + " bytes");
-      } else if (c instanceof TooLongHttpHeaderException || c instanceof TooLongFrameException) {
-        fail(ctx, 431, "headers_too_large", "request headers exceed http.max-header-bytes=" + limits.maxHeaderBytes()
-            + " (set --http-max-header-bytes)");
-      } else {
-        fail(ctx, 400, "bad_request", "malformed HTTP request: " + c.getMessage());
-      }
+    HttpError broken = Framing.headError(r, limits);
+    if (broken != null) {
+      fail(ctx, broken.status(), broken.code(), broken.getMessage());
       return;
     }
     if (r.headers().size() > limits.maxHeaders()) {
@@ -194,19 +173,12 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
     keepAlive = HttpUtil.isKeepAlive(r);
     boolean isChunked = HttpUtil.isTransferEncodingChunked(r);
-    long length = -1;
-    String cl = r.headers().get(HttpHeaderNames.CONTENT_LENGTH);
-    if (cl != null) {
-      try {
-        length = Long.parseLong(cl.trim());
-      } catch (NumberFormatException e) {
-        length = -2;
-      }
-      if (length < 0 || isChunked) {
-        fail(ctx, 400, "bad_request", isChunked ? "both Content-Length and Transfer-Encoding: chunked"
-            : "invalid Content-Length: " + cl);
-        return;
-      }
+    long length;
+    try {
+      length = Framing.declaredLength(r);
+    } catch (HttpError e) {
+      fail(ctx, e.status(), e.code(), e.getMessage());
+      return;
     }
     if (length > shared.maxBodyBytes()) {
       refuse(ctx, r, 413, "too_large", "request body of " + length + " bytes exceeds " + shared.bodyCap());
@@ -218,11 +190,8 @@ public final class Connection extends ChannelInboundHandlerAdapter {
           + shared.budget().cap() + "; retry later");
       return;
     }
-    reserved = want;
     head = r;
-    received = 0;
-    fixed = isChunked ? null : new byte[(int) want];
-    chunked = isChunked ? new ByteArrayOutputStream() : null;
+    body.start(want, isChunked);
     if (HttpUtil.is100ContinueExpected(r)) {
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
     }
@@ -244,34 +213,26 @@ public final class Connection extends ChannelInboundHandlerAdapter {
       fail(ctx, 400, "bad_request", "malformed request body framing: " + c.decoderResult().cause().getMessage());
       return;
     }
-    ByteBuf buf = c.content();
-    int n = buf.readableBytes();
-    if (fixed != null) {
-      if (received + n > fixed.length) {
+    switch (body.append(c.content())) {
+      case LONGER_THAN_DECLARED -> {
         fail(ctx, 400, "bad_request", "body longer than its Content-Length");
         return;
       }
-      buf.readBytes(fixed, received, n);
-    } else if (n > 0) {
-      if ((long) received + n > shared.maxBodyBytes()) {
-        dropBody();
+      case TOO_LARGE -> {
+        body.drop();
         refuse(ctx, head, 413, "too_large", "request body exceeds " + shared.bodyCap());
         return;
       }
-      if (!shared.budget().tryReserve(n)) {
-        dropBody();
+      case OVER_BUDGET -> {
+        body.drop();
         refuse(ctx, head, 429, "overloaded", "request bodies in flight would exceed http.max-inflight-bytes="
             + shared.budget().cap() + "; retry later");
         return;
       }
-      reserved += n;
-      byte[] part = new byte[n];
-      buf.readBytes(part);
-      chunked.write(part, 0, n);
+      case OK -> { }
     }
-    received += n;
     if (c instanceof LastHttpContent) {
-      if (fixed != null && received != fixed.length) {
+      if (!body.whole()) {
         fail(ctx, 400, "bad_request", "body shorter than its Content-Length");
         return;
       }
@@ -279,25 +240,15 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void dropBody() {
-    shared.budget().release(reserved);
-    reserved = 0;
-    fixed = null;
-    chunked = null;
-  }
-
   // ---- handing over and answering ----
 
   private void complete(ChannelHandlerContext ctx) {
     cancel();
-    byte[] body = fixed != null ? fixed : chunked.toByteArray();
-    long hold = reserved;
-    reserved = 0;
-    fixed = null;
-    chunked = null;
+    Body.Taken taken = body.take();
+    long hold = taken.reserved();
     Request request;
     try {
-      request = Messages.request(head, body, (InetSocketAddress) ctx.channel().remoteAddress());
+      request = Messages.request(head, taken.bytes(), (InetSocketAddress) ctx.channel().remoteAddress());
     } catch (IllegalArgumentException e) {
       shared.budget().release(hold);
       fail(ctx, 400, "bad_request", "malformed request URI: " + e.getMessage());
@@ -311,7 +262,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
         Response answer;
         try {
           answer = shared.handler().handle(request);
-        } catch (dev.streamfit.http.HttpError e) {
+        } catch (HttpError e) {
           shared.listener().rejected(e.code());
           answer = e.toResponse();
         } catch (Throwable t) {
@@ -392,7 +343,7 @@ public final class Connection extends ChannelInboundHandlerAdapter {
   /** Answers a request that cannot be framed, half-closes, drops what still comes for a moment, then closes. */
   private void fail(ChannelHandlerContext ctx, int status, String code, String message) {
     shared.listener().rejected(code);
-    dropBody();
+    body.drop();
     state = State.CLOSING;
     ctx.writeAndFlush(Messages.toNetty(Response.error(status, code, message), true)).addListener((ChannelFutureListener) f -> {
       if (f.isSuccess() && ctx.channel() instanceof SocketChannel ch && ch.isActive()) {
@@ -425,14 +376,14 @@ public final class Connection extends ChannelInboundHandlerAdapter {
       case HEADERS -> timeout(ctx, "request headers not received within http.header-timeout-ms="
           + shared.limits().headerTimeout().toMillis() + " (set --http-header-timeout-ms)");
       case BODY -> timeout(ctx, "request body not received within http.body-timeout-ms="
-          + shared.limits().bodyTimeout().toMillis() + " (" + received + " bytes arrived; set --http-body-timeout-ms)");
+          + shared.limits().bodyTimeout().toMillis() + " (" + body.received() + " bytes arrived; set --http-body-timeout-ms)");
       default -> ctx.close(); // idle keep-alive, a drained refusal, a linger
     }
   }
 
   private void timeout(ChannelHandlerContext ctx, String message) {
     shared.listener().rejected("timeout");
-    dropBody();
+    body.drop();
     state = State.CLOSING;
     ctx.writeAndFlush(Messages.toNetty(Response.error(408, "timeout", message), true)).addListener(ChannelFutureListener.CLOSE);
   }

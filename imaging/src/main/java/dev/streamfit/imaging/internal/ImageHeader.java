@@ -2,6 +2,8 @@ package dev.streamfit.imaging.internal;
 
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.schemas.RejectReason;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
 
 /**
  * Reads format, width and height from an encoded image without decoding pixels, exactly as the decoders will
@@ -142,7 +144,7 @@ public record ImageHeader(String mediaType, int width, int height, int orientati
     if (b.length < 8 + 25 || u32be(b, 8) != 13 || !type(b, 12, "IHDR")) {
       throw corrupt("corrupt PNG: the first chunk must be a 13-byte IHDR");
     }
-    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    CRC32 crc = new CRC32();
     crc.update(b, 12, 17);
     if (crc.getValue() != u32be(b, 29)) {
       throw corrupt("corrupt PNG: IHDR checksum mismatch");
@@ -168,7 +170,7 @@ public record ImageHeader(String mediaType, int width, int height, int orientati
     while (i + 12 <= b.length) {
       long len = u32be(b, i);
       if (len > b.length - i - 12L) {
-        throw corrupt("truncated PNG: chunk " + new String(b, i + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+        throw corrupt("truncated PNG: chunk " + new String(b, i + 4, 4, StandardCharsets.ISO_8859_1)
             + " overruns data");
       }
       if (type(b, i + 4, "IHDR")) {
@@ -206,7 +208,7 @@ public record ImageHeader(String mediaType, int width, int height, int orientati
       long len = u32le(b, i + 4);
       int data = i + 8;
       if (len > end - data) {
-        throw corrupt("truncated WebP: chunk " + new String(b, i, 4, java.nio.charset.StandardCharsets.ISO_8859_1)
+        throw corrupt("truncated WebP: chunk " + new String(b, i, 4, StandardCharsets.ISO_8859_1)
             + " overruns data");
       }
       if (type(b, i, "VP8X")) {

@@ -78,7 +78,7 @@ public final class IngestHttp implements IngestServer {
     return switch (o.status()) {
       case PUBLISHED -> Json.reply(201, new Answer("published", o.id(), splitName, o.label()));
       case DUPLICATE -> Json.reply(200, new Answer("duplicate", o.id(), splitName, o.label()));
-      default -> throw new HttpError(o.reason().httpStatus(), o.reason().code(), o.message());
+      default -> throw HttpError.refused(o.reason(), o.message());
     };
   }
 

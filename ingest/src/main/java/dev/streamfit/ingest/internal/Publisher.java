@@ -1,13 +1,17 @@
 package dev.streamfit.ingest.internal;
 
+import dev.streamfit.common.Hashes;
+import dev.streamfit.common.Rejections;
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.KafkaClients;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
+import dev.streamfit.imaging.Pixels;
 import dev.streamfit.ingest.IngestConfig;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.ImageIndexEntry;
-import dev.streamfit.schemas.RawImage;
 import dev.streamfit.schemas.Labels;
+import dev.streamfit.schemas.RawImage;
 import dev.streamfit.schemas.RejectReason;
 import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Split;
@@ -23,10 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
  * Publishes images inside Kafka transactions: de-duplication against {@code images.index}, the byte cap, the
@@ -115,16 +117,10 @@ public final class Publisher implements AutoCloseable {
     indexReader.setDaemon(true);
     indexReader.start();
     this.guard = new ImageDecoder(config.limits());
-    this.producer = new KafkaProducer<>(Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.TRANSACTIONAL_ID_CONFIG, topics.prefix() + "streamfit-ingest-" + UUID.randomUUID(),
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.RAW_MAX_BYTES,
-        ProducerConfig.LINGER_MS_CONFIG, 5,
-        ProducerConfig.RETRY_BACKOFF_MS_CONFIG, RETRY_BACKOFF_MS,
-        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT,
-        ProducerConfig.BATCH_SIZE_CONFIG, 1024 * 1024), new StringSerializer(), new ByteArraySerializer());
+    this.producer = KafkaClients.producer(config.bootstrapServers(),
+        ClientProfile.transactional(topics.prefix() + "streamfit-ingest-" + UUID.randomUUID()),
+        ClientProfile.writing(topics.spec(topics.raw()), topics.spec(topics.index()), topics.spec(topics.rejected())),
+        ClientProfile.batching(5, 1024 * 1024), KnownImages.QUICK_RETRY);
     try {
       producer.initTransactions();
       Set<String> ids = ConcurrentHashMap.newKeySet();
@@ -267,19 +263,18 @@ public final class Publisher implements AutoCloseable {
     double f = (double) config.maxSide() / Math.max(width, height);
     int w = Math.max(1, (int) Math.round(width * f));
     int h = Math.max(1, (int) Math.round(height * f));
-    try (org.bytedeco.opencv.opencv_core.Mat rgb = guard.decodeRgb(content, Math.max(w, h));
-        org.bytedeco.opencv.opencv_core.Mat small = dev.streamfit.imaging.Pixels.resize(rgb,
+    try (Mat rgb = guard.decodeRgb(content, Math.max(w, h));
+        Mat small = Pixels.resize(rgb,
             rgb.cols() >= rgb.rows() ? Math.max(w, h) : Math.min(w, h), rgb.cols() >= rgb.rows() ? Math.min(w, h) : Math.max(w, h))) {
-      return dev.streamfit.imaging.Pixels.encodeJpeg(small, 95);
+      return Pixels.encodeJpeg(small, 95);
     }
   }
 
   /** Sends a refusal that happened before the content could be read (e.g. an unreadable file). */
   public synchronized void reject(String id, String source, RejectReason reason, String message) {
     begin();
-    producer.send(new ProducerRecord<>(topics.rejected(), id, rejectionSerde.encode(Rejection.newBuilder()
-        .setOriginalKey(id).setStage("ingest").setReason(reason.code()).setMessage(message).setSource(source)
-        .setRejectedAt(Instant.now()).build())));
+    producer.send(new ProducerRecord<>(topics.rejected(), id,
+        rejectionSerde.encode(Rejections.of(Rejections.Stage.INGEST, id, reason, message, source))));
     rejectedByReason.merge(reason.code(), 1L, Long::sum);
   }
 

@@ -1,21 +1,15 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.kafka.TopicReader;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.ModelEvent;
 import dev.streamfit.schemas.ModelEventKind;
+import dev.streamfit.serving.ModelState;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,50 +30,40 @@ record DecisionLog(Map<Long, String> refused, long lastStable) {
   /** Reads {@code topic} to its end as of now and keeps the decisions about {@code model}. */
   static DecisionLog read(String bootstrap, String topic, String model, Duration timeout) {
     Map<Long, String> refused = new HashMap<>();
-    long lastStable = -1;
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(topic, timeout).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      Map<TopicPartition, Long> end = c.endOffsets(parts, timeout);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          ModelEvent e;
-          try {
-            e = EVENTS.decode(r.value());
-          } catch (RuntimeException x) {
-            continue; // not ours to judge; the trainer and tools log it
-          }
-          if (!model.equals(e.getModelName().toString())) {
-            continue;
-          }
-          switch (e.getKind()) {
-            case ROLLED_BACK -> {
-              refused.put(e.getVersion(), "rolled_back: " + e.getReason());
-              lastStable = e.getReplacementVersion() == null ? lastStable : e.getReplacementVersion();
-            }
-            case CANARY_RETIRED -> refused.put(e.getVersion(), "retired: " + e.getReason());
-            case CANARY_PROMOTED -> {
-              refused.remove(e.getVersion());
-              lastStable = e.getVersion();
-            }
-            default -> { }
-          }
+    long[] stable = {-1};
+    try {
+      TopicReader.readAll(bootstrap, topic, TopicReader.End.LAST_STABLE, timeout, r -> {
+        ModelEvent e;
+        try {
+          e = EVENTS.decode(r.value());
+        } catch (RuntimeException x) {
+          return; // not ours to judge; the trainer and tools log it
         }
-      }
+        if (!model.equals(e.getModelName().toString())) {
+          return;
+        }
+        switch (e.getKind()) {
+          case ROLLED_BACK -> {
+            refused.put(e.getVersion(), "rolled_back: " + e.getReason());
+            stable[0] = e.getReplacementVersion() == null ? stable[0] : e.getReplacementVersion();
+          }
+          case CANARY_RETIRED -> refused.put(e.getVersion(), "retired: " + e.getReason());
+          case CANARY_PROMOTED -> {
+            refused.remove(e.getVersion());
+            stable[0] = e.getVersion();
+          }
+          default -> { }
+        }
+      });
     } catch (RuntimeException e) {
       LOG.warn("could not read {} ({}); recovering without serving's past decisions", topic, e.toString());
       return EMPTY;
     }
-    return new DecisionLog(Map.copyOf(refused), lastStable);
+    return new DecisionLog(Map.copyOf(refused), stable[0]);
   }
 
   /** The event record of a decision; {@code replacement} may be null. */
-  static ModelEvent event(String model, ModelEventKind kind, long version, dev.streamfit.serving.ModelState replacement,
+  static ModelEvent event(String model, ModelEventKind kind, long version, ModelState replacement,
       String reason, VersionStats.Snapshot s) {
     Map<String, Double> m = new TreeMap<>();
     m.put("requests", (double) s.requests());

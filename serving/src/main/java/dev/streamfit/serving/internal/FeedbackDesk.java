@@ -1,5 +1,6 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.Hashes;
 import dev.streamfit.http.HttpError;
 import java.time.Instant;
 
@@ -76,7 +77,7 @@ public final class FeedbackDesk {
       throw new HttpError(422, "unknown_label", "label '" + clip(label) + "' is not one of v" + e.version + "'s labels "
           + e.labels + " (ingest it as training data to teach a new label)");
     }
-    if (image != null && !dev.streamfit.schemas.Hashes.sha256Hex(image).equals(e.imageId)) {
+    if (image != null && !Hashes.sha256Hex(image).equals(e.imageId)) {
       throw new HttpError(422, "image_mismatch", "the image sent is not the one prediction " + e.id + " was about");
     }
     if (!log.claim(e)) {

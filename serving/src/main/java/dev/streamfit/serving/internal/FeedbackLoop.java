@@ -1,30 +1,33 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.ConsumerLoop;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.TopicReader;
 import dev.streamfit.http.HttpError;
 import dev.streamfit.ingest.IngestConfig;
 import dev.streamfit.ingest.LabelledImages;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Feedback;
 import dev.streamfit.schemas.ModelEvent;
+import dev.streamfit.schemas.Topics;
+import dev.streamfit.serving.ModelState;
 import dev.streamfit.serving.ServingConfig;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +52,8 @@ public final class FeedbackLoop extends ConsumerLoop {
   private final FeedbackDesk desk;
   private final ServingMetrics metrics;
   private final KafkaProducer<String, byte[]> producer;
-  private final List<ModelRegistry> registries = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final Set<Long> rollingBack = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final List<ModelRegistry> registries = new CopyOnWriteArrayList<>();
+  private final Set<Long> rollingBack = ConcurrentHashMap.newKeySet();
   private volatile boolean caughtUp;
   private LabelledImages images;
 
@@ -59,9 +62,7 @@ public final class FeedbackLoop extends ConsumerLoop {
     this.config = config;
     this.desk = desk;
     this.metrics = metrics;
-    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.LINGER_MS_CONFIG, 0), new StringSerializer(), new ByteArraySerializer());
+    this.producer = KafkaClients.producer(config.bootstrapServers(), ClientProfile.DURABLE, ClientProfile.batching(0, 16384));
   }
 
   /** Counts feedback on {@code registry}'s model and rolls it back when live feedback says so. */
@@ -108,7 +109,7 @@ public final class FeedbackLoop extends ConsumerLoop {
     try {
       producer.send(new ProducerRecord<>(config.topics().feedback(), a.predictionId(), FEEDBACK.encode(f)))
           .get(10, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       desk.log().unclaim(a.entry()); // not recorded: the client may send it again
       metrics.feedback("unavailable");
       throw new HttpError(503, "unavailable", "feedback could not be written to " + config.topics().feedback()
@@ -152,7 +153,7 @@ public final class FeedbackLoop extends ConsumerLoop {
   private synchronized LabelledImages images() {
     if (images == null) {
       images = LabelledImages.open(IngestConfig.of(config.bootstrapServers(), config.topics(), null)
-          .withMaxImageBytes(Math.min(config.maxBodyBytes(), dev.streamfit.schemas.Topics.RAW_MAX_BYTES - 64 * 1024))
+          .withMaxImageBytes(Math.min(config.maxBodyBytes(), Topics.RAW_MAX_BYTES - 64 * 1024))
           .withDecodeLimits(config.limits()));
     }
     return images;
@@ -161,17 +162,10 @@ public final class FeedbackLoop extends ConsumerLoop {
   @Override
   protected void run() throws Exception {
     String topic = config.topics().feedback();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.CLIENT_ID_CONFIG, config.topics().prefix() + "streamfit-serving-feedback"),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c = KafkaClients.consumer(config.bootstrapServers(), ClientProfile.READ_COMMITTED,
+        ClientProfile.clientId(config.topics().prefix() + "streamfit-serving-feedback"))) {
       own(c);
-      List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
-      c.assign(parts);
-      c.seekToBeginning(parts);
+      List<TopicPartition> parts = TopicReader.assignFromBeginning(c, topic, Duration.ofSeconds(30));
       Map<TopicPartition, Long> end = c.endOffsets(parts);
       while (running()) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
@@ -253,7 +247,7 @@ public final class FeedbackLoop extends ConsumerLoop {
       return;
     }
     VersionStats p = reg.deployment().statsIfAny(prev);
-    dev.streamfit.serving.ModelState ps = reg.version(prev);
+    ModelState ps = reg.version(prev);
     Double val = ps == null ? null : ps.metadata().getMetrics().get("val.accuracy");
     double baseline = Rollout.baseline(p == null ? null : p.snapshot(), val == null ? Double.NaN : val,
         reg.deployment().policy());

@@ -4,9 +4,11 @@ import dev.streamfit.engine.LabelScore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingDeque;
@@ -198,7 +200,7 @@ public final class InferenceQueue implements AutoCloseable {
     }
   }
 
-  private final java.util.Set<Long> warnedInvalid = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Long> warnedInvalid = ConcurrentHashMap.newKeySet();
 
   @Override
   public void close() {

@@ -1,9 +1,17 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.ConsumerLoop;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.TopicReader;
+import dev.streamfit.engine.CpuTuning;
 import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.schemas.ModelEvent;
+import dev.streamfit.schemas.ModelEventKind;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ModelState;
+import dev.streamfit.serving.RolloutPolicy;
 import dev.streamfit.serving.ServingConfig;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -17,12 +25,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,13 +45,15 @@ import org.slf4j.LoggerFactory;
 public final class ModelRegistry extends ConsumerLoop implements Deployment.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
   private static final AvroSerde<ModelVersion> SERDE = AvroSerde.of(ModelVersion.class);
+  /** Recovery reads the whole topic however long it takes; close() ends it. */
+  private static final Duration FOREVER = Duration.ofDays(3650);
 
   private final ServingConfig config;
   private final String topic;
   private final ModelVerifier verifier;
   private final ModelEvents metrics;
   private final Deployment deployment;
-  private final java.util.function.Consumer<dev.streamfit.schemas.ModelEvent> events;
+  private final Consumer<ModelEvent> events;
   private final NavigableMap<Long, ModelState> versions = new ConcurrentSkipListMap<>();
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
   private final CountDownLatch recovered = new CountDownLatch(1);
@@ -59,7 +67,7 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
    * {@code events} receives serving's decisions (may block briefly: it sends to {@code model.events}).
    */
   public ModelRegistry(ServingConfig config, ModelVerifier verifier, ModelEvents metrics,
-      java.util.function.Consumer<dev.streamfit.schemas.ModelEvent> events) {
+      Consumer<ModelEvent> events) {
     super("streamfit-model-registry");
     this.config = config;
     this.deployment = new Deployment(config.rollout(), this);
@@ -143,22 +151,14 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
   protected void run() throws InterruptedException {
     // Loading and checking a candidate runs native ops on this thread while the inference thread serves:
     // one OpenMP thread here keeps it from spinning on the cores serving needs.
-    dev.streamfit.engine.CpuTuning.setThreads(1);
-    Map<String, Object> props = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.CLIENT_ID_CONFIG, config.topics().prefix() + "streamfit-serving-models",
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES,
-        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Topics.MODEL_MAX_BYTES,
-        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 4);
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+    CpuTuning.setThreads(1);
+    Topics t = config.topics();
+    try (KafkaConsumer<String, byte[]> c = KafkaClients.consumer(config.bootstrapServers(), ClientProfile.READ_COMMITTED,
+        ClientProfile.clientId(t.prefix() + "streamfit-serving-models"), ClientProfile.reading(t.spec(topic)),
+        ClientProfile.maxPollRecords(4))) {
       consumer = c;
       own(c);
-      List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
-      c.assign(parts);
-      c.seekToBeginning(parts);
+      List<TopicPartition> parts = TopicReader.assignFromBeginning(c, topic, Duration.ofSeconds(30));
       recover(c, parts);
       recovered.countDown();
       while (running()) {
@@ -183,15 +183,12 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
    * the last one a decision made stable is rolled out again as the candidate rather than made stable unjudged.
    */
   private void recover(KafkaConsumer<String, byte[]> c, List<TopicPartition> parts) throws InterruptedException {
+    // each record is decoded, which records its version as available
     Map<TopicPartition, Long> end = c.endOffsets(parts);
-    while (running() && parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
-      for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-        decode(r); // records the version as available
-      }
-    }
+    TopicReader.readToEnd(c, parts, end, FOREVER, this::running, this::decode);
     DecisionLog past = modelName == null ? DecisionLog.EMPTY
         : DecisionLog.read(config.bootstrapServers(), config.topics().modelEvents(), modelName, Duration.ofSeconds(30));
-    boolean judged = config.rollout().mode() != dev.streamfit.serving.RolloutPolicy.Mode.IMMEDIATE && past.lastStable() >= 0;
+    boolean judged = config.rollout().mode() != RolloutPolicy.Mode.IMMEDIATE && past.lastStable() >= 0;
     ModelState candidate = null;
     for (ModelState s : versions.descendingMap().values()) {
       if (!running()) {
@@ -289,11 +286,11 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
     LOG.info("{} v{}: {} ({})", modelName, version, kind == Rollout.Kind.PROMOTE ? "canary promoted" : "canary retired",
         reason);
     ModelState r = versions.get(replacement);
-    publish(kind == Rollout.Kind.PROMOTE ? dev.streamfit.schemas.ModelEventKind.CANARY_PROMOTED
-        : dev.streamfit.schemas.ModelEventKind.CANARY_RETIRED, version, r, reason, stats);
+    publish(kind == Rollout.Kind.PROMOTE ? ModelEventKind.CANARY_PROMOTED
+        : ModelEventKind.CANARY_RETIRED, version, r, reason, stats);
   }
 
-  private void publish(dev.streamfit.schemas.ModelEventKind kind, long version, ModelState replacement, String reason,
+  private void publish(ModelEventKind kind, long version, ModelState replacement, String reason,
       VersionStats.Snapshot stats) {
     try {
       events.accept(DecisionLog.event(modelName, kind, version, replacement, reason, stats));
@@ -328,7 +325,7 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
           status(bad, "rolled_back", reason);
           metrics.rolledBack();
           LOG.warn("{} rolled back from v{} to v{}: {}", modelName, bad, prev, reason);
-          publish(dev.streamfit.schemas.ModelEventKind.ROLLED_BACK, bad, versions.get(prev), reason, stats);
+          publish(ModelEventKind.ROLLED_BACK, bad, versions.get(prev), reason, stats);
         } else {
           LOG.warn("{} v{} is worse on live feedback ({}) but v{} does not verify any more", modelName, bad, reason, prev);
         }

@@ -1,5 +1,7 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.Buffers;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.engine.Classifier;
 import dev.streamfit.engine.InputContract;
 import dev.streamfit.engine.Models;
@@ -7,7 +9,6 @@ import dev.streamfit.engine.Predictor;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.imaging.Pixels;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.serving.ActiveModel;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
@@ -100,7 +102,7 @@ public final class ModelVerifier {
     }
     Classifier model;
     try {
-      byte[] bytes = Hashes.copyOf(buf);
+      byte[] bytes = Buffers.copyOf(buf);
       model = heavy(() -> Classifier.fromBytes(bytes, false, contract));
     } catch (InterruptedException e) {
       throw e;
@@ -150,11 +152,11 @@ public final class ModelVerifier {
    * when there are several: the others keep serving, and no extra thread competes for the cores they use.
    * With one worker it runs here, so serving does not stall for a whole load.
    */
-  private <T> T heavy(java.util.concurrent.Callable<T> work) throws Exception {
+  private <T> T heavy(Callable<T> work) throws Exception {
     return queue.workers() > 1 ? queue.runExclusive(work) : work.call();
   }
 
-  private <T> T heavyUnchecked(java.util.concurrent.Callable<T> work) throws InterruptedException {
+  private <T> T heavyUnchecked(Callable<T> work) throws InterruptedException {
     try {
       return heavy(work);
     } catch (InterruptedException | RuntimeException e) {

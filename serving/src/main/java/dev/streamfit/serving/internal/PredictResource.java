@@ -70,7 +70,7 @@ final class PredictResource {
           p.top(), ms, p.forwardMs(), p.batchSize(), p.queueMs()))
           .with("X-Model-Version", Long.toString(p.version())).with("X-Prediction-Id", o.predictionId());
     } catch (ImageRejectedException e) {
-      throw new HttpError(e.reason().httpStatus(), e.reason().code(), e.getMessage());
+      throw HttpError.refused(e.reason(), e.getMessage());
     } catch (PredictService.NoModelException e) {
       throw new HttpError(503, "no_model", e.getMessage());
     } finally {
@@ -106,8 +106,8 @@ final class PredictResource {
         PredictService.Outcome o = outs.get(i);
         if (o.rejected() != null) {
           metrics.rejected("http", o.rejected().reason().code());
-          results.add(new Item(i, o.rejected().reason().httpStatus(), o.rejected().reason().code(),
-              o.rejected().getMessage(), null, null, null, null));
+          HttpError e = HttpError.refused(o.rejected().reason(), o.rejected().getMessage());
+          results.add(new Item(i, e.status(), e.code(), e.getMessage(), null, null, null, null));
         } else {
           remember(o.predictionId(), o.prediction(), ms);
           results.add(new Item(i, 200, null, null, o.prediction().version(), o.predictionId(), o.arm(),

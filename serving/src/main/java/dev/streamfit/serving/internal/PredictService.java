@@ -3,7 +3,7 @@ package dev.streamfit.serving.internal;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.imaging.Pixels;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.RejectReason;
 import java.time.Instant;
 import java.util.ArrayList;

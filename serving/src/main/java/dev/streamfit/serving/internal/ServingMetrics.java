@@ -3,11 +3,19 @@ package dev.streamfit.serving.internal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -33,7 +41,7 @@ public final class ServingMetrics implements ModelEvents {
   }
 
   /** The registry scraped at {@code GET /metrics}: other stages of the same process may add their meters to it. */
-  public io.micrometer.core.instrument.MeterRegistry registry() {
+  public MeterRegistry registry() {
     return registry;
   }
 
@@ -92,12 +100,12 @@ public final class ServingMetrics implements ModelEvents {
 
   /** Most versions per model whose per-version series are exported; older ones are removed (bounded cardinality). */
   static final int VERSIONS_EXPORTED = 8;
-  private final java.util.Map<String, java.util.Deque<Long>> exported = new java.util.HashMap<>();
-  private final java.util.Set<String> gauged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Map<String, Deque<Long>> exported = new HashMap<>();
+  private final Set<String> gauged = ConcurrentHashMap.newKeySet();
 
   /** Records that {@code version} of {@code model} is exported now; drops the series of the oldest beyond the cap. */
   private synchronized void keepRecentVersions(String model, long version) {
-    java.util.Deque<Long> d = exported.computeIfAbsent(String.valueOf(model), k -> new java.util.ArrayDeque<>());
+    Deque<Long> d = exported.computeIfAbsent(String.valueOf(model), k -> new ArrayDeque<>());
     if (d.contains(version)) {
       return;
     }
@@ -108,7 +116,7 @@ public final class ServingMetrics implements ModelEvents {
       registry.getMeters().stream()
           .filter(m -> m.getId().getName().startsWith("streamfit.serving.version.")
               && old.equals(m.getId().getTag("version"))
-              && java.util.Objects.equals(model, m.getId().getTag("model")))
+              && Objects.equals(model, m.getId().getTag("model")))
           .toList().forEach(registry::remove);
     }
   }

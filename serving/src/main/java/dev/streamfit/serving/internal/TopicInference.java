@@ -1,7 +1,10 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.Buffers;
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.ConsumerLoop;
+import dev.streamfit.common.kafka.KafkaClients;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.LabelScore;
 import dev.streamfit.schemas.PredictionRequest;
 import dev.streamfit.schemas.PredictionResult;
@@ -10,27 +13,23 @@ import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ServingConfig;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,24 +66,12 @@ public final class TopicInference extends ConsumerLoop {
   @Override
   protected void run() throws InterruptedException {
     Topics t = config.topics();
-    Map<String, Object> cp = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, config.inferenceGroupId(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(8, 2 * config.maxBatch()),
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.RAW_MAX_BYTES,
-        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 * Topics.RAW_MAX_BYTES);
-    Map<String, Object> pp = Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.inferenceGroupId() + "-" + UUID.randomUUID(),
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, dev.streamfit.schemas.Transactions.MAX_IN_FLIGHT,
-        ProducerConfig.LINGER_MS_CONFIG, 1);
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(cp, new StringDeserializer(), new ByteArrayDeserializer());
-        KafkaProducer<String, byte[]> p = new KafkaProducer<>(pp, new StringSerializer(), new ByteArraySerializer())) {
+    try (KafkaConsumer<String, byte[]> c = KafkaClients.consumer(config.bootstrapServers(), ClientProfile.READ_COMMITTED,
+        ClientProfile.group(config.inferenceGroupId()), ClientProfile.maxPollRecords(Math.max(8, 2 * config.maxBatch())),
+        ClientProfile.reading(t.spec(t.inferenceRequests())));
+        KafkaProducer<String, byte[]> p = KafkaClients.producer(config.bootstrapServers(),
+            ClientProfile.transactional(config.inferenceGroupId() + "-" + UUID.randomUUID()), ClientProfile.batching(1, 16384),
+            ClientProfile.writing(t.spec(t.inferenceResults()), t.spec(t.rejected())))) {
       own(c);
       p.initTransactions();
       c.subscribe(List.of(t.inferenceRequests()));
@@ -152,7 +139,7 @@ public final class TopicInference extends ConsumerLoop {
         continue;
       }
       requests.add(req);
-      images.add(Hashes.copyOf(req.getContent()));
+      images.add(Buffers.copyOf(req.getContent()));
       index.add(i);
     }
     // Group by model and requested k so each group shares forward passes (usually one group).
@@ -165,7 +152,7 @@ public final class TopicInference extends ConsumerLoop {
             + (name.length() > 100 ? name.substring(0, 100) + "…" : name) + "' is not served here");
         continue;
       }
-      groups.computeIfAbsent(new java.util.AbstractMap.SimpleImmutableEntry<>(name != null && more.containsKey(name) ? name : "",
+      groups.computeIfAbsent(new AbstractMap.SimpleImmutableEntry<>(name != null && more.containsKey(name) ? name : "",
           Math.max(1, req.getTopK())), x -> new ArrayList<>()).add(j);
     }
     for (Map.Entry<Map.Entry<String, Integer>, List<Integer>> g : groups.entrySet()) {
@@ -182,11 +169,11 @@ public final class TopicInference extends ConsumerLoop {
         for (int j : g.getValue()) {
           results[index.get(j)] = error(requests.get(j).getRequestId().toString(), "no_model", e.getMessage());
         }
-      } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+      } catch (ExecutionException | RuntimeException e) {
         // a failure of ours on these records: each gets an error result, so the partition moves on
         LOG.warn("inference of {} record(s) failed", g.getValue().size(), e instanceof RuntimeException ? e : e.getCause());
         outs = null;
-        Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+        Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
         for (int j : g.getValue()) {
           results[index.get(j)] = error(requests.get(j).getRequestId().toString(), RejectReason.INTERNAL_ERROR.code(),
               String.valueOf(cause));

@@ -1,5 +1,9 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.ConsumerLoop;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.TopicReader;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.TrainingMetrics;
 import java.time.Duration;
@@ -9,12 +13,8 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,14 +55,9 @@ public final class TrainingFeed extends ConsumerLoop {
 
   @Override
   protected void run() {
-    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c = KafkaClients.consumer(bootstrap, ClientProfile.READ_COMMITTED)) {
       own(c);
-      List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
-      c.assign(parts);
-      c.seekToBeginning(parts);
+      TopicReader.assignFromBeginning(c, topic, Duration.ofSeconds(30));
       AvroSerde<TrainingMetrics> serde = AvroSerde.of(TrainingMetrics.class);
       while (running()) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {

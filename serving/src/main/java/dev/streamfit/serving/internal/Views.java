@@ -3,6 +3,7 @@ package dev.streamfit.serving.internal;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.serving.ModelState;
+import dev.streamfit.serving.RolloutPolicy;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +48,7 @@ final class Views {
     }
     long pinned = d.pinned();
     Rollout rollout = new Rollout(d.policy().mode().code(),
-        d.policy().mode() == dev.streamfit.serving.RolloutPolicy.Mode.CANARY ? d.policy().canaryShare() : null,
+        d.policy().mode() == RolloutPolicy.Mode.CANARY ? d.policy().canaryShare() : null,
         pinned < 0 ? null : pinned, labels);
     return new Models(registry.modelName(), served, stable == null ? null : stable.version(), rollout,
         stable == null ? null : version(registry.version(stable.version()), d),

@@ -1,26 +1,31 @@
 package dev.streamfit.trainer.internal;
 
 import dev.streamfit.trainer.EvalPoint;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -74,7 +79,7 @@ public record Checkpoint(TrainerState state, byte[] model, byte[] champion) {
     ByteArrayOutputStream state = new ByteArrayOutputStream();
     this.state.toProperties().store(state, "streamfit trainer checkpoint");
     byte[][] parts = {state.toByteArray(), model, champion};
-    try (OutputStream fos = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
+    try (OutputStream fos = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20);
         ZipOutputStream zip = new ZipOutputStream(fos)) {
       // Stored, not deflated: float weights barely compress.
       for (int i = 0; i < ENTRIES.length; i++) {
@@ -100,7 +105,7 @@ public record Checkpoint(TrainerState state, byte[] model, byte[] champion) {
     e.setMethod(ZipEntry.STORED);
     e.setSize(data.length);
     e.setCompressedSize(data.length);
-    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    CRC32 crc = new CRC32();
     crc.update(data);
     e.setCrc(crc.getValue());
     zip.putNextEntry(e);
@@ -207,26 +212,26 @@ public record Checkpoint(TrainerState state, byte[] model, byte[] champion) {
    * The newest checkpoint in {@code dir} that reads and verifies, skipping (and reporting to
    * {@code skipped}) every newer one that does not. Empty if none is valid.
    */
-  public static java.util.Optional<Loaded> newestValid(Path dir, java.util.function.BiConsumer<Path, String> skipped)
+  public static Optional<Loaded> newestValid(Path dir, BiConsumer<Path, String> skipped)
       throws IOException {
     List<Path> all = list(dir);
     for (int i = all.size() - 1; i >= 0; i--) {
       try {
-        return java.util.Optional.of(new Loaded(all.get(i), read(all.get(i))));
+        return Optional.of(new Loaded(all.get(i), read(all.get(i))));
       } catch (UnsupportedFormat e) {
         throw e;
       } catch (IOException | RuntimeException e) {
         skipped.accept(all.get(i), e.getMessage());
       }
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   private static String checksum(byte[][] parts) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       for (byte[] part : parts) {
-        md.update(java.nio.ByteBuffer.allocate(8).putLong(part.length).array());
+        md.update(ByteBuffer.allocate(8).putLong(part.length).array());
         md.update(part);
       }
       return HexFormat.of().formatHex(md.digest());

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The evaluator: scores a {@link TrainingLoop.Snapshot}'s weights on its validation window, re-scores the champion
@@ -53,7 +55,7 @@ public final class Judge implements AutoCloseable {
   private final TrainerConfig config;
   private final InputContract contract;
   private volatile TrainerState.Judgement judgement; // read by the trainer thread (resend, status)
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("dev.streamfit.trainer.TrainerStage");
+  private static final Logger LOG = LoggerFactory.getLogger("dev.streamfit.trainer.TrainerStage");
   private Classifier champion;
   private byte[] championBytes;
   private Score championScore;

@@ -1,6 +1,7 @@
 package dev.streamfit.trainer.internal;
 
 import dev.streamfit.schemas.LabelSet;
+import dev.streamfit.schemas.Labels;
 import dev.streamfit.schemas.RejectReason;
 
 /**
@@ -37,7 +38,7 @@ public sealed interface LabelAdmission {
     try {
       return new Added(labels.plus(label, "new label"));
     } catch (IllegalArgumentException e) {
-      RejectReason reason = dev.streamfit.schemas.Labels.problem(label) != null ? RejectReason.INVALID_LABEL
+      RejectReason reason = Labels.problem(label) != null ? RejectReason.INVALID_LABEL
           : RejectReason.UNKNOWN_LABEL;
       return new Refused(reason, e.getMessage() + " (not added to the model's " + labels.size() + " labels)");
     }

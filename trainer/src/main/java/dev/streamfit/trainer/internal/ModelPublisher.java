@@ -1,10 +1,13 @@
 package dev.streamfit.trainer.internal;
 
+import dev.streamfit.common.Rejections;
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.TopicReader;
 import dev.streamfit.engine.InputContract;
-import dev.streamfit.engine.Models;
+import dev.streamfit.engine.ModelVersions;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.DriftDrop;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.OffsetRange;
 import dev.streamfit.schemas.Provenance;
@@ -13,24 +16,16 @@ import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TrainingMetrics;
 import dev.streamfit.trainer.TrainerConfig;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,10 +44,9 @@ public final class ModelPublisher implements AutoCloseable {
 
   public ModelPublisher(TrainerConfig config) {
     this.config = config;
-    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MODEL_MAX_BYTES,
-        ProducerConfig.BUFFER_MEMORY_CONFIG, 2L * Topics.MODEL_MAX_BYTES), new StringSerializer(), new ByteArraySerializer());
+    Topics t = config.topics();
+    this.producer = KafkaClients.producer(config.bootstrapServers(), ClientProfile.DURABLE,
+        ClientProfile.writing(t.spec(t.models()), t.spec(t.rejected())));
   }
 
   /**
@@ -69,16 +63,12 @@ public final class ModelPublisher implements AutoCloseable {
     });
     ranges.sort((a, b) -> a.getTopic().equals(b.getTopic()) ? Integer.compare(a.getPartition(), b.getPartition())
         : a.getTopic().compareTo(b.getTopic()));
-    ModelVersion v = ModelVersion.newBuilder()
-        .setModelName(config.modelName()).setVersion(version).setCreatedAt(Instant.now()).setFormat(Models.FORMAT)
-        .setModelBytes(ByteBuffer.wrap(model)).setSha256(Hashes.sha256Hex(model)).setLabels(progress.labels())
-        .setInput(InputContract.square(config.imageSize()).toSpec())
-        .setMetrics(new LinkedHashMap<>(metrics))
-        .setProvenance(Provenance.newBuilder().setParentVersion(parent == 0 ? null : parent).setBaseModel(config.base().id())
+    ModelVersion v = ModelVersions.of(config.modelName(), version, model, progress.labels(),
+        InputContract.square(config.imageSize()), metrics,
+        Provenance.newBuilder().setParentVersion(parent == 0 ? null : parent).setBaseModel(config.base().id())
             .setRunSeed(config.seed()).setConfig(config.asMap()).setAugmentationSpecHashes(progress.specHashes())
             .setOffsets(ranges).setSteps(progress.step()).setSamplesTrained(progress.samplesTrained())
-            .setCommit(System.getProperty("streamfit.commit")).setLabelsAdded(labelsAdded).build())
-        .build();
+            .setCommit(System.getProperty("streamfit.commit")).setLabelsAdded(labelsAdded).build());
     send(config.topics().models(), config.modelName() + "@" + version, VERSIONS.encode(v));
   }
 
@@ -99,33 +89,19 @@ public final class ModelPublisher implements AutoCloseable {
 
   /** Sends a rejection of the record at {@code ref} (key {@code key}) without waiting. */
   public void reject(SampleRef ref, String key, RejectReason reason, String msg) {
-    Rejection rej = Rejection.newBuilder().setOriginalKey(key).setStage("trainer").setReason(reason.code())
-        .setMessage(msg == null ? reason.code() : msg).setSourceTopic(ref.topic()).setSourcePartition(ref.partition())
-        .setSourceOffset(ref.offset()).setRejectedAt(Instant.now()).build();
+    Rejection rej = Rejections.of(Rejections.Stage.TRAINER, key, reason, msg, ref.topic(), ref.partition(), ref.offset(),
+        null);
     producer.send(new ProducerRecord<>(config.topics().rejected(), key, REJECTIONS.encode(rej)));
     LOG.warn("rejected {}@{}:{}: {} {}", key, ref.partition(), ref.offset(), reason.code(), msg);
   }
 
   /** Key of the last record on {@code models} ("" if none or unreadable within 10 s). */
   public String lastModelKey() {
-    TopicPartition tp = new TopicPartition(config.topics().models(), 0);
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-        config.bootstrapServers(), ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Topics.MODEL_MAX_BYTES,
-        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Topics.MODEL_MAX_BYTES), new StringDeserializer(), new ByteArrayDeserializer())) {
-      c.assign(List.of(tp));
-      long end = c.endOffsets(List.of(tp), Duration.ofSeconds(10)).get(tp);
-      if (end == 0) {
-        return "";
-      }
-      c.seek(tp, end - 1);
-      long deadline = System.currentTimeMillis() + 10_000;
-      String key = "";
-      while (c.position(tp) < end && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          key = r.key() == null ? "" : r.key();
-        }
-      }
-      return key;
+    Topics t = config.topics();
+    TopicPartition tp = new TopicPartition(t.models(), 0);
+    try {
+      return TopicReader.last(config.bootstrapServers(), tp, Duration.ofSeconds(10), ClientProfile.reading(t.spec(t.models())))
+          .map(r -> r.key() == null ? "" : r.key()).orElse("");
     } catch (RuntimeException e) {
       LOG.warn("cannot read the last record of {}: {}", tp, e.toString());
       return "";
@@ -138,7 +114,7 @@ public final class ModelPublisher implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while sending to " + topic, e);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new IllegalStateException("cannot send " + key + " to " + topic + ": " + e.getCause(), e.getCause());
     }
   }

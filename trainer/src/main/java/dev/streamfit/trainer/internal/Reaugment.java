@@ -1,9 +1,9 @@
 package dev.streamfit.trainer.internal;
 
+import dev.streamfit.common.Buffers;
 import dev.streamfit.augment.ops.AugmentSpec;
 import dev.streamfit.augment.ops.Augmenter;
 import dev.streamfit.schemas.AugmentedSample;
-import dev.streamfit.schemas.Hashes;
 import java.util.random.RandomGenerator;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.opencv.global.opencv_core;
@@ -25,7 +25,7 @@ final class Reaugment {
 
   /** The sample's pixels (HWC, 3 channels), re-augmented unless the spec is {@code none}: a new array. */
   byte[] apply(AugmentedSample s, RandomGenerator rng) {
-    byte[] px = Hashes.copyOf(s.getPixels());
+    byte[] px = Buffers.copyOf(s.getPixels());
     if (identity) {
       return px;
     }

@@ -3,6 +3,7 @@ package dev.streamfit.trainer.internal;
 import dev.streamfit.engine.Activations;
 import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.schemas.AugmentedSample;
+import dev.streamfit.trainer.TrainerConfig;
 import java.util.HashSet;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -35,8 +36,8 @@ public final class SampleGate {
   private long skipped;
   private String reason;
 
-  public SampleGate(dev.streamfit.trainer.TrainerConfig config) {
-    boolean features = config.input() == dev.streamfit.trainer.TrainerConfig.Input.FEATURES;
+  public SampleGate(TrainerConfig config) {
+    boolean features = config.input() == TrainerConfig.Input.FEATURES;
     this.prefix = features ? config.prefix() : null;
     this.hash = features ? prefix.hash() : null;
     this.topic = config.inputTopic();

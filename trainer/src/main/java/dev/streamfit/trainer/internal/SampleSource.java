@@ -1,5 +1,8 @@
 package dev.streamfit.trainer.internal;
 
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.TopicReader;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.Topics;
@@ -17,8 +20,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,16 +39,13 @@ public final class SampleSource implements AutoCloseable {
 
   /** Assigns every partition of the input and seeks to {@code nextOffsets} (partition key → offset), else the start. */
   public static SampleSource open(TrainerConfig config, Map<String, Long> nextOffsets) {
-    Map<String, Object> props = props(config);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
-    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.batchSize(), 32));
-    KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    KafkaConsumer<String, byte[]> c = KafkaClients.consumer(config.bootstrapServers(), ClientProfile.READ_COMMITTED,
+        reading(config), SLOW_POLLS, ClientProfile.group(config.groupId()),
+        ClientProfile.maxPollRecords(Math.max(config.batchSize(), 32)));
     try {
       // Manual assignment, not a group subscription: one trainer owns every partition of its input, and a
       // restarted trainer must not wait for the killed one's group session to expire (45 s by default).
-      List<TopicPartition> parts = new ArrayList<>();
-      c.partitionsFor(config.inputTopic(), Duration.ofSeconds(30))
-          .forEach(pi -> parts.add(new TopicPartition(pi.topic(), pi.partition())));
+      List<TopicPartition> parts = TopicReader.partitions(c, config.inputTopic(), Duration.ofSeconds(30));
       c.assign(parts);
       for (TopicPartition tp : parts) {
         Long next = nextOffsets.get(tp.topic() + ":" + tp.partition());
@@ -64,17 +62,16 @@ public final class SampleSource implements AutoCloseable {
     }
   }
 
-  private static Map<String, Object> props(TrainerConfig config) {
-    Map<String, Object> props = new LinkedHashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(Topics.AUGMENTED_MAX_BYTES, Topics.FEATURES_MAX_BYTES));
-    props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
-    // Kafka warns when idle connections close before a poll may be late (540 s default < 600 s).
-    props.put(ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, 660_000);
-    return props;
+  /** Training holds a poll up to 10 min (a checkpoint, an evaluation). */
+  private static final ClientProfile SLOW_POLLS = ClientProfile.of("slow-polls", Map.of(
+      ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000,
+      // Kafka warns when idle connections close before a poll may be late (540 s default < 600 s).
+      ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, 660_000));
+
+  /** Records of either input topic (pixels or activations). */
+  private static ClientProfile reading(TrainerConfig config) {
+    Topics t = config.topics();
+    return ClientProfile.reading(t.spec(t.augmented()), t.spec(t.features()));
   }
 
   /** The next records (possibly none within {@code timeout}). */
@@ -108,8 +105,8 @@ public final class SampleSource implements AutoCloseable {
         .add(r.offset()));
     Map<SampleRef, AugmentedSample> out = new HashMap<>();
     long t0 = System.nanoTime();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props(config), new StringDeserializer(),
-        new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c = KafkaClients.consumer(config.bootstrapServers(), ClientProfile.READ_COMMITTED,
+        reading(config), SLOW_POLLS)) {
       for (var e : wanted.entrySet()) {
         TopicPartition tp = e.getKey();
         List<Long> offsets = e.getValue().stream().sorted().distinct().toList();

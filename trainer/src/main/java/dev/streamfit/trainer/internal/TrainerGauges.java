@@ -2,8 +2,10 @@ package dev.streamfit.trainer.internal;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -49,14 +51,14 @@ public final class TrainerGauges {
 
   /** Adds {@code nanos} of the training thread's time to {@code phase}. */
   public void phase(String phase, long nanos) {
-    io.micrometer.core.instrument.Timer.builder("streamfit.trainer.loop").tags("model", model, "phase", phase)
-        .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    Timer.builder("streamfit.trainer.loop").tags("model", model, "phase", phase)
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** An evaluation (with its checkpoint) that took {@code nanos} on the evaluator thread. */
   public void evaluation(long nanos) {
-    io.micrometer.core.instrument.Timer.builder("streamfit.trainer.evaluation").tags("model", model)
-        .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    Timer.builder("streamfit.trainer.evaluation").tags("model", model)
+        .register(registry).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   private void set(String name, double value) {

@@ -1,8 +1,8 @@
 package dev.streamfit.trainer.internal;
 
+import dev.streamfit.common.Buffers;
 import dev.streamfit.engine.Classifier;
 import dev.streamfit.schemas.AugmentedSample;
-import dev.streamfit.schemas.Hashes;
 import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.schemas.Split;
 import dev.streamfit.trainer.TrainerConfig;
@@ -239,7 +239,7 @@ public final class TrainingLoop implements AutoCloseable {
     if (config.input() == TrainerConfig.Input.FEATURES) {
       loss = model.fitActivations(samples.stream().map(SampleInput::activations).toList(), classes);
     } else {
-      List<byte[]> all = new ArrayList<>(samples.stream().map(x -> Hashes.copyOf(x.getPixels())).toList());
+      List<byte[]> all = new ArrayList<>(samples.stream().map(x -> Buffers.copyOf(x.getPixels())).toList());
       all.addAll(pixels); // new samples first, then the re-augmented replays, as the labels are
       loss = model.fit(all, classes);
     }

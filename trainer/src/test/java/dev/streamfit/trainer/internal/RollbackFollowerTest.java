@@ -8,13 +8,13 @@ import dev.streamfit.engine.InputContract;
 import dev.streamfit.engine.Models;
 import dev.streamfit.engine.TrainingSpec;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Hashes;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.schemas.ModelEvent;
 import dev.streamfit.schemas.ModelEventKind;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Provenance;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.schemas.TopicsAdmin;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.testkit.KafkaBroker;
 import dev.streamfit.testkit.KafkaBrokerExtension;
 import dev.streamfit.trainer.TrainerConfig;
@@ -65,7 +65,8 @@ class RollbackFollowerTest {
         broker.bootstrapServers(), ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MODEL_MAX_BYTES),
         new StringSerializer(), new ByteArraySerializer());
         Judge judge = new Judge(config, champion2, v2, System.nanoTime());
-        RollbackFollower follower = new RollbackFollower(config).start()) {
+        RollbackFollower follower = new RollbackFollower(config)) {
+      follower.start();
       RecordMetadata at = p.send(new ProducerRecord<>(topics.models(), "synthetic@1",
           AvroSerde.of(ModelVersion.class).encode(version(1, v1)))).get();
       // an event about another model, then about a version that is not the champion: both ignored

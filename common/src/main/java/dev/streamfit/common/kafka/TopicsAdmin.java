@@ -1,16 +1,18 @@
-package dev.streamfit.schemas;
+package dev.streamfit.common.kafka;
 
+import dev.streamfit.schemas.TopicSpec;
+import dev.streamfit.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +37,7 @@ public final class TopicsAdmin {
           ready &= d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty());
         }
       } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
           throw e;
         }
         ready = false;
@@ -57,9 +59,7 @@ public final class TopicsAdmin {
    * @throws IllegalStateException if the cluster cannot be reached within {@code timeout}
    */
   public static List<String> ensure(String bootstrapServers, Topics topics, Duration timeout) {
-    try (Admin admin = Admin.create(Map.of(
-        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()))) {
+    try (Admin admin = KafkaClients.admin(bootstrapServers, timeout)) {
       return ensure(admin, bootstrapServers, topics, timeout);
     }
   }
@@ -86,7 +86,7 @@ public final class TopicsAdmin {
           entry.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
           created.add(entry.getKey());
         } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
             throw e;
           }
         }

@@ -1,11 +1,11 @@
-package dev.streamfit.schemas;
+package dev.streamfit.common;
 
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 helpers for content ids and model checksums, and byte copies. Stateless and thread-safe. */
+/** SHA-256 of content ids and model checksums. Stateless and thread-safe. */
 public final class Hashes {
   private Hashes() {}
 
@@ -19,14 +19,6 @@ public final class Hashes {
     MessageDigest md = digest();
     md.update(buffer.duplicate());
     return HexFormat.of().formatHex(md.digest());
-  }
-
-  /** A copy of the remaining bytes of {@code buffer} (position unchanged), e.g. an Avro {@code bytes} field. */
-  public static byte[] copyOf(ByteBuffer buffer) {
-    ByteBuffer d = buffer.duplicate();
-    byte[] out = new byte[d.remaining()];
-    d.get(out);
-    return out;
   }
 
   /** Raw SHA-256 digest. */

@@ -1,4 +1,4 @@
-package dev.streamfit.serving.internal;
+package dev.streamfit.common.kafka;
 
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
@@ -7,19 +7,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A daemon thread that owns one Kafka consumer and loops while {@link #running()}. {@link #close} stops it:
- * clears the flag, wakes the consumer out of {@code poll}, and waits for the thread. Thread-safe.
+ * clears the flag, wakes the consumer out of {@code poll}, and waits for the thread (15 s at most). An exception out
+ * of {@link #run()} ends the loop and is logged at ERROR. Thread-safe.
  */
-abstract class ConsumerLoop implements AutoCloseable {
+public abstract class ConsumerLoop implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerLoop.class);
   private final Thread thread;
   private volatile boolean running = true;
   private volatile KafkaConsumer<?, ?> consumer;
 
-  ConsumerLoop(String threadName) {
+  /** A loop on a daemon thread named {@code threadName}, started by {@link #start()}. */
+  protected ConsumerLoop(String threadName) {
     this.thread = new Thread(this::loop, threadName);
     this.thread.setDaemon(true);
   }
 
+  /** Starts the thread; call once. */
   public void start() {
     thread.start();
   }

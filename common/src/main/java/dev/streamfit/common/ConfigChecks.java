@@ -1,4 +1,4 @@
-package dev.streamfit.schemas;
+package dev.streamfit.common;
 
 /**
  * The one form of a stage config's range error: {@code <key> must be in [min, max], was <value> (set <flag>)}.
