@@ -82,9 +82,9 @@ public final class BenchIngestCommand implements Callable<Integer> {
     }
     System.err.printf(Locale.ROOT, "bench ingest: %d files, %.1f MB, from %s; %d warm-up + %d timed runs%n", files.size(),
         totalBytes / 1e6, data, warmup, runs);
-    // Each run writes 2 × 106 MB. On disk, once ~2 GB are dirty (vm.dirty_background_ratio) the kernel's
-    // writeback competes with the runs and both figures fall 2–3× mid-bench (measured; deleted topics' files
-    // stay until the broker's delete task runs, 30 s after start): the broker's logs go to a tmpfs instead.
+    // Each run writes the dataset twice. On disk, once enough is dirty (vm.dirty_background_ratio) the kernel's
+    // writeback competes with the runs and both figures fall mid-bench (README, "Ingest throughput"; deleted
+    // topics' files stay until the broker's delete task runs, 30 s after start): the broker's logs go to a tmpfs.
     EmbeddedKafkaBroker broker = bootstrapServers == null ? EmbeddedKafkaBroker.start(0, Map.of(), brokerDir()) : null;
     String bootstrap = broker != null ? broker.bootstrapServers() : bootstrapServers;
     List<Run> timed = new ArrayList<>();

@@ -253,8 +253,8 @@ public final class BenchServeCommand implements Callable<Integer> {
   /**
    * {@code clients} closed-loop clients for the warm-up, then {@code seconds} measured. Each client is one
    * keep-alive HTTP/1.1 connection written and read directly (like wrk or ab): on a 2-core machine the
-   * load generator shares the cores with the server, and the JDK's HttpClient costs ≈ 1 ms of CPU per
-   * request more.
+   * load generator shares the cores with the server, and the JDK's HttpClient costs more CPU per request
+   * (README, "Serving latency and throughput").
    */
   private Level load(String server, int port, List<byte[]> images, int clients) throws Exception {
     ObjectMapper json = new ObjectMapper();

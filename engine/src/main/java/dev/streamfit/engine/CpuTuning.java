@@ -11,7 +11,8 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * Turns on DL4J's oneDNN layer helpers, which 1.0.0-M2.1 leaves off in two ways: the system property
  * {@value #HELPERS_DISABLE} defaults to {@code true}, and the helpers' support check reflects on a class
  * name that M2.1 renamed (restored by the shim {@code org.nd4j.nativeblas.Nd4jCpu}). Together with the
- * {@code onednn-avx2} build of libnd4j this is worth ≈ 16× on MobileNet forward passes on CPU.
+ * {@code onednn-avx2} build of libnd4j this is what makes MobileNet forward passes fast on CPU (README,
+ * "Performance"; {@code streamfit bench model} shows it).
  *
  * <p>To drop the workaround once DL4J fixes it: delete the shim and {@link #enableHelpers()};
  * {@link #oneDnnHelpersActive} (checked by a test) tells whether helpers are in use. A user who sets
@@ -33,9 +34,8 @@ public final class CpuTuning {
   /**
    * Sets the OpenMP thread count of the calling thread's next native ops for a forward pass over
    * {@code batchSize} images: all cores for batches, half of them (at least one) for single images,
-   * where synchronisation costs more than a second core gains. Measured on 2 cores for
-   * MobileNetV2-0.35 @224: batch 1 ≈ 125 img/s with 1 thread vs ≈ 80 with 2; batch 16 ≈ 180 with 2
-   * vs ≈ 120 with 1. An explicit {@code OMP_NUM_THREADS} in the environment is left alone.
+   * where synchronisation costs more than a second core gains ({@code streamfit bench model} prints both; README,
+   * "Threads and cores"). An explicit {@code OMP_NUM_THREADS} in the environment is left alone.
    */
   public static void threadsForBatch(int batchSize) {
     if (System.getenv("OMP_NUM_THREADS") != null && System.getenv("STREAMFIT_OMP_AUTO") == null) {

@@ -77,7 +77,7 @@ public final class Predictor implements AutoCloseable {
   /**
    * Frees the graph's parameters (waits for a running forward pass). Idempotent. Deliberately not
    * {@link ComputationGraph#close()}: that also destroys the calling thread's workspaces and calls
-   * {@code System.gc()}, a full stop-the-world collection (40–70 ms measured) on every model swap.
+   * {@code System.gc()}, a full stop-the-world collection on every model swap (README, "Serving").
    */
   @Override
   public synchronized void close() {

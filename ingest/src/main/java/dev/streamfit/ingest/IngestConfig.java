@@ -28,8 +28,8 @@ import java.util.Objects;
  * @param commitInterval how long a transaction stays open while images keep coming (a folder run also commits at
  *     its end, a watch scan at its end, an HTTP request before it answers): the most a crash makes a re-run redo,
  *     and how long consumers ({@code read_committed}) wait to see an image. Kafka Streams' exactly-once default
- *     is 100 ms; ingest's is 1 s, since each commit drains the producer's pipeline (a bulk load at 32 MB
- *     transactions spent a third of its time in those drains, {@code bench ingest})
+ *     is 100 ms; ingest's is 1 s, since each commit drains the producer's pipeline (README, "Ingest
+ *     throughput"; {@code bench ingest})
  * @param http the HTTP endpoint's deadlines and caps (headers, bodies, connections, bytes in flight)
  */
 public record IngestConfig(String bootstrapServers, Topics topics, Path dataDir, int maxImageBytes, List<String> labels,

@@ -29,7 +29,7 @@ import java.util.HashSet;
  * @param batchLinger how long the batcher waits for more requests once it has one (0 = take what is queued)
  * @param inferenceWorkers forward passes run at once, each on its own copy of the model, in [1, 64]; with
  *     several, each pass gets {@code cores / workers} OpenMP threads (on CPU one worker per core beats one
- *     worker using every core: measured 1.3–1.9x on 2 cores)
+ *     worker using every core: README, "Serving latency and throughput")
  * @param apiToken bearer token required on {@code /v1/*}; null = no auth
  * @param adminToken bearer token admin calls ({@code :activate}) must carry; null = none (then only loopback
  *     clients with {@code adminLoopback} may make them)

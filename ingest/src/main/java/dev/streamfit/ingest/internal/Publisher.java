@@ -106,7 +106,7 @@ public final class Publisher implements AutoCloseable {
    * Creates the topics that are missing, reads the index and opens the transactional producer. The first two
    * and the third are independent round trips and overlap. Retries back off from 10 ms, not Kafka's 100 ms:
    * a fresh transactional id's {@code InitProducerId} and a new consumer's first {@code ListOffsets} are
-   * typically retried once, and at 100 ms that doubled ingest's start-up (measured by {@code bench ingest});
+   * typically retried once, and at 100 ms that wait dominated ingest's start-up ({@code bench ingest});
    * the back-off still grows exponentially to {@code retry.backoff.max.ms} (1 s) when a broker is down.
    */
   public Publisher(IngestConfig config) {
