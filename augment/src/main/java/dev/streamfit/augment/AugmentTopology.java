@@ -1,7 +1,7 @@
 package dev.streamfit.augment;
 
+import dev.streamfit.common.kafka.SampleOutcome;
 import dev.streamfit.augment.internal.AugmentMetrics;
-import dev.streamfit.augment.internal.Outcome;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.streamfit.augment.internal.SampleMaker;
@@ -42,31 +42,23 @@ public final class AugmentTopology {
   public static Topology build(AugmentConfig config, int pass, MeterRegistry registry) {
     SampleMaker maker = new SampleMaker(config, pass, new AugmentMetrics(registry, pass));
     StreamsBuilder b = new StreamsBuilder();
-    KStream<String, Outcome> outcomes = b
+    KStream<String, SampleOutcome> outcomes = b
         .stream(config.topics().raw(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("raw-images"))
         .processValues(() -> new MakeSamples(maker), Named.as("augment"));
-    outcomes.split(Named.as("route-"))
-        .branch((k, v) -> v instanceof Outcome.Sample, Branched.withConsumer(s -> s
-            .mapValues(v -> ((Outcome.Sample) v).sample(), Named.as("sample"))
-            .to(config.topics().augmented(), Produced.with(Serdes.String(), AvroSerde.of(AugmentedSample.class))
-                .withName("augmented")), "samples"))
-        .defaultBranch(Branched.withConsumer(s -> s
-            .mapValues(v -> ((Outcome.Reject) v).rejection(), Named.as("rejection"))
-            .to(config.topics().rejected(), Produced.with(Serdes.String(), AvroSerde.of(Rejection.class))
-                .withName("rejected")), "rejections"));
+    SampleOutcome.route(outcomes, config.topics().augmented(), "augmented", config.topics().rejected());
     return b.build();
   }
 
-  private static final class MakeSamples implements FixedKeyProcessor<String, byte[], Outcome> {
+  private static final class MakeSamples implements FixedKeyProcessor<String, byte[], SampleOutcome> {
     private final SampleMaker maker;
-    private FixedKeyProcessorContext<String, Outcome> context;
+    private FixedKeyProcessorContext<String, SampleOutcome> context;
 
     MakeSamples(SampleMaker maker) {
       this.maker = maker;
     }
 
     @Override
-    public void init(FixedKeyProcessorContext<String, Outcome> context) {
+    public void init(FixedKeyProcessorContext<String, SampleOutcome> context) {
       this.context = context;
     }
 
@@ -76,7 +68,7 @@ public final class AugmentTopology {
       String topic = md.map(m -> m.topic()).orElse(null);
       int partition = md.map(m -> m.partition()).orElse(-1);
       long offset = md.map(m -> m.offset()).orElse(-1L);
-      for (Outcome o : maker.process(record.key(), record.value(), topic, partition, offset)) {
+      for (SampleOutcome o : maker.process(record.key(), record.value(), topic, partition, offset)) {
         context.forward(record.withValue(o));
       }
     }

@@ -5,7 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Softmax rows → top-k {@link LabelScore}s. No model needed; stateless and thread-safe. */
+/** Softmax rows → top-k {@link ClassProbability}s. No model needed; stateless and thread-safe. */
 public final class OutputDecoder {
   private final List<String> labels;
 
@@ -14,21 +14,21 @@ public final class OutputDecoder {
   }
 
   /** Top {@code k} classes of row {@code row} of {@code probabilities}, most probable first. */
-  public List<LabelScore> topK(INDArray probabilities, int row, int k) {
+  public List<ClassProbability> topK(INDArray probabilities, int row, int k) {
     double[] p = probabilities.getRow(row).toDoubleVector();
     return topK(p, k);
   }
 
   /** Top {@code k} of a probability vector aligned with the labels. */
-  public List<LabelScore> topK(double[] p, int k) {
+  public List<ClassProbability> topK(double[] p, int k) {
     if (p.length != labels.size()) {
       throw new IllegalArgumentException("model has " + p.length + " outputs but " + labels.size() + " labels");
     }
-    List<LabelScore> all = new ArrayList<>(p.length);
+    List<ClassProbability> all = new ArrayList<>(p.length);
     for (int i = 0; i < p.length; i++) {
-      all.add(new LabelScore(labels.get(i), p[i]));
+      all.add(new ClassProbability(labels.get(i), p[i]));
     }
-    all.sort(Comparator.comparingDouble(LabelScore::probability).reversed());
+    all.sort(Comparator.comparingDouble(ClassProbability::probability).reversed());
     return List.copyOf(all.subList(0, Math.max(0, Math.min(k, all.size()))));
   }
 

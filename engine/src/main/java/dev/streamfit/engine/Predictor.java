@@ -66,8 +66,8 @@ public final class Predictor implements AutoCloseable {
   }
 
   /** Top-k labels per image. */
-  public List<List<LabelScore>> topK(List<byte[]> images, int k) {
-    List<List<LabelScore>> result = new ArrayList<>();
+  public List<List<ClassProbability>> topK(List<byte[]> images, int k) {
+    List<List<ClassProbability>> result = new ArrayList<>();
     for (double[] p : probabilities(images)) {
       result.add(decoder.topK(p, k));
     }

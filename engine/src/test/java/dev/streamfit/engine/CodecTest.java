@@ -48,7 +48,7 @@ class CodecTest {
   void decoderReturnsTopKMostProbableFirst() {
     OutputDecoder d = new OutputDecoder(List.of("a", "b", "c", "d"));
     INDArray p = Nd4j.createFromArray(new float[][] {{0.1f, 0.6f, 0.05f, 0.25f}});
-    assertThat(d.topK(p, 0, 2)).extracting(LabelScore::label).containsExactly("b", "d");
+    assertThat(d.topK(p, 0, 2)).extracting(ClassProbability::label).containsExactly("b", "d");
     assertThat(d.topK(p, 0, 10)).hasSize(4);
     assertThat(OutputDecoder.argMax(p)).containsExactly(1);
     assertThatThrownBy(() -> d.topK(new double[3], 1)).hasMessageContaining("3 outputs but 4 labels");

@@ -1,5 +1,6 @@
 package dev.streamfit.features;
 
+import dev.streamfit.common.kafka.SampleOutcome;
 import dev.streamfit.features.internal.FeatureMaker;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
@@ -27,31 +28,23 @@ public final class FeaturesTopology {
   /** The topology of {@code config}, computing with {@code maker}. */
   public static Topology build(FeaturesConfig config, FeatureMaker maker) {
     StreamsBuilder b = new StreamsBuilder();
-    KStream<String, FeatureMaker.Outcome> outcomes = b
+    KStream<String, SampleOutcome> outcomes = b
         .stream(config.topics().augmented(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("augmented"))
         .processValues(() -> new Extract(maker), Named.as("frozen-prefix"));
-    outcomes.split(Named.as("route-"))
-        .branch((k, v) -> v instanceof FeatureMaker.Outcome.Sample, Branched.withConsumer(s -> s
-            .mapValues(v -> ((FeatureMaker.Outcome.Sample) v).sample(), Named.as("sample"))
-            .to(config.topics().features(), Produced.with(Serdes.String(), AvroSerde.of(AugmentedSample.class))
-                .withName("features")), "samples"))
-        .defaultBranch(Branched.withConsumer(s -> s
-            .mapValues(v -> ((FeatureMaker.Outcome.Reject) v).rejection(), Named.as("rejection"))
-            .to(config.topics().rejected(), Produced.with(Serdes.String(), AvroSerde.of(Rejection.class))
-                .withName("rejected")), "rejections"));
+    SampleOutcome.route(outcomes, config.topics().features(), "features", config.topics().rejected());
     return b.build();
   }
 
-  private static final class Extract implements FixedKeyProcessor<String, byte[], FeatureMaker.Outcome> {
+  private static final class Extract implements FixedKeyProcessor<String, byte[], SampleOutcome> {
     private final FeatureMaker maker;
-    private FixedKeyProcessorContext<String, FeatureMaker.Outcome> context;
+    private FixedKeyProcessorContext<String, SampleOutcome> context;
 
     Extract(FeatureMaker maker) {
       this.maker = maker;
     }
 
     @Override
-    public void init(FixedKeyProcessorContext<String, FeatureMaker.Outcome> context) {
+    public void init(FixedKeyProcessorContext<String, SampleOutcome> context) {
       this.context = context;
     }
 

@@ -162,7 +162,7 @@ class FeedbackLoopTest {
           assertThat(s.active().version()).as("no rollback before the window is full").isEqualTo(2);
         }
       }
-      await("rolled back to v1", () -> s.active().version() == 1 && "rolled_back".equals(state(s, 2).status()));
+      await("rolled back to v1", () -> s.active().version() == 1 && state(s, 2).status() == ModelStatus.ROLLED_BACK);
       assertThat(s.live(2).feedback()).isEqualTo(WINDOW);
       assertThat(state(s, 2).reason()).contains("live accuracy 0.0000 over the last 20");
       assertThat(client.get("/metrics").body()).contains("streamfit_serving_rollbacks_total 1.0");
@@ -199,7 +199,7 @@ class FeedbackLoopTest {
     try (ServingStage s = ServingStage.start(config)) {
       await("recovered", () -> s.active() != null);
       assertThat(s.active().version()).isEqualTo(1);
-      assertThat(state(s, 2).status()).isEqualTo("rolled_back");
+      assertThat(state(s, 2).status()).isEqualTo(ModelStatus.ROLLED_BACK);
     }
   }
 

@@ -112,7 +112,7 @@ class HotSwapTest {
         publish(p, topics, mv);
         long v = mv.getVersion();
         if (broken.contains(v)) {
-          await("v" + v + " rejected", () -> state(s, v) != null && "rejected".equals(state(s, v).status()));
+          await("v" + v + " rejected", () -> state(s, v) != null && state(s, v).status() == ModelStatus.REJECTED);
         } else {
           await("v" + v + " active", () -> s.active().version() == v);
         }

@@ -75,7 +75,7 @@ class LiveRolloutTest {
         publish(p, topics, LiveFixtures.version(1, LiveFixtures.good(0)));
         await("v1 active", () -> s.active() != null && s.active().version() == 1);
         publish(p, topics, LiveFixtures.version(2, LiveFixtures.good(0.3)));
-        await("v2 canary", () -> state(s, 2) != null && "canary".equals(state(s, 2).status()));
+        await("v2 canary", () -> state(s, 2) != null && state(s, 2).status() == ModelStatus.CANARY);
         JsonNode models = JSON.readTree(client.get("/v1/models").body());
         assertThat(models.at("/rollout/labels/stable").asLong()).isEqualTo(1);
         assertThat(models.at("/rollout/labels/canary").asLong()).isEqualTo(2);
@@ -85,11 +85,11 @@ class LiveRolloutTest {
         long byCanary = first.stream().filter(v -> v == 2).count();
         System.out.println("canary answered " + byCanary + " of " + first.size() + " requests at share 0.1");
         assertThat(byCanary).as("canary share of 2,000 requests").isBetween(180L, 220L);
-        assertThat(state(s, 2).status()).isEqualTo("canary");
+        assertThat(state(s, 2).status()).isEqualTo(ModelStatus.CANARY);
 
         load(client, live, 600); // the canary reaches 250 requests within these
-        await("v2 promoted", () -> "active".equals(state(s, 2).status()));
-        assertThat(state(s, 1).status()).isEqualTo("retired");
+        await("v2 promoted", () -> state(s, 2).status() == ModelStatus.ACTIVE);
+        assertThat(state(s, 1).status()).isEqualTo(ModelStatus.RETIRED);
         assertThat(load(client, live, 50)).containsOnly(2L);
         assertThat(s.live(2).requests()).isGreaterThanOrEqualTo(250);
         assertThat(s.live(2).errors()).isZero();
@@ -111,9 +111,9 @@ class LiveRolloutTest {
         Fixtures.Client client = new Fixtures.Client(s.port());
         await("v2 recovered", () -> s.active() != null && s.active().version() == 2);
         publish(p, topics, LiveFixtures.version(3, bad));
-        await("v3 canary", () -> state(s, 3) != null && "canary".equals(state(s, 3).status()));
+        await("v3 canary", () -> state(s, 3) != null && state(s, 3).status() == ModelStatus.CANARY);
         List<Long> versions = load(client, mixed, 300); // every request answered 200 (checked in load)
-        await("v3 retired", () -> "retired".equals(state(s, 3).status()));
+        await("v3 retired", () -> state(s, 3).status() == ModelStatus.RETIRED);
         assertThat(state(s, 3).reason()).contains("error rate");
         assertThat(s.active().version()).isEqualTo(2);
         assertThat(s.live(3).errors()).isPositive();
@@ -124,13 +124,13 @@ class LiveRolloutTest {
       try (ServingStage s = ServingStage.start(config(broker, topics, canary.withCanary(0.5, 100)))) {
         await("recovered", () -> s.active() != null);
         assertThat(s.active().version()).isEqualTo(2);
-        assertThat(state(s, 3).status()).isEqualTo("retired");
+        assertThat(state(s, 3).status()).isEqualTo(ModelStatus.RETIRED);
         // A version published while no instance ran is rolled out as a canary, not made stable unjudged.
         publish(p, topics, LiveFixtures.version(4, LiveFixtures.good(0.2)));
-        await("v4 canary", () -> state(s, 4) != null && "canary".equals(state(s, 4).status()));
+        await("v4 canary", () -> state(s, 4) != null && state(s, 4).status() == ModelStatus.CANARY);
       }
       try (ServingStage s = ServingStage.start(config(broker, topics, canary.withCanary(0.5, 100)))) {
-        await("recovered again", () -> state(s, 4) != null && "canary".equals(state(s, 4).status()));
+        await("recovered again", () -> state(s, 4) != null && state(s, 4).status() == ModelStatus.CANARY);
         assertThat(s.active().version()).isEqualTo(2);
       }
       List<ModelEvent> events = FeedbackLoopTest.read(broker.bootstrapServers(), topics.modelEvents(), 1,
@@ -172,7 +172,7 @@ class LiveRolloutTest {
       publish(p, topics, LiveFixtures.version(1, stable));
       await("v1 active", () -> s.active() != null && s.active().version() == 1);
       publish(p, topics, LiveFixtures.version(2, shadow));
-      await("v2 shadow", () -> state(s, 2) != null && "shadow".equals(state(s, 2).status()));
+      await("v2 shadow", () -> state(s, 2) != null && state(s, 2).status() == ModelStatus.SHADOW);
       for (int i = 0; i < live.size(); i++) {
         HttpResponse<String> r = client.post("/v1/predict?k=1", live.get(i));
         JsonNode a = JSON.readTree(r.body());
@@ -200,18 +200,18 @@ class LiveRolloutTest {
       HttpResponse<String> promoted = client.post("/v1/models/2:promote", new byte[0]);
       assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
       assertThat(JSON.readTree(promoted.body()).at("/rollout/labels/stable").asLong()).isEqualTo(2);
-      assertThat(state(s, 1).status()).isEqualTo("retired");
+      assertThat(state(s, 1).status()).isEqualTo(ModelStatus.RETIRED);
       assertThat(client.post("/v1/models/1:pin", new byte[0]).statusCode()).isEqualTo(200);
       assertThat(s.active().version()).isEqualTo(1);
       publish(p, topics, LiveFixtures.version(3, LiveFixtures.good(0.1)));
-      await("v3 held", () -> state(s, 3) != null && "held".equals(state(s, 3).status()));
+      await("v3 held", () -> state(s, 3) != null && state(s, 3).status() == ModelStatus.HELD);
       assertThat(s.active().version()).isEqualTo(1);
       assertThat(JSON.readTree(client.get("/v1/models").body()).at("/rollout/pinned").asLong()).isEqualTo(1);
       assertThat(client.post("/v1/models/1:unpin", new byte[0]).statusCode()).isEqualTo(200);
       publish(p, topics, LiveFixtures.version(4, LiveFixtures.good(0.2)));
-      await("v4 shadow", () -> state(s, 4) != null && "shadow".equals(state(s, 4).status()));
+      await("v4 shadow", () -> state(s, 4) != null && state(s, 4).status() == ModelStatus.SHADOW);
       assertThat(client.post("/v1/models/4:abort", new byte[0]).statusCode()).isEqualTo(200);
-      assertThat(state(s, 4).status()).isEqualTo("retired");
+      assertThat(state(s, 4).status()).isEqualTo(ModelStatus.RETIRED);
       assertThat(state(s, 4).reason()).startsWith("aborted by admin");
       assertThat(client.post("/v1/models/4:nudge", new byte[0]).statusCode()).isEqualTo(404);
       assertThat(client.get("/v1/models/4:abort").statusCode()).isEqualTo(405);

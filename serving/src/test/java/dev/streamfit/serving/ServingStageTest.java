@@ -49,9 +49,9 @@ class ServingStageTest {
     try (ServingStage s = ServingStage.start(config(broker, topics).withModelName("clothing"))) {
       await("a version active", () -> s.active() != null);
       assertThat(s.active().version()).isEqualTo(2);
-      assertThat(state(s, 3).status()).isEqualTo("rejected");
+      assertThat(state(s, 3).status()).isEqualTo(ModelStatus.REJECTED);
       assertThat(state(s, 3).reason()).startsWith("non_finite_weights");
-      assertThat(state(s, 1).status()).isEqualTo("available");
+      assertThat(state(s, 1).status()).isEqualTo(ModelStatus.AVAILABLE);
       assertThat(state(s, 9)).as("another model's version").isNull();
       Fixtures.Client c = new Fixtures.Client(s.port());
       HttpResponse<String> r = c.post("/v1/predict", TestImages.sampleJpeg("test", "shoes"));
@@ -85,7 +85,7 @@ class ServingStageTest {
       HttpResponse<String> r = c.post("/v1/models/1:activate", new byte[0]);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       assertThat(s.active().version()).isEqualTo(1);
-      assertThat(state(s, 2).status()).isEqualTo("retired");
+      assertThat(state(s, 2).status()).isEqualTo(ModelStatus.RETIRED);
       assertThat(JSON.readTree(c.post("/v1/predict", TestImages.sampleJpeg("test", "hat")).body())
           .get("modelVersion").asLong()).isEqualTo(1);
       assertThat(c.post("/v1/models/42:activate", new byte[0]).statusCode()).isEqualTo(404);
@@ -93,7 +93,7 @@ class ServingStageTest {
 
       // A broken version is refused on activation too, and the active one stays.
       publish(p, topics, version(3, Fixtures.truncated()));
-      await("v3 rejected", () -> state(s, 3) != null && "rejected".equals(state(s, 3).status()));
+      await("v3 rejected", () -> state(s, 3) != null && state(s, 3).status() == ModelStatus.REJECTED);
       assertThat(state(s, 3).reason()).startsWith("load_failed");
       HttpResponse<String> refused = c.post("/v1/models/3:activate", new byte[0]);
       assertThat(refused.statusCode()).as(refused.body()).isEqualTo(409);

@@ -1,5 +1,6 @@
 package dev.streamfit.augment.internal;
 
+import dev.streamfit.common.kafka.SampleOutcome;
 import dev.streamfit.augment.AugmentConfig;
 import dev.streamfit.augment.ops.Augmenter;
 import dev.streamfit.augment.ops.Geometry;
@@ -50,20 +51,20 @@ public final class SampleMaker {
   }
 
   /** Outcomes of the record at {@code topic/partition/offset} with key {@code key}. */
-  public List<Outcome> process(String key, byte[] value, String topic, int partition, long offset) {
+  public List<SampleOutcome> process(String key, byte[] value, String topic, int partition, long offset) {
     metrics.recordIn();
-    List<Outcome> out = outcomes(key, value, topic, partition, offset);
-    for (Outcome o : out) {
-      if (o instanceof Outcome.Sample s) {
+    List<SampleOutcome> out = outcomes(key, value, topic, partition, offset);
+    for (SampleOutcome o : out) {
+      if (o instanceof SampleOutcome.Sample s) {
         metrics.recordOut(s.sample().getSplit().name().toLowerCase(Locale.ROOT));
-      } else if (o instanceof Outcome.Reject r) {
+      } else if (o instanceof SampleOutcome.Reject r) {
         metrics.recordRejection(r.rejection().getReason());
       }
     }
     return out;
   }
 
-  private List<Outcome> outcomes(String key, byte[] value, String topic, int partition, long offset) {
+  private List<SampleOutcome> outcomes(String key, byte[] value, String topic, int partition, long offset) {
     RawImage raw;
     try {
       raw = RAW.decode(value);
@@ -91,17 +92,17 @@ public final class SampleMaker {
     }
   }
 
-  private List<Outcome> make(RawImage raw) throws ImageRejectedException {
+  private List<SampleOutcome> make(RawImage raw) throws ImageRejectedException {
     byte[] bytes = Buffers.copyOf(raw.getContent());
     int size = config.imageSize();
-    List<Outcome> out = new ArrayList<>();
+    List<SampleOutcome> out = new ArrayList<>();
     if (raw.getSplit() != Split.TRAIN) {
       long t0 = System.nanoTime();
       try (Mat resized = decoder.decodeResized(bytes, size, size)) {
         long t1 = System.nanoTime();
         metrics.decodeNanos(t1 - t0);
         AugmentationParams none = AugmentationParams.newBuilder().setSeed(0).setApplied(false).build();
-        out.add(new Outcome.Sample(sample(raw, 0, Pixels.toHwc(resized), none)));
+        out.add(new SampleOutcome.Sample(sample(raw, 0, Pixels.toHwc(resized), none)));
         metrics.encodeNanos(System.nanoTime() - t1);
       }
       return out;
@@ -130,7 +131,7 @@ public final class SampleMaker {
               hwc = Pixels.toHwc(aug);
             }
           }
-          out.add(new Outcome.Sample(sample(raw, epoch, hwc, p)));
+          out.add(new SampleOutcome.Sample(sample(raw, epoch, hwc, p)));
           metrics.encodeNanos(System.nanoTime() - t3);
         }
       }
@@ -145,9 +146,9 @@ public final class SampleMaker {
         .setPixels(ByteBuffer.wrap(hwc)).setAugmentation(p).build();
   }
 
-  private static Outcome reject(String key, String source, RejectReason reason, String message, String topic,
+  private static SampleOutcome reject(String key, String source, RejectReason reason, String message, String topic,
       int partition, long offset) {
-    return new Outcome.Reject(Rejections.of(Rejections.Stage.AUGMENT, key, reason, message, topic, partition, offset,
+    return new SampleOutcome.Reject(Rejections.of(Rejections.Stage.AUGMENT, key, reason, message, topic, partition, offset,
         source));
   }
 

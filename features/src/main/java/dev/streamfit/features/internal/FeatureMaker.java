@@ -1,5 +1,6 @@
 package dev.streamfit.features.internal;
 
+import dev.streamfit.common.kafka.SampleOutcome;
 import dev.streamfit.common.Rejections;
 import dev.streamfit.engine.Activations;
 import dev.streamfit.schemas.AugmentedSample;
@@ -27,15 +28,6 @@ public final class FeatureMaker {
   // Envelope of a features record beyond the activations (ids, label, augmentation parameters): generous.
   private static final int ENVELOPE = 64 * 1024;
 
-  /** What a record becomes. */
-  public sealed interface Outcome {
-    /** The sample with activations instead of pixels. */
-    record Sample(AugmentedSample sample) implements Outcome {}
-
-    /** A dead letter. */
-    record Reject(Rejection rejection) implements Outcome {}
-  }
-
   private final ExtractorPool pool;
   private final int size;
   private final Timer forward;
@@ -50,14 +42,14 @@ public final class FeatureMaker {
   }
 
   /** The outcome of the record {@code value} at topic/partition/offset (null when unknown). */
-  public Outcome process(String key, byte[] value, String topic, int partition, long offset) {
-    Outcome o = make(key, value, topic, partition, offset);
-    String kind = o instanceof Outcome.Sample ? "sample" : ((Outcome.Reject) o).rejection().getReason();
+  public SampleOutcome process(String key, byte[] value, String topic, int partition, long offset) {
+    SampleOutcome o = make(key, value, topic, partition, offset);
+    String kind = o instanceof SampleOutcome.Sample ? "sample" : ((SampleOutcome.Reject) o).rejection().getReason();
     Counter.builder("streamfit_features_records_total").tag("outcome", kind).register(registry).increment();
     return o;
   }
 
-  private Outcome make(String key, byte[] value, String topic, int partition, long offset) {
+  private SampleOutcome make(String key, byte[] value, String topic, int partition, long offset) {
     AugmentedSample s;
     try {
       s = SAMPLES.decode(value);
@@ -97,12 +89,12 @@ public final class FeatureMaker {
     s.setActivations(dev.streamfit.schemas.Activations.newBuilder().setPrefix(pool.hash()).setCut(pool.prefix().cut())
         .setShape(List.copyOf(a.shape())).setFp16(ByteBuffer.wrap(fp16)).build());
     // CHECKSTYLE.ON
-    return new Outcome.Sample(s);
+    return new SampleOutcome.Sample(s);
   }
 
-  private static Outcome reject(String key, RejectReason reason, String message, String topic, int partition,
+  private static SampleOutcome reject(String key, RejectReason reason, String message, String topic, int partition,
       long offset) {
-    return new Outcome.Reject(Rejections.of(Rejections.Stage.FEATURES, key, reason, message, topic, partition, offset,
+    return new SampleOutcome.Reject(Rejections.of(Rejections.Stage.FEATURES, key, reason, message, topic, partition, offset,
         null));
   }
 }

@@ -2,6 +2,7 @@ package dev.streamfit.serving.internal;
 
 import dev.streamfit.common.kafka.TopicReader;
 import dev.streamfit.schemas.AvroSerde;
+import dev.streamfit.serving.ModelStatus;
 import dev.streamfit.schemas.ModelEvent;
 import dev.streamfit.schemas.ModelEventKind;
 import dev.streamfit.serving.ModelState;
@@ -18,10 +19,13 @@ import org.slf4j.LoggerFactory;
  * A restarted instance reads them before it picks its stable version, so that a version rolled back or a canary
  * retired does not come back, and a canary that was never judged is not made stable without judgement. Immutable.
  *
- * @param refused versions rolled back or retired as canaries, with the event's kind and reason
+ * @param refused versions rolled back or retired as canaries, with the status and reason the decision gave them
  * @param lastStable the version last made stable by a decision (a promoted canary, a rollback's replacement), or -1
  */
-record DecisionLog(Map<Long, String> refused, long lastStable) {
+record DecisionLog(Map<Long, DecisionLog.Refusal> refused, long lastStable) {
+  /** A version a decision took out of service: {@link ModelStatus#ROLLED_BACK} or {@link ModelStatus#RETIRED}. */
+  record Refusal(ModelStatus status, String reason) {}
+
   private static final Logger LOG = LoggerFactory.getLogger(DecisionLog.class);
   private static final AvroSerde<ModelEvent> EVENTS = AvroSerde.of(ModelEvent.class);
 
@@ -29,7 +33,7 @@ record DecisionLog(Map<Long, String> refused, long lastStable) {
 
   /** Reads {@code topic} to its end as of now and keeps the decisions about {@code model}. */
   static DecisionLog read(String bootstrap, String topic, String model, Duration timeout) {
-    Map<Long, String> refused = new HashMap<>();
+    Map<Long, Refusal> refused = new HashMap<>();
     long[] stable = {-1};
     try {
       TopicReader.readAll(bootstrap, topic, TopicReader.End.LAST_STABLE, timeout, r -> {
@@ -44,10 +48,10 @@ record DecisionLog(Map<Long, String> refused, long lastStable) {
         }
         switch (e.getKind()) {
           case ROLLED_BACK -> {
-            refused.put(e.getVersion(), "rolled_back: " + e.getReason());
+            refused.put(e.getVersion(), new Refusal(ModelStatus.ROLLED_BACK, e.getReason()));
             stable[0] = e.getReplacementVersion() == null ? stable[0] : e.getReplacementVersion();
           }
-          case CANARY_RETIRED -> refused.put(e.getVersion(), "retired: " + e.getReason());
+          case CANARY_RETIRED -> refused.put(e.getVersion(), new Refusal(ModelStatus.RETIRED, e.getReason()));
           case CANARY_PROMOTED -> {
             refused.remove(e.getVersion());
             stable[0] = e.getVersion();

@@ -1,5 +1,6 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.serving.ModelStatus;
 import dev.streamfit.serving.RolloutPolicy;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Deployment implements AutoCloseable {
   /** Told of status changes (to show them) and of decisions (to publish them). Called under this lock: be quick. */
   public interface Listener {
-    void status(long version, String status, String reason);
+    void status(long version, ModelStatus status, String reason);
 
     void decided(Rollout.Kind kind, long version, long replacement, String reason, VersionStats.Snapshot stats);
   }
@@ -65,26 +66,26 @@ public final class Deployment implements AutoCloseable {
    * otherwise the policy decides: stable (immediate, or nothing stable yet), canary or shadow; while pinned it is
    * {@code held} and released. Takes over the caller's reference. Returns its status.
    */
-  public synchronized String offer(ModelHandle h, boolean force) {
+  public synchronized ModelStatus offer(ModelHandle h, boolean force) {
     if (!force && pinned >= 0) {
       h.release();
-      listener.status(h.version(), "held", "serving is pinned to v" + pinned);
-      return "held";
+      listener.status(h.version(), ModelStatus.HELD, "serving is pinned to v" + pinned);
+      return ModelStatus.HELD;
     }
     if (force || stable == null || policy.mode() == RolloutPolicy.Mode.IMMEDIATE) {
       if (candidate != null && (force || candidate.version() == h.version())) {
-        endCandidate("retired", "v" + h.version() + " was made stable");
+        endCandidate(ModelStatus.RETIRED, "v" + h.version() + " was made stable");
       }
       makeStable(h);
-      return "active";
+      return ModelStatus.ACTIVE;
     }
     if (candidate != null) {
-      endCandidate("retired", "superseded by v" + h.version() + " before it was judged");
+      endCandidate(ModelStatus.RETIRED, "superseded by v" + h.version() + " before it was judged");
     }
     candidate = h;
     stats.put(h.version(), new VersionStats(h.version(), policy.rollbackWindow()));
     stableAtCandidateStart = stats(stable.version()).snapshot(); // the canary is compared over its own period
-    String status = policy.mode() == RolloutPolicy.Mode.CANARY ? "canary" : "shadow";
+    ModelStatus status = policy.mode() == RolloutPolicy.Mode.CANARY ? ModelStatus.CANARY : ModelStatus.SHADOW;
     listener.status(h.version(), status, null);
     return status;
   }
@@ -93,17 +94,17 @@ public final class Deployment implements AutoCloseable {
     ModelHandle old = stable;
     stable = h;
     stats.putIfAbsent(h.version(), new VersionStats(h.version(), policy.rollbackWindow()));
-    listener.status(h.version(), "active", null);
+    listener.status(h.version(), ModelStatus.ACTIVE, null);
     if (old != null && old.version() != h.version()) {
       previousStable = old.version();
-      listener.status(old.version(), "retired", null);
+      listener.status(old.version(), ModelStatus.RETIRED, null);
     }
     if (old != null) {
       old.release();
     }
   }
 
-  private void endCandidate(String status, String reason) {
+  private void endCandidate(ModelStatus status, String reason) {
     ModelHandle c = candidate;
     candidate = null;
     listener.status(c.version(), status, reason);
@@ -186,7 +187,7 @@ public final class Deployment implements AutoCloseable {
   private void abort(String reason) {
     long v = candidate.version();
     VersionStats.Snapshot s = stats.get(v).snapshot();
-    endCandidate("retired", reason);
+    endCandidate(ModelStatus.RETIRED, reason);
     listener.decided(Rollout.Kind.RETIRE, v, stable.version(), reason, s);
   }
 
@@ -194,7 +195,7 @@ public final class Deployment implements AutoCloseable {
   public synchronized void pin() {
     pinned = stable == null ? -1 : stable.version();
     if (candidate != null) {
-      endCandidate("retired", "serving was pinned to v" + pinned);
+      endCandidate(ModelStatus.RETIRED, "serving was pinned to v" + pinned);
     }
   }
 

@@ -1,6 +1,6 @@
 package dev.streamfit.serving.internal;
 
-import dev.streamfit.engine.LabelScore;
+import dev.streamfit.engine.ClassProbability;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +28,7 @@ public final class InferenceQueue implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceQueue.class);
 
   /** One answered image: top-k, the version that answered, the pass it was part of. */
-  public record Prediction(long version, List<LabelScore> top, double forwardMs, int batchSize, double queueMs) {}
+  public record Prediction(long version, List<ClassProbability> top, double forwardMs, int batchSize, double queueMs) {}
 
   private record Job(ModelHandle model, byte[] pixels, int k, CompletableFuture<Prediction> result, long enqueuedNanos) {}
 
@@ -158,15 +158,15 @@ public final class InferenceQueue implements AutoCloseable {
         pixels.add(j.pixels());
         k = Math.max(k, j.k());
       }
-      List<List<LabelScore>> tops = model.predictor(worker).topK(pixels, k);
+      List<List<ClassProbability>> tops = model.predictor(worker).topK(pixels, k);
       long t1 = System.nanoTime();
 
       double forwardMs = (t1 - t0) / 1e6;
       metrics.forward(batch.size(), t1 - t0);
       for (int i = 0; i < batch.size(); i++) {
         Job j = batch.get(i);
-        List<LabelScore> top = tops.get(i);
-        LabelScore bad = top.stream().filter(x -> !Double.isFinite(x.probability())).findFirst().orElse(null);
+        List<ClassProbability> top = tops.get(i);
+        ClassProbability bad = top.stream().filter(x -> !Double.isFinite(x.probability())).findFirst().orElse(null);
         if (bad != null) {
           j.result().completeExceptionally(invalid(model, bad));
           continue;
@@ -183,7 +183,7 @@ public final class InferenceQueue implements AutoCloseable {
   }
 
   /** A version answered NaN or infinity for an image: the model's fault, not the request's; that image fails. */
-  private InvalidOutputException invalid(ModelHandle model, LabelScore s) {
+  private InvalidOutputException invalid(ModelHandle model, ClassProbability s) {
     InvalidOutputException e = new InvalidOutputException("model v" + model.version() + " answered probability "
         + s.probability() + " for label " + s.label());
     if (warnedInvalid.add(model.version())) {

@@ -11,6 +11,7 @@ import dev.streamfit.schemas.ModelEventKind;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ModelState;
+import dev.streamfit.serving.ModelStatus;
 import dev.streamfit.serving.RolloutPolicy;
 import dev.streamfit.serving.ServingConfig;
 import java.nio.ByteBuffer;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -55,6 +57,8 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
   private final Deployment deployment;
   private final Consumer<ModelEvent> events;
   private final NavigableMap<Long, ModelState> versions = new ConcurrentSkipListMap<>();
+  /** Why each refused version failed verification, for {@link #activate}. */
+  private final Map<Long, ModelVerifier.VerificationException> failures = new ConcurrentHashMap<>();
   private final BlockingQueue<Runnable> commands = new LinkedBlockingQueue<>();
   private final CountDownLatch recovered = new CountDownLatch(1);
   private volatile String modelName;
@@ -135,10 +139,13 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
         ModelVersion mv = fetch(s.partition(), s.offset());
         promote(mv, true);
         ModelState now = versions.get(v);
-        if ("active".equals(now.status())) {
+        ModelVerifier.VerificationException refused = failures.get(v);
+        if (now.status() == ModelStatus.ACTIVE) {
           f.complete(now);
+        } else if (refused != null) {
+          f.completeExceptionally(refused);
         } else {
-          f.completeExceptionally(new ModelVerifier.VerificationException(now.reason().split(":")[0], now.reason()));
+          f.completeExceptionally(new IllegalStateException("v" + v + " is " + now.status() + ": " + now.reason()));
         }
       } catch (Exception e) {
         f.completeExceptionally(e);
@@ -194,9 +201,9 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
       if (!running()) {
         return;
       }
-      String refused = past.refused().get(s.version());
+      DecisionLog.Refusal refused = past.refused().get(s.version());
       if (refused != null) { // a decision of an earlier run stands
-        status(s.version(), refused.substring(0, refused.indexOf(':')), refused.substring(refused.indexOf(':') + 2));
+        status(s.version(), refused.status(), refused.reason());
         continue;
       }
       if (judged && s.version() > past.lastStable()) { // never judged: rolled out again once the stable one is up
@@ -238,7 +245,7 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
       return null;
     }
     ModelVersion meta = ModelVersion.newBuilder(mv).setModelBytes(ByteBuffer.allocate(0)).build();
-    versions.putIfAbsent(mv.getVersion(), new ModelState(meta, r.partition(), r.offset(), "available", null, Instant.now()));
+    versions.putIfAbsent(mv.getVersion(), new ModelState(meta, r.partition(), r.offset(), ModelStatus.AVAILABLE, null, Instant.now()));
     return mv;
   }
 
@@ -251,7 +258,7 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
     if (!force && v <= highestSeen) {
       ModelHandle h = deployment.stable();
       if (h == null || h.version() != v) {
-        versions.computeIfPresent(v, (k, s) -> "available".equals(s.status()) ? s.with("skipped", null) : s);
+        versions.computeIfPresent(v, (k, s) -> s.status() == ModelStatus.AVAILABLE ? s.with(ModelStatus.SKIPPED, null) : s);
       }
       return false;
     }
@@ -261,23 +268,24 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
     try {
       next = verifier.verify(mv);
     } catch (ModelVerifier.VerificationException e) {
-      metrics.verificationFailed(e.reason());
-      versions.computeIfPresent(v, (k, s) -> s.with("rejected", e.reason() + ": " + e.getMessage()));
+      metrics.verificationFailed(e.reason().code());
+      failures.put(v, e);
+      versions.computeIfPresent(v, (k, s) -> s.with(ModelStatus.REJECTED, e.reason().code() + ": " + e.getMessage()));
       LOG.warn("{} v{} refused ({}): {}", mv.getModelName(), v, e.reason(), e.getMessage());
       return false;
     }
-    String status = deployment.offer(next, force);
-    if (status.equals("active")) {
+    ModelStatus status = deployment.offer(next, force);
+    if (status == ModelStatus.ACTIVE) {
       metrics.activated(v);
     }
     LOG.info("{} v{} {} (verified and warmed up in {} ms; metrics {})", mv.getModelName(), v,
-        status.equals("active") ? "serving" : status.equals("held") ? "held (pinned)" : "rolled out as " + status,
+        status == ModelStatus.ACTIVE ? "serving" : status == ModelStatus.HELD ? "held (pinned)" : "rolled out as " + status,
         (System.nanoTime() - t0) / 1_000_000, mv.getMetrics());
-    return status.equals("active");
+    return status == ModelStatus.ACTIVE;
   }
 
   @Override
-  public void status(long version, String status, String reason) {
+  public void status(long version, ModelStatus status, String reason) {
     versions.computeIfPresent(version, (k, s) -> s.with(status, reason));
   }
 
@@ -322,7 +330,7 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
         boolean ok = promote(fetch(target.partition(), target.offset()), true);
         if (ok) {
           deployment.forgetPrevious();
-          status(bad, "rolled_back", reason);
+          status(bad, ModelStatus.ROLLED_BACK, reason);
           metrics.rolledBack();
           LOG.warn("{} rolled back from v{} to v{}: {}", modelName, bad, prev, reason);
           publish(ModelEventKind.ROLLED_BACK, bad, versions.get(prev), reason, stats);

@@ -112,7 +112,10 @@ final class ModelResource {
         throw HttpError.notFound("unknown_version", x.getMessage());
       }
       if (e.getCause() instanceof ModelVerifier.VerificationException x) {
-        throw new HttpError(409, x.reason(), "version " + version + " fails verification: " + x.getMessage());
+        throw new HttpError(409, x.reason().code(), "version " + version + " fails verification: " + x.getMessage());
+      }
+      if (e.getCause() instanceof IllegalStateException x) {
+        throw new HttpError(409, "not_activated", x.getMessage());
       }
       throw e;
     } catch (TimeoutException e) {

@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.bytedeco.opencv.opencv_core.Mat;
 
@@ -31,16 +32,27 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * Thread-safe.
  */
 public final class ModelVerifier {
-  /** Why a version was refused; {@code reason} is a stable code. */
-  public static final class VerificationException extends Exception {
-    private final String reason;
+  /** Why verification refused a version; {@link #code()} is what metrics and the API show. */
+  public enum Failure {
+    SHA256_MISMATCH, UNSUPPORTED_FORMAT, BAD_INPUT_SPEC, BAD_LABELS, LOAD_FAILED, NON_FINITE_WEIGHTS, SMOKE_FAILED,
+    SHAPE_MISMATCH;
 
-    VerificationException(String reason, String message) {
+    /** Lower-case name, e.g. {@code load_failed}. */
+    public String code() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** A version refused for {@link #reason()}. */
+  public static final class VerificationException extends Exception {
+    private final Failure reason;
+
+    VerificationException(Failure reason, String message) {
       super(message);
       this.reason = reason;
     }
 
-    public String reason() {
+    public Failure reason() {
       return reason;
     }
   }
@@ -84,21 +96,21 @@ public final class ModelVerifier {
     ByteBuffer buf = mv.getModelBytes();
     String sha = Hashes.sha256Hex(buf);
     if (!sha.equals(mv.getSha256())) {
-      throw new VerificationException("sha256_mismatch", "SHA-256 mismatch: record says " + mv.getSha256()
+      throw new VerificationException(Failure.SHA256_MISMATCH, "SHA-256 mismatch: record says " + mv.getSha256()
           + ", the " + buf.remaining() + " model bytes hash to " + sha);
     }
     if (!Models.FORMAT.equals(mv.getFormat())) {
-      throw new VerificationException("unsupported_format", "model format " + mv.getFormat() + " is not " + Models.FORMAT);
+      throw new VerificationException(Failure.UNSUPPORTED_FORMAT, "model format " + mv.getFormat() + " is not " + Models.FORMAT);
     }
     InputContract contract;
     try {
       contract = InputContract.fromSpec(mv.getInput());
     } catch (IllegalArgumentException e) {
-      throw new VerificationException("bad_input_spec", "input spec " + mv.getInput() + ": " + e.getMessage());
+      throw new VerificationException(Failure.BAD_INPUT_SPEC, "input spec " + mv.getInput() + ": " + e.getMessage());
     }
     List<String> labels = mv.getLabels().stream().map(String::valueOf).toList();
     if (labels.isEmpty() || new HashSet<>(labels).size() != labels.size()) {
-      throw new VerificationException("bad_labels", "labels must be non-empty and distinct, were " + labels);
+      throw new VerificationException(Failure.BAD_LABELS, "labels must be non-empty and distinct, were " + labels);
     }
     Classifier model;
     try {
@@ -107,14 +119,14 @@ public final class ModelVerifier {
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) {
-      throw new VerificationException("load_failed", "graph does not load: " + e);
+      throw new VerificationException(Failure.LOAD_FAILED, "graph does not load: " + e);
     }
     try {
       if (model.parameterCount() == 0) {
-        throw new VerificationException("load_failed", "graph has no parameters");
+        throw new VerificationException(Failure.LOAD_FAILED, "graph has no parameters");
       }
       if (heavyUnchecked(model::hasNonFiniteWeights)) {
-        throw new VerificationException("non_finite_weights", "weights contain NaN or infinite values");
+        throw new VerificationException(Failure.NON_FINITE_WEIGHTS, "weights contain NaN or infinite values");
       }
     } catch (VerificationException | InterruptedException | RuntimeException e) {
       model.close();
@@ -133,7 +145,7 @@ public final class ModelVerifier {
         double[] p = forward(copy, referencePixels(copy).get(0), labels.size());
         for (int c = 0; c < p.length; c++) {
           if (Math.abs(p[c] - reference[c]) > 1e-4) {
-            throw new VerificationException("smoke_failed", "copy " + w + " of the model answers differently");
+            throw new VerificationException(Failure.SMOKE_FAILED, "copy " + w + " of the model answers differently");
           }
         }
       }
@@ -189,15 +201,15 @@ public final class ModelVerifier {
       double sum = 0;
       for (int c = 0; c < classes; c++) {
         if (!Double.isFinite(p[c]) || p[c] < 0) {
-          throw new VerificationException("smoke_failed", "reference image " + i + " gives probability " + p[c]);
+          throw new VerificationException(Failure.SMOKE_FAILED, "reference image " + i + " gives probability " + p[c]);
         }
         if (i == 0 && Math.abs(p[c] - again[c]) > 1e-4) {
-          throw new VerificationException("smoke_failed", "reference image 0 gives different outputs on two passes");
+          throw new VerificationException(Failure.SMOKE_FAILED, "reference image 0 gives different outputs on two passes");
         }
         sum += p[c];
       }
       if (Math.abs(sum - 1) > 1e-3) {
-        throw new VerificationException("smoke_failed", "reference image " + i + " probabilities sum to " + sum);
+        throw new VerificationException(Failure.SMOKE_FAILED, "reference image " + i + " probabilities sum to " + sum);
       }
     }
     return again;
@@ -211,10 +223,10 @@ public final class ModelVerifier {
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) {
-      throw new VerificationException("smoke_failed", "forward pass on a reference image fails: " + e);
+      throw new VerificationException(Failure.SMOKE_FAILED, "forward pass on a reference image fails: " + e);
     }
     if (out.length != 1 || out[0].length != classes) {
-      throw new VerificationException("shape_mismatch", "output is [" + out.length + ", " + (out.length == 0 ? 0 : out[0].length)
+      throw new VerificationException(Failure.SHAPE_MISMATCH, "output is [" + out.length + ", " + (out.length == 0 ? 0 : out[0].length)
           + "] for 1 image and " + classes + " labels");
     }
     return out[0];

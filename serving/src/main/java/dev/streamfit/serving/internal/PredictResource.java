@@ -3,7 +3,7 @@ package dev.streamfit.serving.internal;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.streamfit.engine.LabelScore;
+import dev.streamfit.engine.ClassProbability;
 import dev.streamfit.http.HttpError;
 import dev.streamfit.http.Json;
 import dev.streamfit.http.Multipart;
@@ -28,13 +28,13 @@ final class PredictResource {
   static final int MAX_BATCH_ITEMS = 64;
 
   /** The answer to {@code predict}. */
-  record Prediction(String model, long modelVersion, String predictionId, String rollout, List<LabelScore> predictions,
+  record Prediction(String model, long modelVersion, String predictionId, String rollout, List<ClassProbability> predictions,
       double latencyMs, double forwardMs, int batchSize, double queueMs) {}
 
   /** One item of a batch answer: a prediction, or its refusal ({@code status}, {@code error}, {@code message}). */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Item(int index, int status, String error, String message, Long modelVersion, String predictionId,
-      String rollout, List<LabelScore> predictions) {}
+      String rollout, List<ClassProbability> predictions) {}
 
   /** The answer to {@code predict:batch}. */
   record Batch(String model, List<Item> results, double latencyMs) {}
@@ -62,7 +62,7 @@ final class PredictResource {
       throw overloaded();
     }
     try {
-      PredictService.Outcome o = service.predict(image, k);
+      PredictService.Outcome.Answered o = service.predict(image, k);
       InferenceQueue.Prediction p = o.prediction();
       double ms = (System.nanoTime() - t0) / 1e6;
       remember(o.predictionId(), p, ms);
@@ -103,12 +103,12 @@ final class PredictResource {
       double ms = (System.nanoTime() - t0) / 1e6;
       List<Item> results = new ArrayList<>();
       for (int i = 0; i < outs.size(); i++) {
-        PredictService.Outcome o = outs.get(i);
-        if (o.rejected() != null) {
-          metrics.rejected("http", o.rejected().reason().code());
-          HttpError e = HttpError.refused(o.rejected().reason(), o.rejected().getMessage());
+        PredictService.Outcome out = outs.get(i);
+        if (out instanceof PredictService.Outcome.Refused refused) {
+          metrics.rejected("http", refused.rejected().reason().code());
+          HttpError e = HttpError.refused(refused.rejected().reason(), refused.rejected().getMessage());
           results.add(new Item(i, e.status(), e.code(), e.getMessage(), null, null, null, null));
-        } else {
+        } else if (out instanceof PredictService.Outcome.Answered o) {
           remember(o.predictionId(), o.prediction(), ms);
           results.add(new Item(i, 200, null, null, o.prediction().version(), o.predictionId(), o.arm(),
               o.prediction().top()));

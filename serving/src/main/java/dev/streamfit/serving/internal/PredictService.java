@@ -29,9 +29,14 @@ public final class PredictService {
     }
   }
 
-  /** One item's outcome: a prediction with its id and the arm that answered, or the reason it was refused. */
-  public record Outcome(InferenceQueue.Prediction prediction, ImageRejectedException rejected, String predictionId,
-      String arm) {}
+  /** One item's outcome: a prediction, or the reason its image was refused. */
+  public sealed interface Outcome {
+    /** A prediction with its id and the rollout arm that answered ({@code stable} or {@code canary}). */
+    record Answered(InferenceQueue.Prediction prediction, String predictionId, String arm) implements Outcome {}
+
+    /** The image was refused before inference. */
+    record Refused(ImageRejectedException rejected) implements Outcome {}
+  }
 
   private final ModelRegistry registry;
   private final InferenceQueue queue;
@@ -55,13 +60,13 @@ public final class PredictService {
   }
 
   /** Predicts one image; throws if it is refused, no model is active or the forward pass fails. */
-  public Outcome predict(byte[] image, int k)
+  public Outcome.Answered predict(byte[] image, int k)
       throws ImageRejectedException, NoModelException, InterruptedException, ExecutionException {
     Outcome o = predictAll(List.of(image), k).get(0);
-    if (o.rejected() != null) {
-      throw o.rejected();
+    if (o instanceof Outcome.Refused r) {
+      throw r.rejected();
     }
-    return o;
+    return (Outcome.Answered) o;
   }
 
   /**
@@ -99,7 +104,7 @@ public final class PredictService {
       for (int i = 0; i < images.size(); i++) {
         InferenceQueue.Prediction p = a.predictions.get(i);
         if (p == null) {
-          out.add(new Outcome(null, a.rejected.get(i), null, arm));
+          out.add(new Outcome.Refused(a.rejected.get(i)));
           continue;
         }
         String id = UUID.randomUUID().toString();
@@ -107,7 +112,7 @@ public final class PredictService {
           log.add(id, Hashes.sha256Hex(images.get(i)), registry.modelName(), p.version(), arm, p.top().get(0).label(),
               answering.model().predictor().labels(), images.get(i), now);
         }
-        out.add(new Outcome(p, null, id, arm));
+        out.add(new Outcome.Answered(p, id, arm));
       }
       if (shadow != null) {
         compare(shadow, images, out, k, d);
@@ -180,8 +185,8 @@ public final class PredictService {
           try {
             stats.request(error == null, System.nanoTime() - t0);
             for (int i = 0; i < answers.size() && error == null; i++) {
-              InferenceQueue.Prediction given = answers.get(i).prediction();
-              if (given != null && futures.get(i) != null && !given.top().isEmpty()) {
+              if (answers.get(i) instanceof Outcome.Answered a && futures.get(i) != null && !a.prediction().top().isEmpty()) {
+                InferenceQueue.Prediction given = a.prediction();
                 InferenceQueue.Prediction s = futures.get(i).join();
                 stats.compared(!s.top().isEmpty() && s.top().get(0).label().equals(given.top().get(0).label()));
               }

@@ -4,8 +4,8 @@ import dev.streamfit.common.Buffers;
 import dev.streamfit.common.kafka.ClientProfile;
 import dev.streamfit.common.kafka.ConsumerLoop;
 import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.engine.ClassProbability;
 import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.LabelScore;
 import dev.streamfit.schemas.PredictionRequest;
 import dev.streamfit.schemas.PredictionResult;
 import dev.streamfit.schemas.RejectReason;
@@ -186,14 +186,14 @@ public final class TopicInference extends ConsumerLoop {
       for (int n = 0; n < outs.size(); n++) {
         int j = g.getValue().get(n);
         String id = requests.get(j).getRequestId().toString();
-        PredictService.Outcome o = outs.get(n);
-        if (o.rejected() != null) {
-          results[index.get(j)] = error(id, o.rejected().reason().code(), o.rejected().getMessage());
-        } else {
+        PredictService.Outcome out = outs.get(n);
+        if (out instanceof PredictService.Outcome.Refused r) {
+          results[index.get(j)] = error(id, r.rejected().reason().code(), r.rejected().getMessage());
+        } else if (out instanceof PredictService.Outcome.Answered o) {
           var pr = o.prediction();
           results[index.get(j)] = PredictionResult.newBuilder().setRequestId(id).setModel(asked.registry().modelName())
               .setModelVersion(pr.version())
-              .setPredictions(pr.top().stream().map(s -> new LabelScore(s.label(), s.probability())).toList())
+              .setPredictions(pr.top().stream().map(ClassProbability::toWire).toList())
               .setError(null).setLatencyMs(latency).setPredictionId(o.predictionId()).build();
           metrics.inferenceRecord("ok");
           if (!pr.top().isEmpty()) {

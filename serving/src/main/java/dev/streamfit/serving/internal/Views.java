@@ -75,7 +75,7 @@ final class Views {
         p.getCommit() == null ? null : p.getCommit().toString());
     var in = v.getInput();
     VersionStats st = d.statsIfAny(s.version());
-    return new Version(v.getModelName(), v.getVersion(), s.status(), label, s.reason(), s.changedAt().toString(),
+    return new Version(v.getModelName(), v.getVersion(), s.status().code(), label, s.reason(), s.changedAt().toString(),
         v.getCreatedAt().toString(), s.offset(), v.getSha256(), v.getLabels().stream().map(String::valueOf).toList(),
         new Input(in.getHeight(), in.getWidth(), in.getChannels(), String.valueOf(in.getLayout()),
             String.valueOf(in.getScaling()), String.valueOf(in.getResize())), m, prov,
