@@ -1,6 +1,12 @@
 package dev.streamfit.app;
 
 import dev.streamfit.augment.AugmentStage;
+import dev.streamfit.pipeline.AugmentOptions;
+import dev.streamfit.pipeline.CommonOptions;
+import dev.streamfit.pipeline.Configs;
+import dev.streamfit.pipeline.DecodeOptions;
+import dev.streamfit.pipeline.KafkaOptions;
+import dev.streamfit.pipeline.Shutdown;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Callable;

@@ -8,10 +8,13 @@ import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 import dev.streamfit.augment.ops.AugmentSpec;
 import dev.streamfit.augment.ops.Augmenter;
 import dev.streamfit.augment.ops.Seeds;
+import dev.streamfit.common.Hashes;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
-import dev.streamfit.common.Hashes;
+import dev.streamfit.imaging.Pixels;
+import dev.streamfit.pipeline.AugmentOptions;
+import dev.streamfit.pipeline.CommonOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,7 +27,6 @@ import org.bytedeco.opencv.opencv_core.Scalar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.streamfit.imaging.Pixels;
 
 /**
  * {@code streamfit augment preview}: a PNG grid, one row per image: the resized original, then its

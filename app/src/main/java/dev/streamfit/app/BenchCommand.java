@@ -1,5 +1,12 @@
 package dev.streamfit.app;
 
+import dev.streamfit.bench.BenchAugmentCommand;
+import dev.streamfit.bench.BenchFreshnessCommand;
+import dev.streamfit.bench.BenchIngestCommand;
+import dev.streamfit.bench.BenchModelCommand;
+import dev.streamfit.bench.BenchPipelineCommand;
+import dev.streamfit.bench.BenchServeCommand;
+import dev.streamfit.bench.BenchTrainPeerCommand;
 import picocli.CommandLine.Command;
 
 /** {@code streamfit bench}: benchmarks (not tests); each prints a table, then {@code RESULT} lines. */

@@ -1,6 +1,7 @@
 package dev.streamfit.app;
 
 import dev.streamfit.broker.EmbeddedKafkaBroker;
+import dev.streamfit.pipeline.Shutdown;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;

@@ -1,6 +1,8 @@
 package dev.streamfit.app;
 
 import dev.streamfit.ingest.IngestStage;
+import dev.streamfit.pipeline.KafkaOptions;
+import dev.streamfit.pipeline.PipelineWatcher;
 import dev.streamfit.schemas.Topics;
 import java.time.Duration;
 import java.util.List;

@@ -1,10 +1,15 @@
 package dev.streamfit.app;
 
+import dev.streamfit.pipeline.Dataset;
+import dev.streamfit.pipeline.KafkaOptions;
+import dev.streamfit.pipeline.Pipeline;
+import dev.streamfit.pipeline.ServingOptions;
+import dev.streamfit.pipeline.Shutdown;
+import dev.streamfit.pipeline.StageOptions;
 import dev.streamfit.trainer.EvalPoint;
 import dev.streamfit.trainer.TrainerStage;
 
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -41,7 +46,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
-    Dataset found = Dataset.of(data != null ? data : bundledSample());
+    Dataset found = Dataset.of(data != null ? data : Dataset.bundledSample());
     Dataset dataset = serving.modelName == null ? found : new Dataset(found.dir(), serving.modelName, found.labels());
     Path dataDir = dataset.dir();
     Path runDir = stage.common.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -106,14 +111,5 @@ public final class DemoCommand implements Callable<Integer> {
 
   static String fmt(Double d) {
     return d == null ? "n/a" : String.format(Locale.ROOT, "%.4f", d);
-  }
-
-  static Path bundledSample() {
-    Path home = Path.of(System.getProperty("streamfit.home", "."));
-    Path p = home.resolve("data").resolve("clothing-sample");
-    if (!Files.isDirectory(p)) {
-      throw new IllegalArgumentException("bundled sample not found at " + p + " (run from the repo root or pass --data)");
-    }
-    return p;
   }
 }

@@ -1,5 +1,9 @@
 package dev.streamfit.app;
 
+import dev.streamfit.pipeline.Configs;
+import dev.streamfit.pipeline.KafkaOptions;
+import dev.streamfit.pipeline.ServingOptions;
+import dev.streamfit.pipeline.Shutdown;
 import dev.streamfit.serving.ServingStage;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,5 +1,11 @@
 package dev.streamfit.app;
 
+import dev.streamfit.pipeline.CommonOptions;
+import dev.streamfit.pipeline.Configs;
+import dev.streamfit.pipeline.Dataset;
+import dev.streamfit.pipeline.KafkaOptions;
+import dev.streamfit.pipeline.Shutdown;
+import dev.streamfit.pipeline.TrainerOptions;
 import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.trainer.TrainerStage;
 import io.micrometer.prometheusmetrics.PrometheusConfig;

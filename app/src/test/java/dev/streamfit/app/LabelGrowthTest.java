@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamfit.pipeline.Dataset;
+import dev.streamfit.pipeline.Pipeline;
+import dev.streamfit.pipeline.ServingOptions;
+import dev.streamfit.pipeline.StageOptions;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Topics;

@@ -2,17 +2,12 @@ package dev.streamfit.features;
 
 import dev.streamfit.common.kafka.SampleOutcome;
 import dev.streamfit.features.internal.FeatureMaker;
-import dev.streamfit.schemas.AugmentedSample;
-import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.Rejection;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
 import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
 import org.apache.kafka.streams.processor.api.FixedKeyRecord;

@@ -132,6 +132,37 @@ public final class TopicReader {
     }
   }
 
+  /**
+   * The record at {@code partition}/{@code offset}, read with {@code consumer} (assigned that partition): its other
+   * partitions are paused meanwhile and its position is restored after.
+   *
+   * @throws IllegalStateException if the record is gone (compacted, deleted) or not read within {@code timeout}
+   */
+  public static ConsumerRecord<String, byte[]> fetch(KafkaConsumer<String, byte[]> consumer, TopicPartition partition,
+      long offset, Duration timeout) {
+    long position = consumer.position(partition);
+    List<TopicPartition> others = consumer.assignment().stream().filter(p -> !p.equals(partition)).toList();
+    consumer.pause(others);
+    try {
+      consumer.seek(partition, offset);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL).records(partition)) {
+          if (r.offset() == offset) {
+            return r;
+          }
+          if (r.offset() > offset) {
+            throw new IllegalStateException("record " + partition + "@" + offset + " is gone (compacted or deleted)");
+          }
+        }
+      }
+      throw new IllegalStateException("record " + partition + "@" + offset + " not fetched within " + timeout);
+    } finally {
+      consumer.seek(partition, position);
+      consumer.resume(others);
+    }
+  }
+
   /** Assigns {@code consumer} every partition of {@code topic}, each at its beginning; returns them. */
   public static List<TopicPartition> assignFromBeginning(KafkaConsumer<?, ?> consumer, String topic, Duration timeout) {
     List<TopicPartition> parts = partitions(consumer, topic, timeout);

@@ -6,7 +6,6 @@ import dev.streamfit.engine.Activations;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.RejectReason;
-import dev.streamfit.schemas.Rejection;
 import dev.streamfit.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

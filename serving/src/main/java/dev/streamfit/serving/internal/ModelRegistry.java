@@ -369,30 +369,10 @@ public final class ModelRegistry extends ConsumerLoop implements Deployment.List
 
   /** Reads the record at {@code offset} again (rollback, recovery), then restores the position. */
   private ModelVersion fetch(int partition, long offset) {
-    KafkaConsumer<String, byte[]> c = consumer;
-    TopicPartition tp = new TopicPartition(topic, partition);
-    long position = c.position(tp);
-    List<TopicPartition> others = c.assignment().stream().filter(p -> !p.equals(tp)).toList();
-    c.pause(others);
-    try {
-      c.seek(tp, offset);
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200)).records(tp)) {
-          if (r.offset() == offset) {
-            return SERDE.decode(r.value());
-          }
-          if (r.offset() > offset) {
-            throw new IllegalStateException("record " + tp + "@" + offset + " is gone (compacted or deleted)");
-          }
-        }
-      }
-      throw new IllegalStateException("record " + tp + "@" + offset + " not fetched within 30 s");
-    } finally {
-      c.seek(tp, position);
-      c.resume(others);
-    }
+    return SERDE.decode(TopicReader.fetch(consumer, new TopicPartition(topic, partition), offset, Duration.ofSeconds(30))
+        .value());
   }
+
 
   @Override
   public void close() {

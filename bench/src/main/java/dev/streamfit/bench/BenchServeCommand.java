@@ -1,44 +1,34 @@
-package dev.streamfit.app;
+package dev.streamfit.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamfit.bench.fixtures.Images;
+import dev.streamfit.bench.fixtures.ModelFixture;
+import dev.streamfit.bench.load.ClosedLoop;
+import dev.streamfit.bench.report.Results;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
 import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.engine.BaseModel;
-import dev.streamfit.engine.InputContract;
 import dev.streamfit.engine.InputEncoder;
 import dev.streamfit.engine.Models;
 import dev.streamfit.engine.Predictor;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.Pixels;
-import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.schemas.ModelVersion;
+import dev.streamfit.pipeline.Dataset;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.serving.ServingConfig;
 import dev.streamfit.serving.ServingStage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.streamfit.engine.ModelVersions;
-import dev.streamfit.common.kafka.KafkaClients;
-import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * {@code streamfit bench serve}: HTTP prediction latency and throughput of the serving stage on an embedded
@@ -73,12 +63,6 @@ public final class BenchServeCommand implements Callable<Integer> {
   @Option(names = "--bootstrap-servers", description = "Use this cluster instead of an embedded broker.")
   String bootstrapServers;
 
-  record Level(String server, int clients, long requests, long errors, double seconds, double p50, double p99, double meanBatch) {
-    double rps() {
-      return requests / seconds;
-    }
-  }
-
   /** The class folders of {@code --data}: the served model's labels. */
   private List<String> labels;
 
@@ -87,7 +71,7 @@ public final class BenchServeCommand implements Callable<Integer> {
     if (seconds < 3) {
       throw new IllegalArgumentException("bench.seconds must be >= 3, was " + seconds + " (set --seconds)");
     }
-    List<byte[]> images = images();
+    List<byte[]> images = Images.read(data.resolve("test"), ".jpg", Long.MAX_VALUE, "--data");
     labels = Dataset.of(data).labels();
     System.err.printf(Locale.ROOT, "bench serve: %d test images from %s, %s at %d px%n", images.size(), data, base, imageSize);
     byte[] model = Models.toBytes(Models.newClassifier(BaseModel.fromId(base), labels, 1e-3, 1,
@@ -115,7 +99,7 @@ public final class BenchServeCommand implements Callable<Integer> {
           decode[i] = (System.nanoTime() - t0) / 1e6;
         }
       }
-      decodeMs = percentile(decode, 50);
+      decodeMs = Results.percentile(decode, 50);
       // Warm up as long as the server levels do (JIT of the encoder, oneDNN primitives), then time 200 passes.
       for (long end = System.nanoTime() + warmupSeconds * 1_000_000_000L; System.nanoTime() < end; ) {
         p.probabilities(List.of(pixels.get(0)));
@@ -126,7 +110,7 @@ public final class BenchServeCommand implements Callable<Integer> {
         p.probabilities(List.of(pixels.get(i % pixels.size())));
         f1[i] = (System.nanoTime() - t0) / 1e6;
       }
-      forward1Ms = percentile(f1, 50);
+      forward1Ms = Results.percentile(f1, 50);
       List<byte[]> batch = new ArrayList<>();
       for (int i = 0; i < maxBatch; i++) {
         batch.add(pixels.get(i % pixels.size()));
@@ -139,7 +123,7 @@ public final class BenchServeCommand implements Callable<Integer> {
           fb[i] = (System.nanoTime() - t0) / 1e6;
         }
       }
-      forwardBatchImgS = maxBatch * 1000 / percentile(fb, 50);
+      forwardBatchImgS = maxBatch * 1000 / Results.percentile(fb, 50);
       int threads = w == 1 ? 0 : Math.max(1, Runtime.getRuntime().availableProcessors() / w);
       rawParallelBatched = parallel(p, pixels, w, maxBatch, threads);
       rawParallelSingle = parallel(p, pixels, w, 1, threads);
@@ -151,24 +135,24 @@ public final class BenchServeCommand implements Callable<Integer> {
     EmbeddedKafkaBroker broker = bootstrapServers == null ? EmbeddedKafkaBroker.start() : null;
     String bootstrap = broker != null ? broker.bootstrapServers() : bootstrapServers;
     Topics topics = new Topics("bench-serve-" + System.currentTimeMillis() + "-", 1, (short) 1);
-    List<Level> levels = new ArrayList<>();
+    List<ClosedLoop.Level> levels = new ArrayList<>();
     try {
       TopicsAdmin.ensure(bootstrap, topics, Duration.ofSeconds(30));
-      publish(bootstrap, topics, model);
+      ModelFixture.publish(bootstrap, topics, "bench", model, labels, imageSize, base);
       ServingConfig base = ServingConfig.defaults(bootstrap, topics, 0).withTopicInference(false).withInferenceWorkers(w);
       try (ServingStage batched = ServingStage.start(base.withBatching(maxBatch, Duration.ZERO, 1024))) {
-        awaitActive(batched);
-        levels.add(load("batched", batched.port(), images, 1));
-        levels.add(load("batched", batched.port(), images, 8));
-        levels.add(load("batched", batched.port(), images, 32));
+        ModelFixture.awaitActive(batched);
+        levels.add(ClosedLoop.run("batched", batched.port(), images, 1, warmupSeconds, seconds));
+        levels.add(ClosedLoop.run("batched", batched.port(), images, 8, warmupSeconds, seconds));
+        levels.add(ClosedLoop.run("batched", batched.port(), images, 32, warmupSeconds, seconds));
       }
       try (ServingStage single = ServingStage.start(base.withBatching(1, Duration.ZERO, 1024))) {
-        awaitActive(single);
-        levels.add(load("one-per-request", single.port(), images, 32));
+        ModelFixture.awaitActive(single);
+        levels.add(ClosedLoop.run("one-per-request", single.port(), images, 32, warmupSeconds, seconds));
       }
       try (ServingStage serial = ServingStage.start(base.withBatching(1, Duration.ZERO, 1024).withInferenceWorkers(1))) {
-        awaitActive(serial);
-        levels.add(load("one-at-a-time", serial.port(), images, 32));
+        ModelFixture.awaitActive(serial);
+        levels.add(ClosedLoop.run("one-at-a-time", serial.port(), images, 32, warmupSeconds, seconds));
       }
     } finally {
       if (broker != null) {
@@ -176,16 +160,16 @@ public final class BenchServeCommand implements Callable<Integer> {
       }
     }
 
-    Level c1 = levels.get(0);
-    Level c8 = levels.get(1);
-    Level c32 = levels.get(2);
-    Level u32 = levels.get(3);
-    Level s32 = levels.get(4);
+    ClosedLoop.Level c1 = levels.get(0);
+    ClosedLoop.Level c8 = levels.get(1);
+    ClosedLoop.Level c32 = levels.get(2);
+    ClosedLoop.Level u32 = levels.get(3);
+    ClosedLoop.Level s32 = levels.get(4);
     double overhead = (c1.p50() - forward1Ms) / forward1Ms;
     System.out.println();
     System.out.printf(Locale.ROOT, "%-16s %7s %9s %9s %9s %9s %8s%n", "server", "clients", "requests", "req/s", "p50 ms",
         "p99 ms", "batch");
-    for (Level l : levels) {
+    for (ClosedLoop.Level l : levels) {
       System.out.printf(Locale.ROOT, "%-16s %7d %9d %9.1f %9.2f %9.2f %8.2f%s%n", l.server(), l.clients(), l.requests(),
           l.rps(), l.p50(), l.p99(), l.meanBatch(), l.errors() > 0 ? "  (" + l.errors() + " errors)" : "");
     }
@@ -201,107 +185,23 @@ public final class BenchServeCommand implements Callable<Integer> {
         + " forward (decode+resize included); at 32 clients micro-batching = %.2fx one-forward-per-request on the same"
         + " %d workers, %.2fx one forward at a time%n",
         decodeMs, c1.p50() - forward1Ms, 100 * overhead, c32.rps() / u32.rps(), w, c32.rps() / s32.rps());
-    System.out.printf(Locale.ROOT, "RESULT serve.p50_ms %.2f%n", c1.p50());
-    System.out.printf(Locale.ROOT, "RESULT serve.p99_ms %.2f%n", c1.p99());
-    System.out.printf(Locale.ROOT, "RESULT serve.forward_bs1_ms %.2f%n", forward1Ms);
-    System.out.printf(Locale.ROOT, "RESULT serve.overhead_pct %.1f%n", 100 * overhead);
-    System.out.printf(Locale.ROOT, "RESULT serve.c8_rps %.1f%n", c8.rps());
-    System.out.printf(Locale.ROOT, "RESULT serve.c32_rps %.1f%n", c32.rps());
-    System.out.printf(Locale.ROOT, "RESULT serve.c32_rps_one_per_request %.1f%n", u32.rps());
-    System.out.printf(Locale.ROOT, "RESULT serve.c32_rps_one_at_a_time %.1f%n", s32.rps());
-    System.out.printf(Locale.ROOT, "RESULT serve.batching_gain %.2f%n", c32.rps() / u32.rps());
-    System.out.printf(Locale.ROOT, "RESULT serve.batching_gain_vs_one_at_a_time %.2f%n", c32.rps() / s32.rps());
-    System.out.printf(Locale.ROOT, "RESULT serve.c32_p99_ms %.2f%n", c32.p99());
+    Results.print("serve.p50_ms", "%.2f", c1.p50());
+    Results.print("serve.p99_ms", "%.2f", c1.p99());
+    Results.print("serve.forward_bs1_ms", "%.2f", forward1Ms);
+    Results.print("serve.overhead_pct", "%.1f", 100 * overhead);
+    Results.print("serve.c8_rps", "%.1f", c8.rps());
+    Results.print("serve.c32_rps", "%.1f", c32.rps());
+    Results.print("serve.c32_rps_one_per_request", "%.1f", u32.rps());
+    Results.print("serve.c32_rps_one_at_a_time", "%.1f", s32.rps());
+    Results.print("serve.batching_gain", "%.2f", c32.rps() / u32.rps());
+    Results.print("serve.batching_gain_vs_one_at_a_time", "%.2f", c32.rps() / s32.rps());
+    Results.print("serve.c32_p99_ms", "%.2f", c32.p99());
     return 0;
   }
 
-  private List<byte[]> images() throws Exception {
-    Path test = data.resolve("test");
-    if (!Files.isDirectory(test)) {
-      throw new IllegalArgumentException("bench.data: no test/ folder under " + data.toAbsolutePath() + " (set --data)");
-    }
-    List<byte[]> out = new ArrayList<>();
-    try (Stream<Path> s = Files.walk(test)) {
-      for (Path p : s.filter(f -> f.toString().endsWith(".jpg")).sorted().toList()) {
-        out.add(Files.readAllBytes(p));
-      }
-    }
-    if (out.isEmpty()) {
-      throw new IllegalArgumentException("bench.data: no .jpg under " + test.toAbsolutePath());
-    }
-    return out;
-  }
 
-  private void publish(String bootstrap, Topics topics, byte[] model) throws Exception {
-    ModelVersion mv = ModelVersions.of("bench", 1, model, labels, InputContract.square(imageSize), Map.of(),
-        ModelVersions.untrained(base, 1));
-    try (KafkaProducer<String, byte[]> p = KafkaClients.producer(bootstrap, ClientProfile.writing(topics.spec(topics.models())))) {
-      p.send(new ProducerRecord<>(topics.models(), "bench@1", AvroSerde.of(ModelVersion.class).encode(mv))).get();
-    }
-  }
 
-  private static void awaitActive(ServingStage s) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 120_000;
-    while (s.active() == null) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("the model did not become active within 120 s");
-      }
-      Thread.sleep(50);
-    }
-  }
 
-  /**
-   * {@code clients} closed-loop clients for the warm-up, then {@code seconds} measured. Each client is one
-   * keep-alive HTTP/1.1 connection written and read directly (like wrk or ab): on a 2-core machine the
-   * load generator shares the cores with the server, and the JDK's HttpClient costs more CPU per request
-   * (README, "Serving latency and throughput").
-   */
-  private Level load(String server, int port, List<byte[]> images, int clients) throws Exception {
-    ObjectMapper json = new ObjectMapper();
-    ConcurrentLinkedQueue<double[]> samples = new ConcurrentLinkedQueue<>();
-    AtomicLong errors = new AtomicLong();
-    long warmEnd = System.nanoTime() + warmupSeconds * 1_000_000_000L;
-    long end = warmEnd + seconds * 1_000_000_000L;
-    ExecutorService pool = Executors.newFixedThreadPool(clients);
-    List<Future<?>> fs = new ArrayList<>();
-    for (int c = 0; c < clients; c++) {
-      int client = c;
-      fs.add(pool.submit(() -> {
-        try (RawHttpClient http = new RawHttpClient("127.0.0.1", port)) {
-          int i = client * 7;
-          while (true) {
-            long t0 = System.nanoTime();
-            if (t0 >= end) {
-              return null;
-            }
-            RawHttpClient.Response r = http.post("/v1/predict", images.get(i++ % images.size()));
-            long t1 = System.nanoTime();
-            if (t0 >= warmEnd && t1 <= end) {
-              if (r.status() != 200) {
-                errors.incrementAndGet();
-              } else {
-                var node = json.readTree(r.body());
-                samples.add(new double[] {(t1 - t0) / 1e6, node.path("batchSize").asDouble(),
-                    node.path("latencyMs").asDouble(), node.path("forwardMs").asDouble(), node.path("queueMs").asDouble()});
-              }
-            }
-          }
-        }
-      }));
-    }
-    for (Future<?> f : fs) {
-      f.get();
-    }
-    pool.shutdown();
-    double[] ms = samples.stream().mapToDouble(s -> s[0]).sorted().toArray();
-    double batch = samples.stream().mapToDouble(s -> s[1]).average().orElse(0);
-    Level l = new Level(server, clients, ms.length, errors.get(), seconds, percentile(ms, 50), percentile(ms, 99), batch);
-    System.err.printf(Locale.ROOT, "  %-16s %2d clients: %.1f req/s, p50 %.2f ms, p99 %.2f ms, mean batch %.2f;"
-        + " server-side p50 %.2f ms (forward %.2f, queue %.2f)%n", server, clients, l.rps(), l.p50(), l.p99(), batch,
-        percentile(samples.stream().mapToDouble(s -> s[2]).toArray(), 50), percentile(samples.stream().mapToDouble(s -> s[3]).toArray(), 50),
-        percentile(samples.stream().mapToDouble(s -> s[4]).toArray(), 50));
-    return l;
-  }
 
   /** img/s of {@code workers} threads each running batches of {@code bs} on its own copy, for 4 s after 1 s. */
   private static double parallel(Predictor p, List<byte[]> pixels, int workers, int bs, int threads) throws Exception {
@@ -341,9 +241,4 @@ public final class BenchServeCommand implements Callable<Integer> {
     return total / 4.0;
   }
 
-  static double percentile(double[] values, double p) {
-    double[] s = values.clone();
-    Arrays.sort(s);
-    return s.length == 0 ? Double.NaN : s[Math.min(s.length - 1, Math.max(0, (int) Math.ceil(p / 100 * s.length) - 1))];
-  }
 }

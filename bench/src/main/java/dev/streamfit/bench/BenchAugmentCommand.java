@@ -1,5 +1,8 @@
-package dev.streamfit.app;
+package dev.streamfit.bench;
 
+import dev.streamfit.bench.fixtures.RawImages;
+import dev.streamfit.bench.fixtures.Images;
+import dev.streamfit.bench.report.Results;
 import static org.bytedeco.opencv.global.opencv_core.CV_32F;
 
 import dev.streamfit.augment.AugmentConfig;
@@ -8,43 +11,33 @@ import dev.streamfit.augment.ops.AugmentSpec;
 import dev.streamfit.augment.ops.Augmenter;
 import dev.streamfit.augment.ops.Seeds;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.common.kafka.TopicReader;
+import dev.streamfit.common.kafka.TopicsAdmin;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
-import dev.streamfit.schemas.AvroSerde;
-import dev.streamfit.common.Hashes;
-import dev.streamfit.schemas.RawImage;
-import dev.streamfit.schemas.Split;
 import dev.streamfit.schemas.Topics;
-import dev.streamfit.common.kafka.TopicsAdmin;
-import java.nio.ByteBuffer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
-import java.util.concurrent.TimeUnit;
-import org.bytedeco.opencv.global.opencv_core;
-import dev.streamfit.common.kafka.TopicReader;
-import dev.streamfit.common.kafka.KafkaClients;
-import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * {@code streamfit bench augment}: img/s of the train augmentation pipeline (JPEG bytes → guarded decode →
@@ -89,17 +82,7 @@ public final class BenchAugmentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<Path> files;
-    try (Stream<Path> s = Files.walk(data.resolve("train"))) {
-      files = s.filter(Files::isRegularFile).sorted().limit(n).toList();
-    }
-    if (files.isEmpty()) {
-      throw new IllegalArgumentException("no train images under " + data.resolve("train") + " (set --data)");
-    }
-    List<byte[]> images = new ArrayList<>();
-    for (Path f : files) {
-      images.add(Files.readAllBytes(f));
-    }
+    List<byte[]> images = Images.read(data.resolve("train"), "", n, "--data");
     System.out.printf(Locale.ROOT, "%d train images from %s, %.1f MB, output %dx%d float [-1, 1]%n", images.size(), data,
         images.stream().mapToLong(b -> b.length).sum() / 1e6, size, size);
 
@@ -147,13 +130,13 @@ public final class BenchAugmentCommand implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "| peer %s, 1 thread (best of %d passes) | %.1f (streamfit %.2f×) |%n",
           e.getKey(), passes, e.getValue(), best / e.getValue());
     }
-    System.out.printf(Locale.ROOT, "RESULT augment.single_thread %.1f%n", best);
+    Results.print("augment.single_thread", "%.1f", best);
     if (!peers.isEmpty()) {
       double bestPeer = peers.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-      System.out.printf(Locale.ROOT, "RESULT ratio.augment.single_thread_vs_best_peer %.2f%n", best / bestPeer);
+      Results.print("ratio.augment.single_thread_vs_best_peer", "%.2f", best / bestPeer);
     }
     if (!noStreams) {
-      System.out.printf(Locale.ROOT, "RESULT augment.streams %.1f%n", streams);
+      Results.print("augment.streams", "%.1f", streams);
     }
     return 0;
   }
@@ -186,23 +169,8 @@ public final class BenchAugmentCommand implements Callable<Integer> {
     try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
       Topics topics = new Topics("bench-", 2, (short) 1);
       TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
-      AvroSerde<RawImage> raw = AvroSerde.of(RawImage.class);
       int total = images.size() * copies;
-      try (KafkaProducer<String, byte[]> p = KafkaClients.producer(broker.bootstrapServers(),
-          ClientProfile.writing(topics.spec(topics.raw())))) {
-        List<Future<?>> sent = new ArrayList<>();
-        for (int c = 0; c < copies; c++) {
-          for (int i = 0; i < images.size(); i++) {
-            String id = Hashes.sha256Hex(images.get(i)) + "-" + c;
-            RawImage r = RawImage.newBuilder().setId(id).setContent(ByteBuffer.wrap(images.get(i))).setMediaType("image/jpeg")
-                .setLabel("bench").setSplit(Split.TRAIN).setSource("bench").setIngestedAt(Instant.now()).build();
-            sent.add(p.send(new ProducerRecord<>(topics.raw(), id, raw.encode(r))));
-          }
-        }
-        for (Future<?> f : sent) {
-          f.get();
-        }
-      }
+      RawImages.publish(broker.bootstrapServers(), topics, images, copies);
       AugmentConfig cfg = new AugmentConfig(broker.bootstrapServers(), "bench-augment", topics, size, 1, 42L, spec,
           DecodeLimits.defaults(), 2, state, AugmentConfig.EpochMode.INTERLEAVED, "");
       try (KafkaConsumer<String, byte[]> c = KafkaClients.consumer(broker.bootstrapServers(), ClientProfile.READ_COMMITTED,

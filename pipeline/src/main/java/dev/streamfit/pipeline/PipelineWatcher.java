@@ -1,4 +1,4 @@
-package dev.streamfit.app;
+package dev.streamfit.pipeline;
 
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
@@ -25,7 +25,7 @@ import dev.streamfit.common.kafka.ClientProfile;
  * {@code images.augmented} and {@code images.rejected} and counts which raw images have come out.
  * Thread-safe getters; runs on its own daemon thread.
  */
-final class PipelineWatcher implements AutoCloseable {
+public final class PipelineWatcher implements AutoCloseable {
   private final Set<String> augmentedIds = ConcurrentHashMap.newKeySet();
   private final Set<String> rejectedIds = ConcurrentHashMap.newKeySet();
   private final Map<String, Long> rejectReasons = new ConcurrentHashMap<>();
@@ -37,7 +37,7 @@ final class PipelineWatcher implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
 
-  PipelineWatcher(String bootstrap, Topics topics) {
+  public PipelineWatcher(String bootstrap, Topics topics) {
     consumer = KafkaClients.consumer(bootstrap, ClientProfile.READ_COMMITTED,
         ClientProfile.reading(topics.spec(topics.augmented()), topics.spec(topics.rejected())));
     List<TopicPartition> parts = new ArrayList<>();
@@ -88,41 +88,41 @@ final class PipelineWatcher implements AutoCloseable {
   }
 
   /** Ids of the raw images accounted for (augmented or rejected). */
-  Set<String> processedIdSet() {
+  public Set<String> processedIdSet() {
     Set<String> all = new HashSet<>(augmentedIds);
     all.addAll(rejectedIds);
     return all;
   }
 
   /** Raw images accounted for (augmented or rejected before training). */
-  int processedImages() {
+  public int processedImages() {
     Set<String> all = new HashSet<>(augmentedIds);
     all.addAll(rejectedIds);
     return all.size();
   }
 
-  long trainSamples() {
+  public long trainSamples() {
     return trainSamples;
   }
 
   /** Train images augmented (their first epoch's first variant); each has one sample per epoch. */
-  long trainImages() {
+  public long trainImages() {
     return trainImages;
   }
 
-  long samples() {
+  public long samples() {
     return samples;
   }
 
-  int rejectedImages() {
+  public int rejectedImages() {
     return rejectedIds.size();
   }
 
-  Map<String, Long> rejectReasons() {
+  public Map<String, Long> rejectReasons() {
     return Map.copyOf(rejectReasons);
   }
 
-  List<Rejection> rejections() {
+  public List<Rejection> rejections() {
     synchronized (rejections) {
       return List.copyOf(rejections);
     }

@@ -1,4 +1,4 @@
-package dev.streamfit.app;
+package dev.streamfit.pipeline;
 
 import picocli.CommandLine.Option;
 
@@ -7,10 +7,10 @@ public final class FeaturesOptions {
   @Option(names = "--features-threads", defaultValue = "0",
       description = "Stream threads of the features stage, each with its own copy of the frozen prefix and one OpenMP "
           + "thread; 0 = one per core (default ${DEFAULT-VALUE}).")
-  int threads;
+  public int threads;
 
   /** Threads to run: {@link #threads}, or one per core (at most 64). */
-  int threads() {
+  public int threads() {
     return threads > 0 ? threads : Math.min(64, Runtime.getRuntime().availableProcessors());
   }
 }

@@ -1,4 +1,4 @@
-package dev.streamfit.app;
+package dev.streamfit.pipeline;
 
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -6,11 +6,11 @@ import picocli.CommandLine.Option;
 /** Options every stage command shares: model input size, run seed, work directory. */
 public final class CommonOptions {
   @Option(names = "--image-size", defaultValue = "224", description = "Model input side in pixels (default ${DEFAULT-VALUE}).")
-  int imageSize;
+  public int imageSize;
 
   @Option(names = "--seed", defaultValue = "42", description = "Run seed for augmentation and weight init (default ${DEFAULT-VALUE}).")
-  long seed;
+  public long seed;
 
   @Option(names = "--work-dir", defaultValue = "streamfit-work", description = "Checkpoints and Kafka Streams state (default ${DEFAULT-VALUE}).")
-  Path workDir;
+  public Path workDir;
 }

@@ -1,6 +1,13 @@
-package dev.streamfit.app;
+package dev.streamfit.bench;
 
+import dev.streamfit.bench.report.Results;
 import dev.streamfit.common.Hashes;
+import dev.streamfit.common.kafka.ClientProfile;
+import dev.streamfit.common.kafka.KafkaClients;
+import dev.streamfit.pipeline.Dataset;
+import dev.streamfit.pipeline.Pipeline;
+import dev.streamfit.pipeline.ServingOptions;
+import dev.streamfit.pipeline.StageOptions;
 import dev.streamfit.schemas.AugmentedSample;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.OffsetRange;
@@ -30,8 +37,6 @@ import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import dev.streamfit.common.kafka.KafkaClients;
-import dev.streamfit.common.kafka.ClientProfile;
 
 /**
  * {@code streamfit bench freshness}: a running pipeline (embedded broker, default policy unless flags say otherwise; in
@@ -98,7 +103,7 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
     if (!spec.commandLine().getParseResult().hasMatchedOption("--epochs")) {
       stage.augment.epochs = 1; // continuous mode (one variant per image, rehearsal) unless asked otherwise
     }
-    Dataset dataset = Dataset.of(data != null ? data : DemoCommand.bundledSample());
+    Dataset dataset = Dataset.of(data != null ? data : Dataset.bundledSample());
     Path runDir = stage.common.workDir.resolve("bench-freshness-"
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     Path warm = runDir.resolve("warm");
@@ -272,16 +277,16 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "  %-10s %6s %8s %8s%n", "", "images", "p50_s", "p95_s");
     for (String kind : new String[] {"single", "burst", null}) {
       List<Double> l = latencies(probes, kind);
-      System.out.printf(Locale.ROOT, "  %-10s %6d %8.1f %8.1f%n", kind == null ? "all" : kind, l.size(), pct(l, 50), pct(l, 95));
+      System.out.printf(Locale.ROOT, "  %-10s %6d %8.1f %8.1f%n", kind == null ? "all" : kind, l.size(), Results.percentile(l, 50), Results.percentile(l, 95));
     }
     System.out.printf(Locale.ROOT, "  versions served while measuring: %d; gap between them p50 %.1f s (peer, same run); never served: %d%n",
-        served.size() - 1, pct(gaps, 50), missing);
-    double p50 = missing > 0 ? Double.NaN : pct(all, 50);
-    double p95 = missing > 0 ? Double.NaN : pct(all, 95);
-    System.out.printf(Locale.ROOT, "RESULT freshness.p50_s %.1f%n", p50);
-    System.out.printf(Locale.ROOT, "RESULT freshness.p95_s %.1f%n", p95);
-    System.out.printf(Locale.ROOT, "RESULT freshness.publish_gap_p50_s %.1f%n", pct(gaps, 50));
-    System.out.printf(Locale.ROOT, "RESULT ratio.freshness.p50_over_publish_gap %.2f%n", p50 / pct(gaps, 50));
+        served.size() - 1, Results.percentile(gaps, 50), missing);
+    double p50 = missing > 0 ? Double.NaN : Results.percentile(all, 50);
+    double p95 = missing > 0 ? Double.NaN : Results.percentile(all, 95);
+    Results.print("freshness.p50_s", "%.1f", p50);
+    Results.print("freshness.p95_s", "%.1f", p95);
+    Results.print("freshness.publish_gap_p50_s", "%.1f", Results.percentile(gaps, 50));
+    Results.print("ratio.freshness.p50_over_publish_gap", "%.2f", p50 / Results.percentile(gaps, 50));
     return missing > 0 ? 1 : 0;
   }
 
@@ -290,11 +295,4 @@ public final class BenchFreshnessCommand implements Callable<Integer> {
         .map(x -> (x.servedNanos - x.ingestNanos) / 1e9).sorted().toList();
   }
 
-  private static double pct(List<Double> sorted, int p) {
-    if (sorted.isEmpty()) {
-      return Double.NaN;
-    }
-    List<Double> s = sorted.stream().sorted().toList();
-    return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
-  }
 }

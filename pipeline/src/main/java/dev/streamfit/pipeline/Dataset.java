@@ -1,4 +1,4 @@
-package dev.streamfit.app;
+package dev.streamfit.pipeline;
 
 import dev.streamfit.schemas.LabelSet;
 import java.io.IOException;
@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  *     with a letter or digit
  * @param labels the class folders' names, sorted, at least two
  */
-record Dataset(Path dir, String modelName, List<String> labels) {
+public record Dataset(Path dir, String modelName, List<String> labels) {
 
   /**
    * Reads the class folders of {@code dir}.
@@ -28,7 +28,7 @@ record Dataset(Path dir, String modelName, List<String> labels) {
    *     least two class folders holding images between them, or a class folder breaks the label rule
    *     ({@link LabelSet#fromFolders})
    */
-  static Dataset of(Path dir) {
+  public static Dataset of(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException("--data " + dir + " is not a folder");
     }
@@ -39,7 +39,7 @@ record Dataset(Path dir, String modelName, List<String> labels) {
   }
 
   /** The first image (sorted by path) under {@code sub}, e.g. {@code test}, if any. */
-  Optional<Path> firstImage(String sub) {
+  public Optional<Path> firstImage(String sub) {
     Path d = dir.resolve(sub);
     if (!Files.isDirectory(d)) {
       return Optional.empty();
@@ -51,7 +51,17 @@ record Dataset(Path dir, String modelName, List<String> labels) {
     }
   }
 
-  static boolean isImageName(Path p) {
+  public static boolean isImageName(Path p) {
     return LabelSet.isImageName(p.getFileName().toString());
+  }
+
+  /** The sample committed with the repository ({@code data/clothing-sample} under {@code streamfit.home}). */
+  public static Path bundledSample() {
+    Path home = Path.of(System.getProperty("streamfit.home", "."));
+    Path p = home.resolve("data").resolve("clothing-sample");
+    if (!Files.isDirectory(p)) {
+      throw new IllegalArgumentException("bundled sample not found at " + p + " (run from the repo root or pass --data)");
+    }
+    return p;
   }
 }

@@ -1,4 +1,4 @@
-package dev.streamfit.app;
+package dev.streamfit.pipeline;
 
 import dev.streamfit.augment.AugmentConfig;
 import dev.streamfit.engine.BaseModel;
@@ -20,10 +20,10 @@ import java.time.Duration;
 import java.util.List;
 
 /** Builds each stage's typed config from CLI options, so demo and stage commands agree. */
-final class Configs {
+public final class Configs {
   private Configs() {}
 
-  static AugmentConfig augment(String bootstrap, Topics topics, CommonOptions c, AugmentOptions o, Path stateDir,
+  public static AugmentConfig augment(String bootstrap, Topics topics, CommonOptions c, AugmentOptions o, Path stateDir,
       DecodeLimits limits) {
     // One application id per topic namespace: pipelines sharing a cluster under different prefixes must not
     // share a consumer group (or transactional ids).
@@ -32,13 +32,13 @@ final class Configs {
         limits, 2, stateDir, AugmentConfig.EpochMode.parse(o.epochMode), o.instanceId);
   }
 
-  static FeaturesConfig features(String bootstrap, Topics topics,
+  public static FeaturesConfig features(String bootstrap, Topics topics,
       FrozenPrefix prefix, FeaturesOptions o, Path stateDir, String instanceId) {
     String appId = topics.prefix().isEmpty() ? "streamfit-features" : topics.prefix() + "streamfit-features";
     return new FeaturesConfig(bootstrap, appId, topics, prefix, o.threads(), stateDir, instanceId);
   }
 
-  static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
+  public static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
       String modelName, List<String> labels) {
     return trainer(bootstrap, topics, c, o, checkpointDir, modelName, labels, false);
   }
@@ -47,7 +47,7 @@ final class Configs {
    * The trainer's config; {@code continuous} (one augmented variant per image: no fixed epochs) turns rehearsal on
    * unless {@code --replay-ratio} is given.
    */
-  static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
+  public static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
       String modelName, List<String> labels, boolean continuous) {
     double ratio = o.replayRatio != null ? o.replayRatio : o.growLabels || continuous ? 2.0 : 0.0;
     return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, modelName,
@@ -64,7 +64,7 @@ final class Configs {
         new TrainerConfig.Windows(o.windowPerClass, o.windowMaxMb << 20), o.input());
   }
 
-  static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {
+  public static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {
     return new ServingConfig(bootstrap, topics, o.modelName, o.host, o.port, o.topK, o.maxBodyBytes,
         o.decode.limits(), o.httpThreads, o.maxInFlight, o.maxBatch, Duration.ofMillis(o.batchLingerMs),
         o.inferenceWorkers == 0 ? Math.min(16, Runtime.getRuntime().availableProcessors()) : o.inferenceWorkers,

@@ -1,4 +1,4 @@
-package dev.streamfit.app;
+package dev.streamfit.pipeline;
 
 import dev.streamfit.augment.AugmentStage;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * serving, trainer and augment, each talking to the others only through Kafka topics.
  * Not thread-safe; {@link #close()} stops everything in reverse order.
  */
-final class Pipeline implements AutoCloseable {
+public final class Pipeline implements AutoCloseable {
   /** What a run produced; {@code served} is the champion (stable, or the candidate of a canary or shadow rollout). */
-  record Result(IngestSummary ingest, int processedImages, int rejectedImages, Map<String, Long> rejectReasons,
+  public record Result(IngestSummary ingest, int processedImages, int rejectedImages, Map<String, Long> rejectReasons,
       long trainSamples, TrainerStatus trainer, ActiveModel served, double wallSeconds) {}
 
   private final EmbeddedKafkaBroker broker;
@@ -70,7 +70,7 @@ final class Pipeline implements AutoCloseable {
    * Starts the stages for {@code data} (its label set and model name); {@code bootstrapOrNull == null}
    * starts an embedded broker first.
    */
-  static Pipeline start(String bootstrapOrNull, Topics topics, StageOptions o, ServingOptions s, Path runDir,
+  public static Pipeline start(String bootstrapOrNull, Topics topics, StageOptions o, ServingOptions s, Path runDir,
       Dataset data) {
     EmbeddedKafkaBroker broker = null;
     ServingStage serving = null;
@@ -117,11 +117,11 @@ final class Pipeline implements AutoCloseable {
     }
   }
 
-  String bootstrapServers() {
+  public String bootstrapServers() {
     return bootstrap;
   }
 
-  int port() {
+  public int port() {
     return serving.port();
   }
 
@@ -130,7 +130,7 @@ final class Pipeline implements AutoCloseable {
    * on every train sample, and serving answers with a version that includes them. May be called again with more
    * data (each call waits for its own images).
    */
-  Result ingestAndAwait(Path data, Duration timeout, PrintStream progress) throws InterruptedException, TimeoutException {
+  public Result ingestAndAwait(Path data, Duration timeout, PrintStream progress) throws InterruptedException, TimeoutException {
     long t0 = System.nanoTime();
     int processedBefore = watcher.processedImages();
     long trainImagesBefore = watcher.trainImages();
@@ -186,43 +186,43 @@ final class Pipeline implements AutoCloseable {
   }
 
   /** Ingests {@code data} (split/class/image folders) without waiting for training; returns the ingest summary. */
-  IngestSummary ingest(Path data) {
+  public IngestSummary ingest(Path data) {
     return new IngestStage(IngestConfig.of(bootstrap, topics, data).withLabels(ingestLabels, false)
         .withDecodeLimits(serving.config().limits())).run(null);
   }
 
   /** The serving stage (its stable version, rollout and figures). */
-  ServingStage serving() {
+  public ServingStage serving() {
     return serving;
   }
 
   /** The version serving answers with now, null before the first. */
-  ActiveModel served() {
+  public ActiveModel served() {
     return serving.active();
   }
 
-  TrainerStatus trainerStatus() {
+  public TrainerStatus trainerStatus() {
     return trainer.status();
   }
 
   /** The topic the trainer reads: images.augmented, or images.features when a features stage runs. */
-  String trainerInputTopic() {
+  public String trainerInputTopic() {
     return features != null ? topics.features() : topics.augmented();
   }
 
-  Topics topics() {
+  public Topics topics() {
     return topics;
   }
 
   /** POSTs {@code image} to this pipeline's {@code /v1/predict}; returns status and body. */
-  HttpResponse<String> predict(Path image) throws IOException, InterruptedException {
+  public HttpResponse<String> predict(Path image) throws IOException, InterruptedException {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + "/v1/predict"))
         .header("Content-Type", "image/jpeg").POST(HttpRequest.BodyPublishers.ofFile(image)).build();
     return http.send(req, HttpResponse.BodyHandlers.ofString());
   }
 
-  PipelineWatcher watcher() {
+  public PipelineWatcher watcher() {
     return watcher;
   }
 

@@ -1,4 +1,4 @@
-package dev.streamfit.app;
+package dev.streamfit.bench.load;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -14,8 +14,9 @@ import java.util.Locale;
  * Content-Length body, responses with a Content-Length body (what the serving stage always sends). Not
  * thread-safe: one per client thread.
  */
-final class RawHttpClient implements AutoCloseable {
-  record Response(int status, byte[] body) {}
+public final class RawHttpClient implements AutoCloseable {
+  /** A response: its status and body. */
+  public record Response(int status, byte[] body) {}
 
   private final String host;
   private final int port;
@@ -23,12 +24,12 @@ final class RawHttpClient implements AutoCloseable {
   private OutputStream out;
   private InputStream in;
 
-  RawHttpClient(String host, int port) {
+  public RawHttpClient(String host, int port) {
     this.host = host;
     this.port = port;
   }
 
-  Response post(String path, byte[] body) throws IOException {
+  public Response post(String path, byte[] body) throws IOException {
     if (socket == null) {
       socket = new Socket(host, port);
       socket.setTcpNoDelay(true);

@@ -1,7 +1,12 @@
-package dev.streamfit.app;
+package dev.streamfit.bench;
 
+import dev.streamfit.bench.report.Results;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.streamfit.pipeline.Dataset;
+import dev.streamfit.pipeline.Pipeline;
+import dev.streamfit.pipeline.ServingOptions;
+import dev.streamfit.pipeline.StageOptions;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.trainer.EvalPoint;
 import java.io.BufferedReader;
@@ -82,17 +87,19 @@ public final class BenchTrainPeerCommand implements Callable<Integer> {
     if (ours != null && peer != null) {
       Double a = ours.timeTo().get(0.88);
       Double b = peer.timeTo().get(0.88);
-      System.out.printf(Locale.ROOT, "%nRESULT train.time_to_0.88_ratio %s%n", a == null || b == null ? "n/a"
-          : String.format(Locale.ROOT, "%.2f", a / b));
-      System.out.printf(Locale.ROOT, "RESULT train.test_accuracy_delta %.4f%n", ours.test() - peer.test());
+      System.out.println();
+      Results.print("train.time_to_0.88_ratio", a == null || b == null ? "n/a" : String.format(Locale.ROOT, "%.2f", a / b));
+      Results.print("train.test_accuracy_delta", "%.4f", ours.test() - peer.test());
     }
     if (ours != null) {
-      System.out.printf(Locale.ROOT, "RESULT train.time_to_0.88_s %s%nRESULT test.accuracy %.4f%nRESULT train.wall_s %.1f%n",
-          fmt(ours.timeTo().get(0.88)), ours.test(), ours.wallS());
+      Results.print("train.time_to_0.88_s", fmt(ours.timeTo().get(0.88)));
+      Results.print("test.accuracy", "%.4f", ours.test());
+      Results.print("train.wall_s", "%.1f", ours.wallS());
     }
     if (peer != null) {
-      System.out.printf(Locale.ROOT, "RESULT peer.time_to_0.88_s %s%nRESULT peer.test.accuracy %.4f%nRESULT peer.wall_s %.1f%n",
-          fmt(peer.timeTo().get(0.88)), peer.test(), peer.wallS());
+      Results.print("peer.time_to_0.88_s", fmt(peer.timeTo().get(0.88)));
+      Results.print("peer.test.accuracy", "%.4f", peer.test());
+      Results.print("peer.wall_s", "%.1f", peer.wallS());
     }
     return 0;
   }

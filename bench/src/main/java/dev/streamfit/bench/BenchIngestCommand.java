@@ -1,5 +1,6 @@
-package dev.streamfit.app;
+package dev.streamfit.bench;
 
+import dev.streamfit.bench.report.Results;
 import com.sun.management.OperatingSystemMXBean;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
 import dev.streamfit.common.Hashes;
@@ -143,20 +144,20 @@ public final class BenchIngestCommand implements Callable<Integer> {
     double[] raw = timed.stream().mapToDouble(Run::raw).sorted().toArray();
     double[] ingest = timed.stream().mapToDouble(Run::ingest).sorted().toArray();
     double[] ratio = timed.stream().mapToDouble(r -> r.ingest() / r.raw()).sorted().toArray();
-    double rawCpu = median(timed.stream().mapToDouble(Run::rawCpuMs).sorted().toArray());
-    double ingestCpu = median(timed.stream().mapToDouble(Run::ingestCpuMs).sorted().toArray());
-    System.out.printf(Locale.ROOT, "median       %11.1f %8.0f %13.1f %8.0f %6.1f %%%n", median(raw), rawCpu, median(ingest),
-        ingestCpu, 100 * median(ratio));
+    double rawCpu = Results.median(timed.stream().mapToDouble(Run::rawCpuMs).sorted().toArray());
+    double ingestCpu = Results.median(timed.stream().mapToDouble(Run::ingestCpuMs).sorted().toArray());
+    System.out.printf(Locale.ROOT, "median       %11.1f %8.0f %13.1f %8.0f %6.1f %%%n", Results.median(raw), rawCpu, Results.median(ingest),
+        ingestCpu, 100 * Results.median(ratio));
     System.out.printf(Locale.ROOT, "best         %11.1f %8s %13.1f%n", raw[raw.length - 1], "", ingest[ingest.length - 1]);
     System.out.printf(Locale.ROOT, "%ncpu ms = CPU time of the whole process (broker included) during the run, %d cores.%n",
         Runtime.getRuntime().availableProcessors());
     System.out.printf(Locale.ROOT, "ingest's client-side work alone (read, SHA-256, edge checks, Avro; one thread, no Kafka):"
         + " %.0f ms CPU per pass.%nIf the cores are saturated, ingest can reach at most raw cpu / (raw cpu + client work)"
         + " = %.0f %% of the limit.%n", clientMs, 100 * rawCpu / (rawCpu + clientMs));
-    System.out.printf(Locale.ROOT, "RESULT ingest.img_s %.1f%n", median(ingest));
-    System.out.printf(Locale.ROOT, "RESULT ingest.kafka_limit_img_s %.1f%n", median(raw));
-    System.out.printf(Locale.ROOT, "RESULT ingest.ratio %.3f%n", median(ratio));
-    System.out.printf(Locale.ROOT, "RESULT ingest.best_ratio %.3f%n", ingest[ingest.length - 1] / raw[raw.length - 1]);
+    Results.print("ingest.img_s", "%.1f", Results.median(ingest));
+    Results.print("ingest.kafka_limit_img_s", "%.1f", Results.median(raw));
+    Results.print("ingest.ratio", "%.3f", Results.median(ratio));
+    Results.print("ingest.best_ratio", "%.3f", ingest[ingest.length - 1] / raw[raw.length - 1]);
     return 0;
   }
 
@@ -215,11 +216,6 @@ public final class BenchIngestCommand implements Callable<Integer> {
   private static long cpuNanos() {
     return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
-  }
-
-  private static double median(double[] sorted) {
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   /** img/s of one idempotent acks=all producer sending {@code files} (in memory) and waiting for every ack. */

@@ -1,5 +1,7 @@
-package dev.streamfit.app;
+package dev.streamfit.bench;
 
+import dev.streamfit.bench.fixtures.Images;
+import dev.streamfit.bench.report.Results;
 import com.sun.management.OperatingSystemMXBean;
 import dev.streamfit.engine.Activations;
 import dev.streamfit.engine.Classifier;
@@ -8,6 +10,11 @@ import dev.streamfit.engine.Natives;
 import dev.streamfit.imaging.DecodeLimits;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.Pixels;
+import dev.streamfit.pipeline.Configs;
+import dev.streamfit.pipeline.Dataset;
+import dev.streamfit.pipeline.Pipeline;
+import dev.streamfit.pipeline.ServingOptions;
+import dev.streamfit.pipeline.StageOptions;
 import dev.streamfit.schemas.Topics;
 import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.trainer.TrainerStatus;
@@ -27,7 +34,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,7 +73,7 @@ public final class BenchPipelineCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path shared = Path.of("../shared/data/clothing-dataset-small");
-    Dataset dataset = Dataset.of(data != null ? data : Files.isDirectory(shared) ? shared : DemoCommand.bundledSample());
+    Dataset dataset = Dataset.of(data != null ? data : Files.isDirectory(shared) ? shared : Dataset.bundledSample());
     Path runDir = stage.common.workDir.resolve("bench-pipeline-"
         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     stage.trainer.featuresStageRuns = true;
@@ -105,11 +111,9 @@ public final class BenchPipelineCommand implements Callable<Integer> {
   private Engine engineAlone(TrainerConfig tc, Path train) throws Exception {
     List<byte[]> images = new ArrayList<>();
     ImageDecoder decoder = new ImageDecoder(DecodeLimits.defaults());
-    try (Stream<Path> s = Files.walk(train)) {
-      for (Path f : s.filter(Files::isRegularFile).sorted().limit(tc.batchSize() * 4L).toList()) {
-        try (Mat m = decoder.decodeResized(Files.readAllBytes(f), tc.imageSize(), tc.imageSize())) {
-          images.add(Pixels.toHwc(m));
-        }
+    for (byte[] f : Images.read(train, "", tc.batchSize() * 4L, "--data")) {
+      try (Mat m = decoder.decodeResized(f, tc.imageSize(), tc.imageSize())) {
+        images.add(Pixels.toHwc(m));
       }
     }
     int n = tc.batchSize();
@@ -311,10 +315,11 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     double proc = w.b().processCpu() - w.a().processCpu();
     System.out.printf(Locale.ROOT, "  %-34s %8.1f %6.1f %%  (native OpenMP threads are counted here only)%n",
         "whole process", proc, 100 * proc / (cores * secs));
-    System.out.printf(Locale.ROOT, "%nRESULT pipeline.efficiency %.3f%n", efficiency);
-    System.out.printf(Locale.ROOT, "RESULT pipeline.trainer_samples_per_s %.1f%n", rate);
-    System.out.printf(Locale.ROOT, "RESULT engine.train_samples_per_s %.1f%n", peer);
-    System.out.printf(Locale.ROOT, "RESULT ratio.pipeline_vs_whole_network %.2f%n", rate / alone.whole());
+    System.out.println();
+    Results.print("pipeline.efficiency", "%.3f", efficiency);
+    Results.print("pipeline.trainer_samples_per_s", "%.1f", rate);
+    Results.print("engine.train_samples_per_s", "%.1f", peer);
+    Results.print("ratio.pipeline_vs_whole_network", "%.2f", rate / alone.whole());
     return 0;
   }
 }

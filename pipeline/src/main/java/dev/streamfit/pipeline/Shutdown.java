@@ -1,12 +1,12 @@
-package dev.streamfit.app;
+package dev.streamfit.pipeline;
 
 import java.util.concurrent.CountDownLatch;
 
 /** Blocks until SIGINT/SIGTERM, then closes the given resources in order. */
-final class Shutdown {
+public final class Shutdown {
   private Shutdown() {}
 
-  static void awaitSignal(AutoCloseable... resources) throws InterruptedException {
+  public static void awaitSignal(AutoCloseable... resources) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -22,7 +22,7 @@ final class Shutdown {
     closed.countDown();
   }
 
-  static void closeAll(AutoCloseable... resources) {
+  public static void closeAll(AutoCloseable... resources) {
     for (AutoCloseable r : resources) {
       if (r == null) {
         continue;

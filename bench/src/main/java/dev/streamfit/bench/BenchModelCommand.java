@@ -1,5 +1,6 @@
-package dev.streamfit.app;
+package dev.streamfit.bench;
 
+import dev.streamfit.bench.report.Results;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.streamfit.engine.BaseModel;
@@ -216,7 +217,7 @@ public final class BenchModelCommand implements Callable<Integer> {
         }
       });
     }
-    results.forEach((k, v) -> System.out.println("RESULT " + k + " " + v));
+    results.forEach((k, v) -> Results.print(k, String.valueOf(v)));
   }
 
   private static int defaultThreads(int batch) {
