@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
+import dev.streamfit.common.kafka.ConsumerLoop;
 import dev.streamfit.common.kafka.KafkaClients;
 import dev.streamfit.common.kafka.ClientProfile;
 
@@ -25,7 +25,7 @@ import dev.streamfit.common.kafka.ClientProfile;
  * {@code images.augmented} and {@code images.rejected} and counts which raw images have come out.
  * Thread-safe getters; runs on its own daemon thread.
  */
-public final class PipelineWatcher implements AutoCloseable {
+public final class PipelineWatcher extends ConsumerLoop {
   private final Set<String> augmentedIds = ConcurrentHashMap.newKeySet();
   private final Set<String> rejectedIds = ConcurrentHashMap.newKeySet();
   private final Map<String, Long> rejectReasons = new ConcurrentHashMap<>();
@@ -34,10 +34,11 @@ public final class PipelineWatcher implements AutoCloseable {
   private volatile long trainImages;
   private volatile long samples;
   private final KafkaConsumer<String, byte[]> consumer;
-  private final Thread thread;
-  private volatile boolean running = true;
+  private final String augmentedTopic;
 
+  /** Starts watching {@code topics} on {@code bootstrap} from their beginning. */
   public PipelineWatcher(String bootstrap, Topics topics) {
+    super("streamfit-watcher");
     consumer = KafkaClients.consumer(bootstrap, ClientProfile.READ_COMMITTED,
         ClientProfile.reading(topics.spec(topics.augmented()), topics.spec(topics.rejected())));
     List<TopicPartition> parts = new ArrayList<>();
@@ -46,17 +47,17 @@ public final class PipelineWatcher implements AutoCloseable {
     }
     consumer.assign(parts);
     consumer.seekToBeginning(parts);
-    String augmentedTopic = topics.augmented();
-    thread = new Thread(() -> loop(augmentedTopic), "streamfit-watcher");
-    thread.setDaemon(true);
-    thread.start();
+    augmentedTopic = topics.augmented();
+    own(consumer);
+    start();
   }
 
-  private void loop(String augmentedTopic) {
+  @Override
+  protected void run() {
     AvroSerde<AugmentedSample> samplesSerde = AvroSerde.of(AugmentedSample.class);
     AvroSerde<Rejection> rejSerde = AvroSerde.of(Rejection.class);
     try {
-      while (running) {
+      while (running()) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           try {
             if (r.topic().equals(augmentedTopic)) {
@@ -80,8 +81,6 @@ public final class PipelineWatcher implements AutoCloseable {
           }
         }
       }
-    } catch (WakeupException e) {
-      // closing
     } finally {
       consumer.close();
     }
@@ -125,17 +124,6 @@ public final class PipelineWatcher implements AutoCloseable {
   public List<Rejection> rejections() {
     synchronized (rejections) {
       return List.copyOf(rejections);
-    }
-  }
-
-  @Override
-  public void close() {
-    running = false;
-    consumer.wakeup();
-    try {
-      thread.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

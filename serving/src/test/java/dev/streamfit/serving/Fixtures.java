@@ -1,11 +1,11 @@
 package dev.streamfit.serving;
 
+import dev.streamfit.engine.InputContract;
+import dev.streamfit.engine.ModelVersions;
 import dev.streamfit.engine.BaseModel;
-import dev.streamfit.engine.InputEncoder;
 import dev.streamfit.engine.Models;
 import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.common.Hashes;
-import dev.streamfit.schemas.InputSpec;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.schemas.Provenance;
 import dev.streamfit.schemas.Topics;
@@ -13,9 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -66,14 +64,13 @@ final class Fixtures {
   }
 
   static ModelVersion version(String name, long v, byte[] bytes, String sha, List<String> labels) {
-    return ModelVersion.newBuilder().setModelName(name).setVersion(v).setCreatedAt(Instant.now())
-        .setFormat(Models.FORMAT).setModelBytes(ByteBuffer.wrap(bytes)).setSha256(sha).setLabels(List.copyOf(labels))
-        .setInput(new InputSpec(224, 224, 3, InputEncoder.NCHW, InputEncoder.MINUS_ONE_TO_ONE, "stretch_area"))
-        .setMetrics(Map.of("val.accuracy", 0.5 + v / 100.0))
-        .setProvenance(Provenance.newBuilder().setBaseModel("mobilenetv2-0.35").setRunSeed(1).setConfig(Map.of())
-            .setOffsets(List.of()).setSteps(v).setSamplesTrained(16 * v).setParentVersion(v > 1 ? v - 1 : null).build())
-        .build();
+    ModelVersion mv = ModelVersions.of(name, v, bytes, labels, InputContract.square(224),
+        Map.of("val.accuracy", 0.5 + v / 100.0),
+        Provenance.newBuilder().setBaseModel("mobilenetv2-0.35").setRunSeed(1).setConfig(Map.of())
+            .setOffsets(List.of()).setSteps(v).setSamplesTrained(16 * v).setParentVersion(v > 1 ? v - 1 : null).build());
+    return ModelVersion.newBuilder(mv).setSha256(sha).build(); // a test may give a wrong checksum on purpose
   }
+
 
   static KafkaProducer<String, byte[]> producer(String bootstrap) {
     return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
