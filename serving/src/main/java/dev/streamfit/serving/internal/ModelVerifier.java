@@ -41,6 +41,11 @@ public final class ModelVerifier {
     public String code() {
       return name().toLowerCase(Locale.ROOT);
     }
+
+    @Override
+    public String toString() {
+      return code();
+    }
   }
 
   /** A version refused for {@link #reason()}. */
