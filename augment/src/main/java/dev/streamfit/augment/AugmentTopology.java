@@ -1,19 +1,12 @@
 package dev.streamfit.augment;
 
 import dev.streamfit.common.kafka.SampleOutcome;
+import dev.streamfit.schemas.Topics;
 import dev.streamfit.augment.internal.AugmentMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.streamfit.augment.internal.SampleMaker;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
-import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
-import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 
 /**
  * The one factory of the augment topology: {@code images.raw} (bytes) → decode/augment →
@@ -36,36 +29,8 @@ public final class AugmentTopology {
    */
   public static Topology build(AugmentConfig config, int pass, MeterRegistry registry) {
     SampleMaker maker = new SampleMaker(config, pass, new AugmentMetrics(registry, pass));
-    StreamsBuilder b = new StreamsBuilder();
-    KStream<String, SampleOutcome> outcomes = b
-        .stream(config.topics().raw(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("raw-images"))
-        .processValues(() -> new MakeSamples(maker), Named.as("augment"));
-    SampleOutcome.route(outcomes, config.topics().augmented(), "augmented", config.topics().rejected());
-    return b.build();
-  }
-
-  private static final class MakeSamples implements FixedKeyProcessor<String, byte[], SampleOutcome> {
-    private final SampleMaker maker;
-    private FixedKeyProcessorContext<String, SampleOutcome> context;
-
-    MakeSamples(SampleMaker maker) {
-      this.maker = maker;
-    }
-
-    @Override
-    public void init(FixedKeyProcessorContext<String, SampleOutcome> context) {
-      this.context = context;
-    }
-
-    @Override
-    public void process(FixedKeyRecord<String, byte[]> record) {
-      var md = context.recordMetadata();
-      String topic = md.map(m -> m.topic()).orElse(null);
-      int partition = md.map(m -> m.partition()).orElse(-1);
-      long offset = md.map(m -> m.offset()).orElse(-1L);
-      for (SampleOutcome o : maker.process(record.key(), record.value(), topic, partition, offset)) {
-        context.forward(record.withValue(o));
-      }
-    }
+    Topics t = config.topics();
+    return SampleOutcome.topology(t.raw(), "raw-images", "augment", maker::process, t.augmented(), "augmented",
+        t.rejected());
   }
 }
