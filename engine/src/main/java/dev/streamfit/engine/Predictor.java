@@ -1,5 +1,6 @@
 package dev.streamfit.engine;
 
+import dev.streamfit.engine.internal.GradCam;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -72,6 +73,32 @@ public final class Predictor implements AutoCloseable {
       result.add(decoder.topK(p, k));
     }
     return result;
+  }
+
+  /**
+   * Where the model looked for each of the top {@code k} classes of {@code image} (uint8 HWC RGB at the input size):
+   * Grad-CAM over the last convolutional map, one {@link HeatMap} per class, most probable first. Costs about one
+   * forward pass plus the map's arithmetic; serialised with the other passes on this predictor.
+   */
+  public List<HeatMap> explain(byte[] image, int k) {
+    List<ClassProbability> top = topK(List.of(image), k).get(0);
+    int[] classes = top.stream().mapToInt(t -> labels.indexOf(t.label())).toArray();
+    GradCam.Maps maps;
+    try (INDArray x = encoder.encode(List.of(image))) {
+      synchronized (this) {
+        if (closed) {
+          throw new IllegalStateException("predictor closed");
+        }
+        CpuTuning.setThreads(threads > 0 ? threads : 1);
+        maps = GradCam.of(graph, x, classes, Models.HEAD, Models.INNER);
+      }
+    }
+    List<HeatMap> out = new ArrayList<>();
+    for (int i = 0; i < top.size(); i++) {
+      out.add(new HeatMap(top.get(i).label(), top.get(i).probability(), maps.rows(), maps.cols(),
+          maps.perClass().get(i)));
+    }
+    return out;
   }
 
   /**

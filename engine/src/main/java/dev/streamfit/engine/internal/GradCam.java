@@ -1,0 +1,114 @@
+package dev.streamfit.engine.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Grad-CAM (Selvaraju et al.) over the convolutional map that feeds a classifier's global pooling: the map's channels
+ * weighted by the class score's gradient (the logit, before softmax), summed, rectified and scaled to [0, 1]. The
+ * head is global pooling, an optional ReLU dense layer, and the output layer, so the gradient with respect to the
+ * pooled features is exact in closed form: {@code W_out[:, c]}, or {@code W_in (relu'(g W_in + b) ⊙ W_out[:, c])}
+ * with the inner layer; pooling spreads it evenly over the map (average) or to one cell (max), and either way its
+ * spatial mean — the channel weight — is that gradient over {@code rows * cols}. Stateless.
+ */
+public final class GradCam {
+  /** The maps of one image, one per asked class, row-major; and the map's size. */
+  public record Maps(int rows, int cols, List<double[]> perClass) {}
+
+  private GradCam() {}
+
+  /**
+   * Maps for {@code classes} of the one image in {@code x}, by a graph whose output layer is {@code head} and whose
+   * optional inner dense layer is {@code inner}.
+   */
+  public static Maps of(ComputationGraph graph, INDArray x, int[] classes, String head, String inner) {
+    ComputationGraphConfiguration conf = graph.getConfiguration();
+    String in = conf.getVertexInputs().get(head).get(0);
+    boolean hasInner = in.equals(inner);
+    String pool = hasInner ? conf.getVertexInputs().get(inner).get(0) : in;
+    String map = conf.getVertexInputs().get(pool).get(0);
+    Map<String, INDArray> acts = graph.feedForward(x, false);
+    try {
+      INDArray a = acts.get(map);
+      INDArray g = acts.get(pool);
+      if (a == null || g == null || a.rank() != 4) {
+        throw new IllegalStateException("no convolutional map before " + pool + " (found " + (a == null ? "none"
+            : a.shapeInfoToString()) + ")");
+      }
+      int k = (int) g.size(1);
+      boolean nchw = a.size(1) == k;
+      int rows = (int) (nchw ? a.size(2) : a.size(1));
+      int cols = (int) (nchw ? a.size(3) : a.size(2));
+      float[] av = (nchw ? a : a.permute(0, 3, 1, 2)).dup('c').reshape(a.length()).toFloatVector(); // [k][rows][cols]
+      double[] pooled = g.reshape(g.length()).toDoubleVector();
+      double[][] wOut = graph.getLayer(head).getParam("W").toDoubleMatrix(); // [nIn][classes]
+      double[][] wIn = hasInner ? graph.getLayer(inner).getParam("W").toDoubleMatrix() : null; // [k][innerSize]
+      double[] bIn = hasInner ? graph.getLayer(inner).getParam("b").dup().reshape(wIn[0].length).toDoubleVector() : null;
+      boolean[] open = hasInner ? active(pooled, wIn, bIn) : null;
+      List<double[]> out = new ArrayList<>();
+      for (int c : classes) {
+        double[] grad = new double[k];
+        for (int i = 0; i < k; i++) {
+          if (hasInner) {
+            double s = 0;
+            for (int j = 0; j < bIn.length; j++) {
+              s += open[j] ? wIn[i][j] * wOut[j][c] : 0;
+            }
+            grad[i] = s;
+          } else {
+            grad[i] = wOut[i][c];
+          }
+        }
+        out.add(cam(av, grad, rows, cols));
+      }
+      return new Maps(rows, cols, out);
+    } finally {
+      acts.forEach((name, v) -> {
+        if (v != x && v.closeable()) {
+          v.close();
+        }
+      });
+    }
+  }
+
+  /** Which inner units pass (ReLU) for pooled features {@code g}. */
+  private static boolean[] active(double[] g, double[][] w, double[] b) {
+    boolean[] open = new boolean[b.length];
+    for (int j = 0; j < b.length; j++) {
+      double z = b[j];
+      for (int i = 0; i < g.length; i++) {
+        z += g[i] * w[i][j];
+      }
+      open[j] = z > 0;
+    }
+    return open;
+  }
+
+  /** ReLU of the gradient-weighted channel sum, scaled so its maximum is 1 (all 0 when nothing is positive). */
+  private static double[] cam(float[] a, double[] weight, int rows, int cols) {
+    int cells = rows * cols;
+    double[] m = new double[cells];
+    for (int k = 0; k < weight.length; k++) {
+      double w = weight[k];
+      int base = k * cells;
+      for (int p = 0; p < cells; p++) {
+        m[p] += w * a[base + p];
+      }
+    }
+    double max = 0;
+    for (int p = 0; p < cells; p++) {
+      m[p] = Math.max(0, m[p]);
+      max = Math.max(max, m[p]);
+    }
+    if (max > 0) {
+      for (int p = 0; p < cells; p++) {
+        m[p] /= max;
+      }
+    }
+    return m;
+  }
+}
