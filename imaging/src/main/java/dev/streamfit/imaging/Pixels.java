@@ -72,4 +72,17 @@ public final class Pixels {
       return out;
     }
   }
+
+  /** Encodes an 8-bit RGB {@code Mat} as a PNG (lossless). The Mat is left as is. */
+  public static byte[] encodePng(Mat rgb) {
+    try (Mat bgr = new Mat(); BytePointer buf = new BytePointer()) {
+      opencv_imgproc.cvtColor(rgb, bgr, opencv_imgproc.COLOR_RGB2BGR);
+      if (!opencv_imgcodecs.imencode(".png", bgr, buf)) {
+        throw new IllegalStateException("PNG encoding failed");
+      }
+      byte[] out = new byte[(int) buf.limit()];
+      buf.get(out);
+      return out;
+    }
+  }
 }

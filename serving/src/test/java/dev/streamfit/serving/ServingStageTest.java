@@ -283,4 +283,46 @@ class ServingStageTest {
     answer.get("predictions").forEach(n -> out.add(n.get("label").asText()));
     return out;
   }
+
+  @Test
+  void explainReturnsAHeatMapAndAnOverlayPerTopClass(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("explain-", 1, (short) 1);
+    dev.streamfit.common.kafka.TopicsAdmin.ensure(broker.bootstrapServers(), topics, Duration.ofSeconds(30));
+    try (KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      publish(p, topics, version(1, Fixtures.good(0)));
+    }
+    try (ServingStage s = ServingStage.start(config(broker, topics))) {
+      await("v1 active", () -> s.active() != null);
+      Fixtures.Client c = new Fixtures.Client(s.port());
+      byte[] jpeg = TestImages.sampleJpeg("test", "shoes");
+      JsonNode plain = JSON.readTree(c.post("/v1/predict?k=2", jpeg).body());
+      assertThat(plain.has("explanations")).isFalse();
+      HttpResponse<String> r = c.post("/v1/predict?k=2&explain=true", jpeg);
+      assertThat(r.statusCode()).isEqualTo(200);
+      JsonNode body = JSON.readTree(r.body());
+      JsonNode ex = body.get("explanations");
+      assertThat(ex).hasSize(2);
+      for (int i = 0; i < 2; i++) {
+        JsonNode e = ex.get(i);
+        assertThat(e.get("label").asText()).isEqualTo(body.get("predictions").get(i).get("label").asText());
+        assertThat(e.get("rows").asInt()).isEqualTo(7);
+        assertThat(e.get("cols").asInt()).isEqualTo(7);
+        assertThat(e.get("map")).hasSize(49);
+        double max = 0;
+        for (JsonNode v : e.get("map")) {
+          assertThat(v.asDouble()).isBetween(0.0, 1.0);
+          max = Math.max(max, v.asDouble());
+        }
+        assertThat(max).isIn(0.0, 1.0);
+        byte[] png = java.util.Base64.getDecoder().decode(e.get("overlayPng").asText());
+        assertThat(java.util.Arrays.copyOf(png, 8)).containsExactly(0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A);
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.wrap(png, 16, 8);
+        assertThat(ihdr.getInt()).as("width").isEqualTo(224);
+        assertThat(ihdr.getInt()).as("height").isEqualTo(224);
+      }
+      HttpResponse<String> bad = c.post("/v1/predict?explain=maybe", jpeg);
+      assertThat(bad.statusCode()).isEqualTo(400);
+      assertThat(bad.body()).contains("explain");
+    }
+  }
 }

@@ -58,9 +58,10 @@ public final class HttpApi implements AutoCloseable {
     this.page = resource("web/index.html");
     this.openapi = resource("openapi.json");
     Semaphore inFlight = new Semaphore(config.maxInFlight());
-    PredictResource main = new PredictResource(config, service, inFlight, metrics, recent);
+    Explanations explanations = new Explanations();
+    PredictResource main = new PredictResource(config, service, inFlight, metrics, recent, explanations);
     this.more.forEach((name, s) -> {
-      predictions.put(name, new PredictResource(config, s, inFlight, metrics, recent));
+      predictions.put(name, new PredictResource(config, s, inFlight, metrics, recent, explanations));
       models.put(name, new ModelResource(MODELS + name, config, s.registry(), this::served));
     });
     ModelResource mainModels = new ModelResource("/v1/models", config, registry, this::served);

@@ -27,9 +27,10 @@ final class PredictResource {
   /** Most images in one {@code predict:batch} request. */
   static final int MAX_BATCH_ITEMS = 64;
 
-  /** The answer to {@code predict}. */
+  /** The answer to {@code predict}; {@code explanations} only with {@code ?explain=true}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record Prediction(String model, long modelVersion, String predictionId, String rollout, List<ClassProbability> predictions,
-      double latencyMs, double forwardMs, int batchSize, double queueMs) {}
+      double latencyMs, double forwardMs, int batchSize, double queueMs, List<Explanations.Explanation> explanations) {}
 
   /** One item of a batch answer: a prediction, or its refusal ({@code status}, {@code error}, {@code message}). */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -44,9 +45,11 @@ final class PredictResource {
   private final Semaphore inFlight;
   private final ServingMetrics metrics;
   private final RecentPredictions recent;
+  private final Explanations explanations;
 
   PredictResource(ServingConfig config, PredictService service, Semaphore inFlight, ServingMetrics metrics,
-      RecentPredictions recent) {
+      RecentPredictions recent, Explanations explanations) {
+    this.explanations = explanations;
     this.config = config;
     this.service = service;
     this.inFlight = inFlight;
@@ -58,16 +61,24 @@ final class PredictResource {
     long t0 = System.nanoTime();
     byte[] image = Multipart.oneFile(r, " (use …/predict:batch for several)");
     int k = topK(r);
+    boolean explain = explain(r);
+    if (explain && !explanations.tryStart()) {
+      throw HttpError.tooManyRequests("explaining", "an explanation is running (one at a time); retry later", 1);
+    }
     if (!inFlight.tryAcquire()) {
+      if (explain) {
+        explanations.done();
+      }
       throw overloaded();
     }
     try {
       PredictService.Outcome.Answered o = service.predict(image, k);
       InferenceQueue.Prediction p = o.prediction();
+      List<Explanations.Explanation> why = explain ? Explanations.of(service.explain(image, k)) : null;
       double ms = (System.nanoTime() - t0) / 1e6;
       remember(o.predictionId(), p, ms);
       return Json.reply(200, new Prediction(service.registry().modelName(), p.version(), o.predictionId(), o.arm(),
-          p.top(), ms, p.forwardMs(), p.batchSize(), p.queueMs()))
+          p.top(), ms, p.forwardMs(), p.batchSize(), p.queueMs(), why))
           .with("X-Model-Version", Long.toString(p.version())).with("X-Prediction-Id", o.predictionId());
     } catch (ImageRejectedException e) {
       throw HttpError.refused(e.reason(), e.getMessage());
@@ -75,6 +86,9 @@ final class PredictResource {
       throw new HttpError(503, "no_model", e.getMessage());
     } finally {
       inFlight.release();
+      if (explain) {
+        explanations.done();
+      }
     }
   }
 
@@ -162,6 +176,17 @@ final class PredictResource {
     } catch (IOException e) {
       return shape;
     }
+  }
+
+  private static boolean explain(Request r) {
+    String v = r.query("explain");
+    if (v == null || v.equals("false")) {
+      return false;
+    }
+    if (v.equals("true")) {
+      return true;
+    }
+    throw HttpError.badParameter("explain", v, "true or false");
   }
 
   private int topK(Request r) {

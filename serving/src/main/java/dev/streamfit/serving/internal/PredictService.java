@@ -1,5 +1,7 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.engine.Predictor;
+import dev.streamfit.engine.HeatMap;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
 import dev.streamfit.imaging.Pixels;
@@ -67,6 +69,37 @@ public final class PredictService {
       throw r.rejected();
     }
     return (Outcome.Answered) o;
+  }
+
+  /** Heat maps of one image on the version that answered, with the pixels they lie over. */
+  public record Explained(long version, int width, int height, byte[] pixels, List<HeatMap> maps) {}
+
+  /**
+   * Heat maps (Grad-CAM) of {@code image}'s top {@code k} classes on the version answering now, computed on a copy of
+   * its predictor, so the inference workers' passes do not wait for it; the caller bounds how many run at once.
+   */
+  public Explained explain(byte[] image, int k) throws ImageRejectedException, NoModelException {
+    Deployment.Route route = registry.deployment().route();
+    if (route == null) {
+      throw new NoModelException(registry.modelName());
+    }
+    if (route.shadow() != null) {
+      route.shadow().release();
+    }
+    try (route) {
+      ModelHandle h = route.primary();
+      Predictor p = h.model().predictor();
+      byte[] px;
+      try (Mat m = decoder.decodeResized(image, p.width(), p.height())) {
+        px = Pixels.toHwc(m);
+      } catch (RuntimeException e) {
+        throw new ImageRejectedException(RejectReason.CORRUPT_IMAGE, "could not read the image: " + e);
+      }
+      try (Predictor copy = p.copy(1)) {
+        return new Explained(h.version(), p.width(), p.height(), px,
+            copy.explain(px, Math.max(1, Math.min(k, p.labels().size()))));
+      }
+    }
   }
 
   /**
