@@ -102,6 +102,16 @@ class BrowserTest {
         driver.findElement(By.id("file")).sendKeys(bad.toString());
         wait.until(d -> d.findElement(By.id("result")).getText().startsWith("415 unsupported_format"));
         Files.delete(bad);
+
+        // Where the model looked: with the box ticked, each of the top classes gets its heat-map overlay.
+        driver.findElement(By.id("explain")).click();
+        driver.findElement(By.id("file")).sendKeys(image.toString());
+        wait.until(d -> d.findElements(By.cssSelector("#result img.heatmap")).size() == 3);
+        for (WebElement img : driver.findElements(By.cssSelector("#result img.heatmap"))) {
+          wait.until(d -> ((Number) ((org.openqa.selenium.JavascriptExecutor) d)
+              .executeScript("return arguments[0].naturalWidth", img)).intValue() == 224);
+          assertThat(img.getAttribute("src")).startsWith("data:image/png;base64,");
+        }
       } finally {
         driver.quit();
       }
