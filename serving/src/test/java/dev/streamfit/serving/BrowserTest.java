@@ -117,4 +117,58 @@ class BrowserTest {
       }
     }
   }
+
+  @Test
+  void twoRunsWithDifferentLearningRatesAreOverlaidComparedAndExported(KafkaBroker broker) throws Exception {
+    Topics topics = new Topics("runs-", 1, (short) 1);
+    try (ServingStage s = ServingStage.start(ServingConfig.defaults(broker.bootstrapServers(), topics, 0)
+        .withTopicInference(false)); KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      AvroSerde<TrainingMetrics> serde = AvroSerde.of(TrainingMetrics.class);
+      for (String lr : List.of("0.001", "0.01")) {
+        Map<String, String> config = Map.of("learning-rate", lr, "epochs", "3", "base", "mobilenetv2-0.35");
+        for (int step = 10; step <= 30; step += 10) {
+          double gain = lr.equals("0.01") ? 0.2 : 0.1;
+          TrainingMetrics m = TrainingMetrics.newBuilder().setModelName("clothing").setStep(step).setEpoch(step / 10 - 1)
+              .setTrigger("epoch_end").setEvaluatedAt(Instant.now()).setSamplesTrained(step * 16L)
+              .setLearningRate(Double.parseDouble(lr)).setMetrics(Map.of("train.accuracy", 0.3 + gain * step / 10,
+                  "val.accuracy", 0.25 + gain * step / 10, "train.loss", 2.0 - gain * step / 10, "val.loss", 2.1 - gain * step / 10))
+              .setRun("clothing-lr-" + lr).setRunConfig(config).build();
+          p.send(new ProducerRecord<>(topics.trainingMetrics(), "clothing", serde.encode(m))).get();
+        }
+      }
+      publish(p, topics, version(1, Fixtures.good(1)));
+      await("v1 active", () -> s.active() != null);
+
+      WebDriver driver = browser();
+      try {
+        driver.get("http://127.0.0.1:" + s.port() + "/");
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+            .until(d -> d.findElements(By.cssSelector("#runs-list input.run-choice")).size() == 2);
+        for (WebElement box : driver.findElements(By.cssSelector("#runs-list input.run-choice"))) {
+          box.click();
+        }
+        wait.until(d -> d.findElements(By.cssSelector("#runs-curve path.run-line")).size() == 4);
+        String diff = driver.findElement(By.id("runs-diff")).getText();
+        assertThat(diff).contains("learning-rate").contains("0.001").contains("0.01").doesNotContain("epochs");
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("runs-metric"))).selectByValue("loss");
+        wait.until(d -> d.findElements(By.cssSelector("#runs-curve path.run-line")).size() == 4);
+        String href = driver.findElement(By.id("runs-csv")).getAttribute("href");
+        assertThat(href).contains("clothing-lr-0.001").contains("clothing-lr-0.01");
+
+        java.net.http.HttpResponse<String> csv = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(href)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(csv.statusCode()).isEqualTo(200);
+        List<String> lines = csv.body().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("run,step,epoch,samples_trained,learning_rate,train_loss,train_accuracy,val_loss,"
+            + "val_accuracy,learning-rate");
+        assertThat(lines).hasSize(7);
+        assertThat(lines.get(1)).startsWith("clothing-lr-0.001,10,0,160,").endsWith(",0.001");
+        assertThat(lines.get(6)).startsWith("clothing-lr-0.01,30,2,480,").contains(",0.850000,").endsWith(",0.01");
+      } finally {
+        driver.quit();
+      }
+    }
+  }
 }

@@ -73,6 +73,8 @@ public final class HttpApi implements AutoCloseable {
         .route("POST", MODELS + "*", api(r -> byName(r, main, mainModels)))
         .route("POST", "/v1/feedback", api(feedbackResource::post))
         .route("GET", "/v1/training", api(this::training))
+        .route("GET", "/v1/runs", api(this::runs))
+        .route("GET", "/v1/runs.csv", api(this::runsCsv))
         .route("GET", "/v1/predictions/recent", api(this::recent))
         .route("GET", "/metrics", r -> new Response(200, "text/plain; version=0.0.4; charset=utf-8", Map.of(),
             metrics.scrape().getBytes(StandardCharsets.UTF_8)))
@@ -130,6 +132,7 @@ public final class HttpApi implements AutoCloseable {
     return switch (p) {
       case "/v1/feedback" -> "feedback";
       case "/v1/training" -> "training";
+      case "/v1/runs", "/v1/runs.csv" -> "runs";
       case "/v1/predictions/recent" -> "recent";
       case "/metrics", "/healthz", "/readyz" -> p.substring(1);
       case "/openapi.json" -> "openapi";
@@ -200,6 +203,23 @@ public final class HttpApi implements AutoCloseable {
   private Response training(Request r) {
     String model = r.query("model");
     return Json.reply(200, Map.of("points", training.points(model != null ? model : registry.modelName())));
+  }
+
+  /** {@code GET /v1/runs[?model=]}: every trainer run of the model, its configuration and learning curve. */
+  private Response runs(Request r) {
+    String model = r.query("model");
+    return Json.reply(200, Map.of("runs", training.runs(model != null ? model : registry.modelName())));
+  }
+
+  /** {@code GET /v1/runs.csv[?run=a,b][&model=]}: the chosen runs' curves as CSV (all runs without {@code run}). */
+  private Response runsCsv(Request r) {
+    String model = r.query("model");
+    String chosen = r.query("run");
+    List<String> ids = chosen == null || chosen.isBlank() ? null : List.of(chosen.split(","));
+    List<Map<String, Object>> runs = training.runs(model != null ? model : registry.modelName()).stream()
+        .filter(x -> ids == null || ids.contains((String) x.get("run"))).toList();
+    return new Response(200, "text/csv; charset=utf-8", Map.of("Content-Disposition", "attachment; filename=\"runs.csv\""),
+        RunsCsv.of(runs).getBytes(StandardCharsets.UTF_8));
   }
 
   private Response recent(Request r) {

@@ -13,6 +13,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.slf4j.Logger;
@@ -28,6 +29,12 @@ public final class TrainingFeed extends ConsumerLoop {
   private final String bootstrap;
   private final String topic;
   private final Deque<Map<String, Object>> points = new ArrayDeque<>();
+  /** Each run's configuration, by run id, oldest run first (at most {@value #RUNS_KEPT}). */
+  private final Map<String, Run> runs = new LinkedHashMap<>();
+  private static final int RUNS_KEPT = 100;
+
+  /** A trainer run: its model, configuration and first evaluation time. */
+  public record Run(String run, String model, String startedAt, Map<String, String> config) {}
 
   public TrainingFeed(String bootstrap, String topic) {
     super("streamfit-training-feed");
@@ -44,6 +51,34 @@ public final class TrainingFeed extends ConsumerLoop {
       }
     }
     return out;
+  }
+
+  /** Runs of {@code modelName} (all models if null), oldest first, with their evaluations. */
+  public synchronized List<Map<String, Object>> runs(String modelName) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Run r : runs.values()) {
+      if (modelName != null && !modelName.equals(r.model())) {
+        continue;
+      }
+      List<Map<String, Object>> its = points.stream().filter(p -> r.run().equals(p.get("run"))).toList();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("run", r.run());
+      m.put("model", r.model());
+      m.put("startedAt", r.startedAt());
+      m.put("config", r.config());
+      m.put("points", its);
+      out.add(m);
+    }
+    return out;
+  }
+
+  private synchronized void addRun(Run r) {
+    if (!runs.containsKey(r.run())) {
+      if (runs.size() == RUNS_KEPT) {
+        runs.remove(runs.keySet().iterator().next());
+      }
+      runs.put(r.run(), r);
+    }
   }
 
   private synchronized void add(Map<String, Object> p) {
@@ -73,6 +108,10 @@ public final class TrainingFeed extends ConsumerLoop {
             p.put("learningRate", m.getLearningRate());
             p.put("metrics", m.getMetrics());
             p.put("publishedVersion", m.getPublishedVersion());
+            p.put("run", m.getRun());
+            if (m.getRun() != null) {
+              addRun(new Run(m.getRun(), m.getModelName(), m.getEvaluatedAt().toString(), new TreeMap<>(m.getRunConfig())));
+            }
             add(p);
           } catch (RuntimeException e) {
             LOG.warn("{} offset {}: not a TrainingMetrics record ({}); skipped", topic, r.offset(), e.getMessage());

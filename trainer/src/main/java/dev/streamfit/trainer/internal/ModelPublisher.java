@@ -17,11 +17,16 @@ import dev.streamfit.schemas.Topics;
 import dev.streamfit.schemas.TrainingMetrics;
 import dev.streamfit.trainer.TrainerConfig;
 import java.time.Duration;
+import java.security.SecureRandom;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -41,9 +46,15 @@ public final class ModelPublisher implements AutoCloseable {
   private static final AvroSerde<TrainingMetrics> METRICS = AvroSerde.of(TrainingMetrics.class);
   private final TrainerConfig config;
   private final KafkaProducer<String, byte[]> producer;
+  private final String run;
+  private final Map<String, String> runConfig;
 
+  /** A publisher for one trainer run: its evaluations carry a run id made now and the run's configuration. */
   public ModelPublisher(TrainerConfig config) {
     this.config = config;
+    this.run = config.modelName() + "-" + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC)
+        .format(Instant.now()) + "-" + HexFormat.of().toHexDigits((short) new SecureRandom().nextInt());
+    this.runConfig = new TreeMap<>(config.asMap());
     Topics t = config.topics();
     this.producer = KafkaClients.producer(config.bootstrapServers(), ClientProfile.DURABLE,
         ClientProfile.writing(t.spec(t.models()), t.spec(t.rejected())));
@@ -84,7 +95,8 @@ public final class ModelPublisher implements AutoCloseable {
         .setPublishedVersion(v.version() > 0 ? v.version() : null)
         .setChampionValAccuracy(Double.isNaN(v.championAccuracy()) ? null : v.championAccuracy())
         .setDecision(v.decision().verdict()).setChampionRescored(v.championRescored())
-        .setValidationWindowGeneration(v.windowGeneration()).setDrift(drift).build()));
+        .setValidationWindowGeneration(v.windowGeneration()).setDrift(drift).setRun(run).setRunConfig(runConfig)
+        .build()));
   }
 
   /** Sends a rejection of the record at {@code ref} (key {@code key}) without waiting. */
