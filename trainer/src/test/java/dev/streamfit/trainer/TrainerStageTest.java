@@ -171,6 +171,10 @@ class TrainerStageTest {
         "test.accuracy");
     assertThat(metrics.get(0).getPerClassValAccuracy()).containsOnlyKeys(LABELS);
     assertThat(st.history()).hasSize(3);
+    // one run: every evaluation names it and carries its configuration
+    assertThat(metrics).extracting(TrainingMetrics::getRun).doesNotContainNull().containsOnly(metrics.get(0).getRun());
+    assertThat(metrics.get(0).getRun()).startsWith(metrics.get(0).getModelName() + "-");
+    assertThat(metrics.get(0).getRunConfig()).containsKey("learning-rate");
 
     // Versions: one per evaluation that published; none worse than the champion on the same window.
     List<ModelVersion> versions = readAll(broker.bootstrapServers(), topics.models(), AvroSerde.of(ModelVersion.class)::decode);
