@@ -102,6 +102,27 @@ public final class Predictor implements AutoCloseable {
   }
 
   /**
+   * The first {@code most} channels of layer {@code layer} for {@code image} (uint8 HWC RGB at the input size), each
+   * scaled to [0, 1]; serialised with the other passes on this predictor.
+   *
+   * @throws IllegalArgumentException naming the convolutional layers when {@code layer} is not one
+   */
+  public FeatureMaps featureMaps(byte[] image, String layer, int most) {
+    int[] channels = new int[1];
+    GradCam.Maps maps;
+    try (INDArray x = encoder.encode(List.of(image))) {
+      synchronized (this) {
+        if (closed) {
+          throw new IllegalStateException("predictor closed");
+        }
+        CpuTuning.setThreads(threads > 0 ? threads : 1);
+        maps = GradCam.channels(graph, x, layer, most, channels);
+      }
+    }
+    return new FeatureMaps(layer, channels[0], maps.rows(), maps.cols(), maps.perClass());
+  }
+
+  /**
    * Frees the graph's parameters (waits for a running forward pass). Idempotent. Deliberately not
    * {@link ComputationGraph#close()}: that also destroys the calling thread's workspaces and calls
    * {@code System.gc()}, a full stop-the-world collection on every model swap (README, "Serving").

@@ -323,6 +323,21 @@ class ServingStageTest {
       HttpResponse<String> bad = c.post("/v1/predict?explain=maybe", jpeg);
       assertThat(bad.statusCode()).isEqualTo(400);
       assertThat(bad.body()).contains("explain");
+      assertThat(c.post("/v1/predict?layer=x", jpeg).statusCode()).as("layer without explain").isEqualTo(400);
+
+      // Feature maps of a chosen layer: an unknown one is refused with the layers there are; a real one answers.
+      HttpResponse<String> unknown = c.post("/v1/predict?explain=true&layer=no-such-layer", jpeg);
+      assertThat(unknown.statusCode()).isEqualTo(400);
+      String message = JSON.readTree(unknown.body()).get("message").asText();
+      assertThat(message).contains("convolutional layers: ");
+      List<String> layers = List.of(message.substring(message.indexOf("convolutional layers: ") + 22).replace(")", "")
+          .split(", "));
+      String layer = layers.get(Math.min(3, layers.size() - 1));
+      JsonNode fm = JSON.readTree(c.post("/v1/predict?explain=true&layer=" + layer, jpeg).body()).get("featureMaps");
+      assertThat(fm.get("layer").asText()).isEqualTo(layer);
+      assertThat(fm.get("pngs").size()).isEqualTo(Math.min(16, fm.get("channels").asInt())).isPositive();
+      byte[] channel = java.util.Base64.getDecoder().decode(fm.get("pngs").get(0).asText());
+      assertThat(java.nio.ByteBuffer.wrap(channel, 16, 4).getInt()).as("width").isEqualTo(224);
     }
   }
 }

@@ -75,6 +75,56 @@ public final class GradCam {
     }
   }
 
+  /**
+   * The first {@code most} channels of vertex {@code layer}'s output for the one image in {@code x}, each scaled to
+   * [0, 1]; plus the layer's channel count and map size.
+   *
+   * @throws IllegalArgumentException if {@code layer} is not a vertex with a rank-4 (image-shaped) output
+   */
+  public static Maps channels(ComputationGraph graph, INDArray x, String layer, int most, int[] channelCount) {
+    Map<String, INDArray> acts = graph.feedForward(x, false);
+    try {
+      INDArray a = acts.get(layer);
+      if (a == null || a.rank() != 4) {
+        throw new IllegalArgumentException("layer " + layer + " has no image-shaped output; convolutional layers: "
+            + String.join(", ", imageLayers(acts)));
+      }
+      int k = (int) a.size(1);
+      int rows = (int) a.size(2);
+      int cols = (int) a.size(3);
+      channelCount[0] = k;
+      float[] av = a.dup('c').reshape(a.length()).toFloatVector();
+      List<double[]> out = new ArrayList<>();
+      int cells = rows * cols;
+      for (int c = 0; c < Math.min(most, k); c++) {
+        double lo = Double.MAX_VALUE;
+        double hi = -Double.MAX_VALUE;
+        for (int p = 0; p < cells; p++) {
+          lo = Math.min(lo, av[c * cells + p]);
+          hi = Math.max(hi, av[c * cells + p]);
+        }
+        double[] m = new double[cells];
+        for (int p = 0; p < cells; p++) {
+          m[p] = hi > lo ? (av[c * cells + p] - lo) / (hi - lo) : 0;
+        }
+        out.add(m);
+      }
+      return new Maps(rows, cols, out);
+    } finally {
+      acts.forEach((name, v) -> {
+        if (v != x && v.closeable()) {
+          v.close();
+        }
+      });
+    }
+  }
+
+  /** Names of the vertices whose output is image-shaped, in the graph's order. */
+  private static List<String> imageLayers(Map<String, INDArray> acts) {
+    return acts.entrySet().stream().filter(e -> e.getValue() != null && e.getValue().rank() == 4).map(Map.Entry::getKey)
+        .toList();
+  }
+
   /** Which inner units pass (ReLU) for pooled features {@code g}. */
   private static boolean[] active(double[] g, double[][] w, double[] b) {
     boolean[] open = new boolean[b.length];

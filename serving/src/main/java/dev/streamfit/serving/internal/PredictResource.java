@@ -30,7 +30,8 @@ final class PredictResource {
   /** The answer to {@code predict}; {@code explanations} only with {@code ?explain=true}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Prediction(String model, long modelVersion, String predictionId, String rollout, List<ClassProbability> predictions,
-      double latencyMs, double forwardMs, int batchSize, double queueMs, List<Explanations.Explanation> explanations) {}
+      double latencyMs, double forwardMs, int batchSize, double queueMs, List<Explanations.Explanation> explanations,
+      Explanations.Layer featureMaps) {}
 
   /** One item of a batch answer: a prediction, or its refusal ({@code status}, {@code error}, {@code message}). */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -62,6 +63,10 @@ final class PredictResource {
     byte[] image = Multipart.oneFile(r, " (use …/predict:batch for several)");
     int k = topK(r);
     boolean explain = explain(r);
+    String layer = r.query("layer");
+    if (layer != null && !explain) {
+      throw HttpError.badRequest("query parameter layer goes with explain=true");
+    }
     if (explain && !explanations.tryStart()) {
       throw HttpError.tooManyRequests("explaining", "an explanation is running (one at a time); retry later", 1);
     }
@@ -74,16 +79,20 @@ final class PredictResource {
     try {
       PredictService.Outcome.Answered o = service.predict(image, k);
       InferenceQueue.Prediction p = o.prediction();
-      List<Explanations.Explanation> why = explain ? Explanations.of(service.explain(image, k)) : null;
+      PredictService.Explained explained = explain ? service.explain(image, k, layer) : null;
+      List<Explanations.Explanation> why = explained == null ? null : Explanations.of(explained);
       double ms = (System.nanoTime() - t0) / 1e6;
       remember(o.predictionId(), p, ms);
       return Json.reply(200, new Prediction(service.registry().modelName(), p.version(), o.predictionId(), o.arm(),
-          p.top(), ms, p.forwardMs(), p.batchSize(), p.queueMs(), why))
+          p.top(), ms, p.forwardMs(), p.batchSize(), p.queueMs(), why,
+          explained == null ? null : Explanations.layer(explained)))
           .with("X-Model-Version", Long.toString(p.version())).with("X-Prediction-Id", o.predictionId());
     } catch (ImageRejectedException e) {
       throw HttpError.refused(e.reason(), e.getMessage());
     } catch (PredictService.NoModelException e) {
       throw new HttpError(503, "no_model", e.getMessage());
+    } catch (PredictService.UnknownLayerException e) {
+      throw HttpError.badParameter("layer", layer, "an image-shaped layer of the model (" + e.getMessage() + ")");
     } finally {
       inFlight.release();
       if (explain) {

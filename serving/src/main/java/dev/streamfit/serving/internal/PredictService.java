@@ -1,6 +1,7 @@
 package dev.streamfit.serving.internal;
 
 import dev.streamfit.engine.Predictor;
+import dev.streamfit.engine.FeatureMaps;
 import dev.streamfit.engine.HeatMap;
 import dev.streamfit.imaging.ImageDecoder;
 import dev.streamfit.imaging.ImageRejectedException;
@@ -72,13 +73,15 @@ public final class PredictService {
   }
 
   /** Heat maps of one image on the version that answered, with the pixels they lie over. */
-  public record Explained(long version, int width, int height, byte[] pixels, List<HeatMap> maps) {}
+  public record Explained(long version, int width, int height, byte[] pixels, List<HeatMap> maps, FeatureMaps layer) {}
 
   /**
    * Heat maps (Grad-CAM) of {@code image}'s top {@code k} classes on the version answering now, computed on a copy of
-   * its predictor, so the inference workers' passes do not wait for it; the caller bounds how many run at once.
+   * its predictor, so the inference workers' passes do not wait for it; the caller bounds how many run at once. With
+   * a {@code layer} (nullable), also that layer's first channels.
    */
-  public Explained explain(byte[] image, int k) throws ImageRejectedException, NoModelException {
+  public Explained explain(byte[] image, int k, String layer) throws ImageRejectedException, NoModelException,
+      UnknownLayerException {
     Deployment.Route route = registry.deployment().route();
     if (route == null) {
       throw new NoModelException(registry.modelName());
@@ -97,8 +100,24 @@ public final class PredictService {
       }
       try (Predictor copy = p.copy(1)) {
         return new Explained(h.version(), p.width(), p.height(), px,
-            copy.explain(px, Math.max(1, Math.min(k, p.labels().size()))));
+            copy.explain(px, Math.max(1, Math.min(k, p.labels().size()))),
+            layer == null ? null : layer(copy, px, layer));
       }
+    }
+  }
+
+  /** {@code layer} is not an image-shaped layer of the model; the message names those that are. */
+  public static final class UnknownLayerException extends Exception {
+    UnknownLayerException(String message) {
+      super(message);
+    }
+  }
+
+  private static FeatureMaps layer(Predictor p, byte[] px, String layer) throws UnknownLayerException {
+    try {
+      return p.featureMaps(px, layer, Explanations.MAX_CHANNELS);
+    } catch (IllegalArgumentException e) {
+      throw new UnknownLayerException(e.getMessage());
     }
   }
 
