@@ -3,6 +3,7 @@ package dev.streamfit.bench;
 import dev.streamfit.bench.fixtures.Images;
 import dev.streamfit.bench.fixtures.ModelFixture;
 import dev.streamfit.bench.load.ClosedLoop;
+import dev.streamfit.bench.load.ExplainLoad;
 import dev.streamfit.bench.report.Results;
 import dev.streamfit.broker.EmbeddedKafkaBroker;
 import dev.streamfit.common.kafka.TopicsAdmin;
@@ -136,6 +137,7 @@ public final class BenchServeCommand implements Callable<Integer> {
     String bootstrap = broker != null ? broker.bootstrapServers() : bootstrapServers;
     Topics topics = new Topics("bench-serve-" + System.currentTimeMillis() + "-", 1, (short) 1);
     List<ClosedLoop.Level> levels = new ArrayList<>();
+    double explainPerS = 0;
     try {
       TopicsAdmin.ensure(bootstrap, topics, Duration.ofSeconds(30));
       ModelFixture.publish(bootstrap, topics, "bench", model, labels, imageSize, base);
@@ -145,6 +147,11 @@ public final class BenchServeCommand implements Callable<Integer> {
         levels.add(ClosedLoop.run("batched", batched.port(), images, 1, warmupSeconds, seconds));
         levels.add(ClosedLoop.run("batched", batched.port(), images, 8, warmupSeconds, seconds));
         levels.add(ClosedLoop.run("batched", batched.port(), images, 32, warmupSeconds, seconds));
+        long t0 = System.nanoTime();
+        try (ExplainLoad explaining = new ExplainLoad(batched.port(), images)) {
+          levels.add(ClosedLoop.run("batched+explain", batched.port(), images, 8, warmupSeconds, seconds));
+          explainPerS = explaining.answered() / ((System.nanoTime() - t0) / 1e9);
+        }
       }
       try (ServingStage single = ServingStage.start(base.withBatching(1, Duration.ZERO, 1024))) {
         ModelFixture.awaitActive(single);
@@ -163,8 +170,9 @@ public final class BenchServeCommand implements Callable<Integer> {
     ClosedLoop.Level c1 = levels.get(0);
     ClosedLoop.Level c8 = levels.get(1);
     ClosedLoop.Level c32 = levels.get(2);
-    ClosedLoop.Level u32 = levels.get(3);
-    ClosedLoop.Level s32 = levels.get(4);
+    ClosedLoop.Level u32 = levels.get(4);
+    ClosedLoop.Level e8 = levels.get(3);
+    ClosedLoop.Level s32 = levels.get(5);
     double overhead = (c1.p50() - forward1Ms) / forward1Ms;
     System.out.println();
     System.out.printf(Locale.ROOT, "%-16s %7s %9s %9s %9s %9s %8s%n", "server", "clients", "requests", "req/s", "p50 ms",
@@ -196,6 +204,11 @@ public final class BenchServeCommand implements Callable<Integer> {
     Results.print("serve.batching_gain", "%.2f", c32.rps() / u32.rps());
     Results.print("serve.batching_gain_vs_one_at_a_time", "%.2f", c32.rps() / s32.rps());
     Results.print("serve.c32_p99_ms", "%.2f", c32.p99());
+    System.out.printf(Locale.ROOT, "8 clients while one more asks for explanations back to back: %.1f req/s (%.2fx of"
+        + " 8 clients alone), p99 %.2f ms; %.2f explanations/s%n", e8.rps(), e8.rps() / c8.rps(), e8.p99(), explainPerS);
+    Results.print("serve.c8_rps_while_explaining", "%.1f", e8.rps());
+    Results.print("ratio.serve.c8_while_explaining", "%.2f", e8.rps() / c8.rps());
+    Results.print("serve.explanations_per_s", "%.2f", explainPerS);
     return 0;
   }
 
