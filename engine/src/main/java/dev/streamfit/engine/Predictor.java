@@ -78,11 +78,10 @@ public final class Predictor implements AutoCloseable {
   /**
    * Where the model looked for each of the top {@code k} classes of {@code image} (uint8 HWC RGB at the input size):
    * Grad-CAM over the last convolutional map, one {@link HeatMap} per class, most probable first. Costs about one
-   * forward pass plus the map's arithmetic; serialised with the other passes on this predictor.
+   * forward pass (which also gives the classes) plus the map's arithmetic; serialised with the other passes on this
+   * predictor.
    */
   public List<HeatMap> explain(byte[] image, int k) {
-    List<ClassProbability> top = topK(List.of(image), k).get(0);
-    int[] classes = top.stream().mapToInt(t -> labels.indexOf(t.label())).toArray();
     GradCam.Maps maps;
     try (INDArray x = encoder.encode(List.of(image))) {
       synchronized (this) {
@@ -90,16 +89,17 @@ public final class Predictor implements AutoCloseable {
           throw new IllegalStateException("predictor closed");
         }
         CpuTuning.setThreads(threads > 0 ? threads : 1);
-        maps = GradCam.of(graph, x, classes, Models.HEAD, Models.INNER);
+        maps = GradCam.of(graph, x, k, Models.HEAD, Models.INNER);
       }
     }
     List<HeatMap> out = new ArrayList<>();
-    for (int i = 0; i < top.size(); i++) {
-      out.add(new HeatMap(top.get(i).label(), top.get(i).probability(), maps.rows(), maps.cols(),
+    for (int i = 0; i < maps.classes().length; i++) {
+      out.add(new HeatMap(labels.get(maps.classes()[i]), maps.probabilities()[i], maps.rows(), maps.cols(),
           maps.perClass().get(i)));
     }
     return out;
   }
+
 
   /**
    * The first {@code most} channels of layer {@code layer} for {@code image} (uint8 HWC RGB at the input size), each

@@ -1,6 +1,7 @@
 package dev.streamfit.engine.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -16,16 +17,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * spatial mean — the channel weight — is that gradient over {@code rows * cols}. Stateless.
  */
 public final class GradCam {
-  /** The maps of one image, one per asked class, row-major; and the map's size. */
-  public record Maps(int rows, int cols, List<double[]> perClass) {}
+  /**
+   * The maps of one image, one per class, row-major; the map's size; the classes (output indices) and their
+   * probabilities, most probable first (for {@link #channels}: the channels, no classes).
+   */
+  public record Maps(int rows, int cols, List<double[]> perClass, int[] classes, double[] probabilities) {}
 
   private GradCam() {}
 
   /**
-   * Maps for {@code classes} of the one image in {@code x}, by a graph whose output layer is {@code head} and whose
-   * optional inner dense layer is {@code inner}.
+   * Maps for the {@code topK} most probable classes of the one image in {@code x} (one forward pass gives both), by a
+   * graph whose output layer is {@code head} and whose optional inner dense layer is {@code inner}.
    */
-  public static Maps of(ComputationGraph graph, INDArray x, int[] classes, String head, String inner) {
+  public static Maps of(ComputationGraph graph, INDArray x, int topK, String head, String inner) {
     ComputationGraphConfiguration conf = graph.getConfiguration();
     String in = conf.getVertexInputs().get(head).get(0);
     boolean hasInner = in.equals(inner);
@@ -35,6 +39,18 @@ public final class GradCam {
     try {
       INDArray a = acts.get(map);
       INDArray g = acts.get(pool);
+      double[] probs = acts.get(head).dup().reshape(acts.get(head).length()).toDoubleVector();
+      Integer[] order = new Integer[probs.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, (i, j) -> Double.compare(probs[j], probs[i]));
+      int[] classes = new int[Math.max(1, Math.min(topK, probs.length))];
+      double[] top = new double[classes.length];
+      for (int i = 0; i < classes.length; i++) {
+        classes[i] = order[i];
+        top[i] = probs[order[i]];
+      }
       if (a == null || g == null || a.rank() != 4) {
         throw new IllegalStateException("no convolutional map before " + pool + " (found " + (a == null ? "none"
             : a.shapeInfoToString()) + ")");
@@ -65,7 +81,7 @@ public final class GradCam {
         }
         out.add(cam(av, grad, rows, cols));
       }
-      return new Maps(rows, cols, out);
+      return new Maps(rows, cols, out, classes, top);
     } finally {
       acts.forEach((name, v) -> {
         if (v != x && v.closeable()) {
@@ -109,7 +125,7 @@ public final class GradCam {
         }
         out.add(m);
       }
-      return new Maps(rows, cols, out);
+      return new Maps(rows, cols, out, new int[0], new double[0]);
     } finally {
       acts.forEach((name, v) -> {
         if (v != x && v.closeable()) {
