@@ -9,11 +9,14 @@ import dev.streamfit.pipeline.StageOptions;
 import dev.streamfit.trainer.EvalPoint;
 import dev.streamfit.trainer.TrainerStage;
 
+import java.io.PrintStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,6 +43,16 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--keep-serving", description = "Keep serving after the summary until interrupted.")
   boolean keepServing;
 
+  @Option(names = "--distill", description = "Then distil: train a student on the same samples from the champion's soft "
+      + "targets and the labels, publish it as <model>-student (served at /v1/models/<model>-student/predict) and compare "
+      + "accuracy, size and batch-1 latency.")
+  boolean distill;
+
+  @Option(names = "--student", defaultValue = "--base mobilenetv2-0.35 --image-size 160",
+      description = "The student's trainer flags, as 'streamfit train' takes them (its own defaults, not the teacher's; "
+          + "--distill-temperature, --distill-weight among them) (default '${DEFAULT-VALUE}').")
+  String student;
+
   @Option(names = "--timeout", defaultValue = "PT30M", description = "Give up after this long (ISO-8601, default ${DEFAULT-VALUE}).")
   Duration timeout;
 
@@ -48,6 +61,12 @@ public final class DemoCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     Dataset found = Dataset.of(data != null ? data : Dataset.bundledSample());
     Dataset dataset = serving.modelName == null ? found : new Dataset(found.dir(), serving.modelName, found.labels());
+    DistillStep.StudentArgs studentArgs = distill ? DistillStep.parse(student) : null;
+    if (distill) { // serving answers the student beside the teacher
+      serving.modelName = dataset.modelName();
+      serving.moreModels = new ArrayList<>(serving.moreModels);
+      serving.moreModels.add(DistillStep.studentName(dataset.modelName()));
+    }
     Path dataDir = dataset.dir();
     Path runDir = stage.common.workDir.resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     Path sample = dataset.firstImage("test").or(() -> dataset.firstImage("validation"))
@@ -64,12 +83,7 @@ public final class DemoCommand implements Callable<Integer> {
       String url = "http://" + serving.host + ":" + p.port() + "/v1/predict";
       System.out.println();
       System.out.println("evaluations (validation picks the champion; test is reported once, for the served champion)");
-      System.out.println("  trigger      epoch   step  lr        train loss  train acc  val loss  val acc  published");
-      for (EvalPoint e : r.trainer().history()) {
-        System.out.printf(Locale.ROOT, "  %-11s %6d %6d  %.2e  %10.4f  %9.4f  %8.4f  %7.4f  %s%n", e.trigger(), e.epoch() + 1,
-            e.step(), e.learningRate(), e.trainLoss(), e.trainAccuracy(), e.valLoss(), e.valAccuracy(),
-            e.publishedVersion() > 0 ? "v" + e.publishedVersion() : "-");
-      }
+      printHistory(r.trainer().history(), System.out);
       System.out.println();
       System.out.println("summary");
       System.out.printf(Locale.ROOT, "  images ingested        %d %s%n", r.ingest().published(), r.ingest().perSplit());
@@ -96,6 +110,9 @@ public final class DemoCommand implements Callable<Integer> {
       if (answer.statusCode() != 200) {
         return 1;
       }
+      if (distill && !DistillStep.run(p, dataset, m, stage.common.imageSize, studentArgs, runDir, timeout, System.out)) {
+        return 1;
+      }
       if (keepServing) {
         System.out.println("serving until interrupted (Ctrl-C) at " + url + " and http://" + serving.host + ":" + p.port() + "/");
         Shutdown.awaitSignal(p);
@@ -106,6 +123,16 @@ public final class DemoCommand implements Callable<Integer> {
       if (p != null) {
         p.close();
       }
+    }
+  }
+
+  /** One line per evaluation, with its header. */
+  static void printHistory(List<EvalPoint> history, PrintStream out) {
+    out.println("  trigger      epoch   step  lr        train loss  train acc  val loss  val acc  published");
+    for (EvalPoint e : history) {
+      out.printf(Locale.ROOT, "  %-11s %6d %6d  %.2e  %10.4f  %9.4f  %8.4f  %7.4f  %s%n", e.trigger(), e.epoch() + 1,
+          e.step(), e.learningRate(), e.trainLoss(), e.trainAccuracy(), e.valLoss(), e.valAccuracy(),
+          e.publishedVersion() > 0 ? "v" + e.publishedVersion() : "-");
     }
   }
 

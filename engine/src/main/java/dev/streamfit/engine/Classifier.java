@@ -1,11 +1,13 @@
 package dev.streamfit.engine;
 
+import dev.streamfit.engine.internal.DistillationLoss;
 import dev.streamfit.engine.internal.HeadGrowth;
 import dev.streamfit.engine.internal.TopGraph;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Objects;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -63,26 +65,65 @@ public final class Classifier implements AutoCloseable {
 
   /**
    * One optimisation step on a minibatch: {@code pixels} (uint8 HWC RGB at the input size) with the class index of
-   * each. Returns the minibatch loss (NaN or infinite when training diverged).
+   * each. Returns the minibatch loss (NaN or infinite when training diverged). IllegalStateException when this
+   * classifier distils (see {@link #fit(List, int[], double[][])}).
    */
   public double fit(List<byte[]> pixels, int[] classIndex) {
+    return fit(pixels, classIndex, null);
+  }
+
+  /**
+   * As {@link #fit(List, int[])}, with a teacher's class probabilities for each image ({@code teacher[i]}, one per
+   * output, summing to 1) when this classifier was built to distil ({@link #distillation()} non-null); null otherwise.
+   * The teacher's rows are softened here at the distillation's temperature.
+   */
+  public double fit(List<byte[]> pixels, int[] classIndex, double[][] teacher) {
     open();
     if (pixels.size() != classIndex.length) {
       throw new IllegalArgumentException(pixels.size() + " images but " + classIndex.length + " labels");
     }
-    float[] y = new float[pixels.size() * classes];
-    for (int i = 0; i < classIndex.length; i++) {
-      if (classIndex[i] < 0 || classIndex[i] >= classes) {
-        throw new IllegalArgumentException("class index " + classIndex[i] + " outside [0, " + classes + ")");
-      }
-      y[i * classes + classIndex[i]] = 1f;
-    }
+    float[] y = targets(classIndex, teacher);
     dropTop();
-    try (INDArray x = encoder.encode(pixels); INDArray labels = Nd4j.create(y, new long[] {pixels.size(), classes})) {
+    try (INDArray x = encoder.encode(pixels);
+        INDArray labels = Nd4j.create(y, new long[] {pixels.size(), y.length / pixels.size()})) {
       threads(pixels.size());
       graph.fit(new DataSet(x, labels));
     }
     return graph.score();
+  }
+
+  /** The distillation this classifier trains with (its loss), or null when it trains on labels only. */
+  public Distillation distillation() {
+    return open().getOutputLayer(0).conf().getLayer() instanceof BaseOutputLayer o
+        && o.getLossFn() instanceof DistillationLoss d ? new Distillation(d.temperature(), d.weight()) : null;
+  }
+
+  // One-hot labels, then (distilling) the softened teacher probabilities: [n, C] or [n, 2C], row-major.
+  private float[] targets(int[] classIndex, double[][] teacher) {
+    Distillation d = distillation();
+    if ((d == null) != (teacher == null)) {
+      throw new IllegalStateException(d == null ? "teacher probabilities given to a classifier that does not distil"
+          : "this classifier distils (" + d + "): fit needs the teacher's probabilities");
+    }
+    int width = d == null ? classes : 2 * classes;
+    double[][] q = d == null ? null : d.soften(teacher);
+    float[] y = new float[classIndex.length * width];
+    for (int i = 0; i < classIndex.length; i++) {
+      if (classIndex[i] < 0 || classIndex[i] >= classes) {
+        throw new IllegalArgumentException("class index " + classIndex[i] + " outside [0, " + classes + ")");
+      }
+      y[i * width + classIndex[i]] = 1f;
+      if (q != null) {
+        if (q.length != classIndex.length || q[i].length != classes) {
+          throw new IllegalArgumentException("teacher probabilities must be " + classIndex.length + " rows of " + classes
+              + ", were " + q.length + " rows of " + q[Math.min(i, q.length - 1)].length);
+        }
+        for (int c = 0; c < classes; c++) {
+          y[i * width + classes + c] = (float) q[i][c];
+        }
+      }
+    }
+    return y;
   }
 
   /**
@@ -95,13 +136,7 @@ public final class Classifier implements AutoCloseable {
     if (activations.size() != classIndex.length) {
       throw new IllegalArgumentException(activations.size() + " samples but " + classIndex.length + " labels");
     }
-    float[] y = new float[activations.size() * classes];
-    for (int i = 0; i < classIndex.length; i++) {
-      if (classIndex[i] < 0 || classIndex[i] >= classes) {
-        throw new IllegalArgumentException("class index " + classIndex[i] + " outside [0, " + classes + ")");
-      }
-      y[i * classes + classIndex[i]] = 1f;
-    }
+    float[] y = targets(classIndex, null);
     ComputationGraph t = top().graph();
     try (INDArray x = stack(activations); INDArray labels = Nd4j.create(y, new long[] {activations.size(), classes})) {
       threads(activations.size());

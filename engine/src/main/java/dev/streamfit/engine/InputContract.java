@@ -1,7 +1,9 @@
 package dev.streamfit.engine;
 
+import dev.streamfit.imaging.Pixels;
 import dev.streamfit.schemas.InputSpec;
 import java.util.Objects;
+import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
  * What a model takes: {@code height}x{@code width} RGB (grey and alpha inputs are converted by the decoder), in
@@ -57,6 +59,20 @@ public record InputContract(int height, int width, String layout, String scaling
   /** As written into a model version. */
   public InputSpec toSpec() {
     return new InputSpec(height, width, 3, layout, scaling, resize);
+  }
+
+  /**
+   * {@code hwc} (uint8 RGB, {@code height}x{@code width}) brought to this contract's size by the {@link #resize} rule;
+   * the same array when it already has that size. For samples made at another size (a student trained on the
+   * samples made for its teacher). IllegalArgumentException when the bytes do not fit the stated size.
+   */
+  public byte[] fit(byte[] hwc, int fromHeight, int fromWidth) {
+    if (fromHeight == height && fromWidth == width && hwc.length == height * width * 3) {
+      return hwc;
+    }
+    try (Mat in = Pixels.fromHwc(hwc, fromHeight, fromWidth); Mat out = Pixels.resize(in, width, height)) {
+      return Pixels.toHwc(out);
+    }
   }
 
   /** An encoder from uint8 HWC RGB at this size to the model's tensor. */

@@ -1,5 +1,6 @@
 package dev.streamfit.engine;
 
+import dev.streamfit.engine.internal.DistillationLoss;
 import dev.streamfit.engine.internal.InferenceGraphOptimizer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -164,8 +165,14 @@ public final class Models {
     return classifier;
   }
 
-  /** Cross-entropy over {@code classes} outputs, weighted per class when {@code spec} says so. */
+  /**
+   * Cross-entropy over {@code classes} outputs, weighted per class when {@code spec} says so; the distillation loss when
+   * it distils.
+   */
   static ILossFunction loss(TrainingSpec spec, int classes) {
+    if (spec.distillation() != null) {
+      return new DistillationLoss(spec.distillation().temperature(), spec.distillation().weight());
+    }
     return spec.classWeights().isEmpty() ? new LossMCXENT()
         : new LossMCXENT(Nd4j.createFromArray(spec.classWeights().stream().mapToDouble(Double::doubleValue).toArray())
             .castTo(DataType.FLOAT).reshape(1, classes));

@@ -154,6 +154,11 @@ public final class Predictor implements AutoCloseable {
     return encoder.height();
   }
 
+  /** Number of parameters of the model. */
+  public synchronized long parameterCount() {
+    return graph.numParams();
+  }
+
   public int width() {
     return encoder.width();
   }

@@ -20,9 +20,11 @@ import org.nd4j.linalg.learning.config.Nesterovs;
  *     {@link BaseModel#maxTrainableBlocks()}
  * @param baseLearningRate learning rate of the fine-tuned blocks, in (0, 1] (used when {@code trainableBlocks > 0})
  * @param classWeights per-class weights of the cross-entropy loss in label order, each in (0, 100]; empty = all 1
+ * @param distillation train on a teacher's soft targets too ({@link Classifier#fit(List, int[], double[][])}); null =
+ *     the labels only. Excludes class weights.
  */
 public record TrainingSpec(HeadSpec head, Optimizer optimizer, double learningRate, double momentum,
-    int trainableBlocks, double baseLearningRate, List<Double> classWeights) {
+    int trainableBlocks, double baseLearningRate, List<Double> classWeights, Distillation distillation) {
 
   /** Optimizers the trainer offers. */
   public enum Optimizer {
@@ -54,12 +56,27 @@ public record TrainingSpec(HeadSpec head, Optimizer optimizer, double learningRa
           + " (set --fine-tune-blocks)");
     }
     check(baseLearningRate, "trainer.fine-tune-learning-rate", "--fine-tune-learning-rate");
+    if (distillation != null && !classWeights.isEmpty()) {
+      throw new IllegalArgumentException("trainer.class-weights and distillation exclude each other, had "
+          + classWeights + " and " + distillation + " (drop --class-weights or --distill-from)");
+    }
     for (double w : classWeights) {
       if (!(w > 0 && w <= 100)) {
         throw new IllegalArgumentException("trainer.class-weights must each be in (0, 100], was " + classWeights
             + " (set --class-weights)");
       }
     }
+  }
+
+  /** Without distillation. */
+  public TrainingSpec(HeadSpec head, Optimizer optimizer, double learningRate, double momentum, int trainableBlocks,
+      double baseLearningRate, List<Double> classWeights) {
+    this(head, optimizer, learningRate, momentum, trainableBlocks, baseLearningRate, classWeights, null);
+  }
+
+  /** This spec with {@code d} (null: none). */
+  public TrainingSpec withDistillation(Distillation d) {
+    return new TrainingSpec(head, optimizer, learningRate, momentum, trainableBlocks, baseLearningRate, classWeights, d);
   }
 
   private static void check(double lr, String key, String flag) {

@@ -2,6 +2,7 @@ package dev.streamfit.pipeline;
 
 import dev.streamfit.augment.AugmentConfig;
 import dev.streamfit.engine.BaseModel;
+import dev.streamfit.engine.Distillation;
 import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.engine.HeadSpec;
 import dev.streamfit.engine.ScratchShape;
@@ -50,7 +51,7 @@ public final class Configs {
   public static TrainerConfig trainer(String bootstrap, Topics topics, CommonOptions c, TrainerOptions o, Path checkpointDir,
       String modelName, List<String> labels, boolean continuous) {
     double ratio = o.replayRatio != null ? o.replayRatio : o.growLabels || continuous ? 2.0 : 0.0;
-    return new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, modelName,
+    TrainerConfig t = new TrainerConfig(bootstrap, topics, topics.prefix() + "streamfit-trainer", checkpointDir, modelName,
         labels, BaseModel.fromId(o.base), c.imageSize,
         new TrainingSpec(new HeadSpec(o.innerSize, o.dropout), TrainingSpec.Optimizer.parse(o.optimizer), o.learningRate,
             o.momentum, o.fineTuneBlocks, o.fineTuneLearningRate, o.classWeights),
@@ -62,6 +63,9 @@ public final class Configs {
         new TrainerConfig.Rehearsal(ratio, o.replayPerClass, o.replaySpec()),
         new ScratchShape(o.scratchWidth, o.scratchBlocks),
         new TrainerConfig.Windows(o.windowPerClass, o.windowMaxMb << 20), o.input());
+    int side = o.sampleSize != null ? o.sampleSize : c.imageSize;
+    return o.distillFrom == null ? t.withTeacher(null, null, side) : t.withTeacher(
+        TrainerConfig.Teacher.parse(o.distillFrom), new Distillation(o.distillTemperature, o.distillWeight), side);
   }
 
   public static ServingConfig serving(String bootstrap, Topics topics, ServingOptions o) {

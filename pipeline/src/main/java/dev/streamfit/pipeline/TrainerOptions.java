@@ -69,8 +69,30 @@ public final class TrainerOptions {
   /** Whether the command runs a features stage beside the trainer (what {@code auto} goes by). */
   public boolean featuresStageRuns;
 
+  @Option(names = "--distill-from", paramLabel = "NAME[@VERSION]",
+      description = "Distil: train on this published model's soft targets as well as on the labels (its newest version"
+          + " unless @VERSION; reads pixels; publish the student under its own --model-name). Default: off.")
+  public String distillFrom;
+
+  @Option(names = "--distill-temperature", defaultValue = "4",
+      description = "Distillation temperature T in [1, 50]: softens the teacher's probabilities (default ${DEFAULT-VALUE}).")
+  public double distillTemperature;
+
+  @Option(names = "--distill-weight", defaultValue = "0.5",
+      description = "Share of the teacher's soft targets in the loss, in [0, 1]; the rest is the labels' (default "
+          + "${DEFAULT-VALUE}).")
+  public double distillWeight;
+
+  @Option(names = "--sample-size",
+      description = "Side of the samples on the input topic when it is not --image-size: each is resized to --image-size"
+          + " (e.g. a student at 160 px on the 224-px samples made for its teacher; pixels input). Default: --image-size.")
+  public Integer sampleSize;
+
   /** The trainer's input for this base. */
   public TrainerConfig.Input input() {
+    if ("auto".equals(trainerInput) && (distillFrom != null || sampleSize != null)) {
+      return TrainerConfig.Input.PIXELS;
+    }
     if ("auto".equals(trainerInput)) {
       return featuresStageRuns && BaseModel.fromId(base).pretrained()
           ? TrainerConfig.Input.FEATURES : TrainerConfig.Input.PIXELS;

@@ -5,6 +5,7 @@ import dev.streamfit.engine.InputContract;
 import dev.streamfit.trainer.internal.Checkpoint;
 import dev.streamfit.trainer.internal.Judge;
 import dev.streamfit.trainer.internal.SampleSource;
+import dev.streamfit.trainer.internal.TeacherModel;
 import dev.streamfit.trainer.internal.TrainerState;
 import dev.streamfit.trainer.internal.TrainingLoop;
 import java.io.IOException;
@@ -29,8 +30,11 @@ final class Startup {
 
   private Startup() {}
 
-  /** Resumes from the newest valid checkpoint in the config's directory, or builds a new classifier. */
-  static Begun begin(TrainerConfig config) {
+  /**
+   * Resumes from the newest valid checkpoint in the config's directory, or builds a new classifier; the loop distils
+   * from {@code teacher} (nullable; taken over by the loop).
+   */
+  static Begun begin(TrainerConfig config, TeacherModel teacher) {
     try {
       Checkpoint.deleteStaleTemps(config.checkpointDir());
       while (true) {
@@ -55,7 +59,7 @@ final class Startup {
           throw new IllegalStateException("checkpoint " + loaded.get().path() + " has a model of " + model.classes()
               + " outputs for labels " + progress.labels() + "; start with a new --checkpoint-dir");
         }
-        TrainingLoop loop = new TrainingLoop(config, model, progress, refs -> SampleSource.reread(config, refs));
+        TrainingLoop loop = new TrainingLoop(config, model, teacher, progress, refs -> SampleSource.reread(config, refs));
         Judge judge = new Judge(config, c.state().judgement(), c.champion(), System.nanoTime());
         LOG.info("resumed from checkpoint {} (step {}, epoch {}, version {}, {} labels, {} validation samples, offsets {})",
             loaded.get().path(), progress.step(), progress.epoch(), c.state().judgement().version(),
@@ -80,7 +84,8 @@ final class Startup {
       LOG.info("training the top on {} (frozen prefix {}, {})", config.inputTopic(), config.prefix().describe(),
           config.prefix().shortHash());
     }
-    return new Begun(new TrainingLoop(config, model, TrainerState.Progress.initial(config.labels()), refs -> Map.of()),
+    return new Begun(new TrainingLoop(config, model, teacher, TrainerState.Progress.initial(config.labels()),
+        refs -> Map.of()),
         new Judge(config, TrainerState.Judgement.initial(config.labels().size()), new byte[0], System.nanoTime()), null,
         null);
   }

@@ -2,6 +2,7 @@ package dev.streamfit.trainer;
 
 import dev.streamfit.augment.ops.AugmentSpec;
 import dev.streamfit.engine.BaseModel;
+import dev.streamfit.engine.Distillation;
 import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.engine.HeadSpec;
 import dev.streamfit.engine.ScratchShape;
@@ -39,11 +40,58 @@ import java.util.Objects;
  * @param windows bounds of the validation and test windows
  * @param input what the trainer reads: pixels from {@code images.augmented} (the whole network runs in the trainer), or
  *     activations from {@code images.features} (the features stage runs the frozen prefix; the trainer trains the top)
+ * @param sampleSize side of the pixel samples on the input topic, in [16, 2048]; when it is not {@code imageSize} the
+ *     trainer brings each sample to {@code imageSize} by the input contract's resize rule (a student trained on the
+ *     samples made for its teacher)
+ * @param teacher distil from this model's version (its soft targets on each train sample); null = train on the labels
+ *     only. Needs {@code training.distillation()}, pixels input, no label growth.
  */
 public record TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir,
     String modelName, List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule,
     int batchSize, long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal,
-    ScratchShape scratch, Windows windows, Input input) {
+    ScratchShape scratch, Windows windows, Input input, int sampleSize, Teacher teacher) {
+
+  /**
+   * The model a student distils from: a name on the {@code models} topic and a version of it.
+   *
+   * @param modelName the teacher's model name (not the student's)
+   * @param version the version; 0 = the newest one on the topic when the trainer starts (its provenance then records
+   *     the one it took)
+   */
+  public record Teacher(String modelName, long version) {
+    public Teacher {
+      Objects.requireNonNull(modelName, "trainer.distill-from");
+      if (modelName.isBlank() || version < 0) {
+        throw new IllegalArgumentException("trainer.distill-from must be NAME or NAME@VERSION (VERSION >= 1), was '"
+            + modelName + (version > 0 ? "@" + version : "") + "' (set --distill-from)");
+      }
+    }
+
+    /** Parses {@code NAME} or {@code NAME@VERSION}; the error names the flag. */
+    public static Teacher parse(String s) {
+      int at = s.lastIndexOf('@');
+      try {
+        return at < 0 ? new Teacher(s, 0) : new Teacher(s.substring(0, at), Long.parseLong(s.substring(at + 1)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("trainer.distill-from must be NAME or NAME@VERSION, was '" + s
+            + "' (set --distill-from)", e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return version == 0 ? modelName : modelName + "@" + version;
+    }
+  }
+
+  /** Samples at the model's size, no teacher. */
+  public TrainerConfig(String bootstrapServers, Topics topics, String groupId, Path checkpointDir, String modelName,
+      List<String> labels, BaseModel base, int imageSize, TrainingSpec training, LrSchedule schedule, int batchSize,
+      long seed, int shuffleBuffer, TrainerPolicy policy, boolean growLabels, Rehearsal rehearsal, ScratchShape scratch,
+      Windows windows, Input input) {
+    this(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize, training, schedule,
+        batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, input, imageSize, null);
+  }
 
   /** Where the trainer's samples come from. */
   public enum Input {
@@ -168,6 +216,39 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
     if (input == Input.FEATURES) {
       FrozenPrefix.of(base, imageSize, training); // validates: a pretrained base
     }
+    if (sampleSize < 16 || sampleSize > 2048) {
+      throw new IllegalArgumentException("trainer.sample-size must be in [16, 2048], was " + sampleSize
+          + " (set --image-size of the augment stage)");
+    }
+    if (input == Input.FEATURES && sampleSize != imageSize) {
+      throw new IllegalArgumentException("trainer.sample-size must equal trainer.image-size (" + imageSize + ") when reading"
+          + " activations, was " + sampleSize + " (samples of another size need --trainer-input pixels)");
+    }
+    if ((teacher == null) != (training.distillation() == null)) {
+      throw new IllegalArgumentException("trainer.distill-from and the distillation loss go together, had teacher "
+          + teacher + " and distillation " + training.distillation() + " (set both --distill-from and its options)");
+    }
+    if (teacher != null) {
+      if (input != Input.PIXELS) {
+        throw new IllegalArgumentException("trainer.distill-from needs trainer.input pixels (the teacher sees the images),"
+            + " was " + input + " (set --trainer-input pixels)");
+      }
+      if (growLabels) {
+        throw new IllegalArgumentException("trainer.distill-from cannot be combined with trainer.grow-labels (the teacher"
+            + " has no output for a new label): drop --grow-labels");
+      }
+      if (teacher.modelName().equals(modelName)) {
+        throw new IllegalArgumentException("trainer.distill-from must name another model than trainer.model-name ('"
+            + modelName + "'): the student is published as its own model (set --model-name)");
+      }
+    }
+  }
+
+  /** This config distilling from {@code t} with {@code d} (both null: not distilling), on samples {@code side} px. */
+  public TrainerConfig withTeacher(Teacher t, Distillation d, int side) {
+    return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
+        training.withDistillation(d), schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch,
+        windows, input, side, t);
   }
 
   /** The topic the trainer reads ({@link Topics#augmented()} or {@link Topics#features()}). */
@@ -183,7 +264,7 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
   /** This config reading {@code in}. */
   public TrainerConfig withInput(Input in) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, in);
+        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, in, sampleSize, teacher);
   }
 
   /**
@@ -200,30 +281,30 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
 
   public TrainerConfig withBatchSize(int n) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, input);
+        training, schedule, n, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, input, sampleSize, teacher);
   }
 
   public TrainerConfig withTraining(TrainingSpec t) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, input);
+        t, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, windows, input, sampleSize, teacher);
   }
 
   /** This config with label growth on or off and {@code r} rehearsal. */
   public TrainerConfig withGrowth(boolean grow, Rehearsal r) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r, scratch, windows, input);
+        training, schedule, batchSize, seed, shuffleBuffer, policy, grow, r, scratch, windows, input, sampleSize, teacher);
   }
 
   /** This config with {@code p} as its policy. */
   public TrainerConfig withPolicy(TrainerPolicy p) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, p, growLabels, rehearsal, scratch, windows, input);
+        training, schedule, batchSize, seed, shuffleBuffer, p, growLabels, rehearsal, scratch, windows, input, sampleSize, teacher);
   }
 
   /** This config with {@code w} as its window bounds. */
   public TrainerConfig withWindows(Windows w) {
     return new TrainerConfig(bootstrapServers, topics, groupId, checkpointDir, modelName, labels, base, imageSize,
-        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, w, input);
+        training, schedule, batchSize, seed, shuffleBuffer, policy, growLabels, rehearsal, scratch, w, input, sampleSize, teacher);
   }
 
   /** Key → value view recorded in model provenance. */
@@ -263,6 +344,14 @@ public record TrainerConfig(String bootstrapServers, Topics topics, String group
       m.put("replay-ratio", String.valueOf(rehearsal.ratio()));
       m.put("replay-per-class", String.valueOf(rehearsal.perClass()));
       m.put("replay-augment", rehearsal.reaugment().canonical());
+    }
+    if (sampleSize != imageSize) {
+      m.put("sample-size", String.valueOf(sampleSize));
+    }
+    if (teacher != null) {
+      m.put("distill-from", teacher.toString());
+      m.put("distill-temperature", String.valueOf(training.distillation().temperature()));
+      m.put("distill-weight", String.valueOf(training.distillation().weight()));
     }
     m.put("input-topic", inputTopic());
     if (input == Input.FEATURES) {

@@ -14,6 +14,7 @@ import dev.streamfit.trainer.internal.RollbackFollower;
 import dev.streamfit.trainer.internal.SampleGate;
 import dev.streamfit.trainer.internal.SampleRef;
 import dev.streamfit.trainer.internal.SampleSource;
+import dev.streamfit.trainer.internal.TeacherModel;
 import dev.streamfit.trainer.internal.TrainerGauges;
 import dev.streamfit.trainer.internal.TrainerState;
 import dev.streamfit.trainer.internal.TrainingLoop;
@@ -110,10 +111,19 @@ public final class TrainerStage implements AutoCloseable {
   public static TrainerStage start(TrainerConfig config, MeterRegistry registry) {
     Natives.load(); // before any thread of this stage starts
     TopicsAdmin.ensure(config.bootstrapServers(), config.topics(), Duration.ofSeconds(30));
+    TeacherModel teacher = null;
+    if (config.teacher() != null) {
+      teacher = TeacherModel.load(config);
+      // Provenance records the version taken, not "the newest".
+      config = config.withTeacher(teacher.ref(), config.training().distillation(), config.sampleSize());
+    }
     TrainerStage t = new TrainerStage(config, registry);
     try {
-      t.restoreOrInit();
+      t.restoreOrInit(teacher);
     } catch (RuntimeException e) {
+      if (teacher != null && t.loop == null) {
+        teacher.close();
+      }
       t.evaluator.shutdownNow();
       t.publisher.close();
       throw e;
@@ -131,8 +141,8 @@ public final class TrainerStage implements AutoCloseable {
     return status.get();
   }
 
-  private void restoreOrInit() {
-    Startup.Begun b = Startup.begin(config);
+  private void restoreOrInit(TeacherModel teacher) {
+    Startup.Begun b = Startup.begin(config, teacher);
     loop = b.loop();
     judge = b.judge();
     judged = b.judge().judgement();

@@ -41,7 +41,7 @@ public final class SampleGate {
     this.prefix = features ? config.prefix() : null;
     this.hash = features ? prefix.hash() : null;
     this.topic = config.inputTopic();
-    this.size = config.imageSize();
+    this.size = config.sampleSize();
   }
 
   /** The verdict on {@code s}; after {@link Verdict#REFUSE}, {@link #reason()} says why. */

@@ -1,6 +1,5 @@
 package dev.streamfit.trainer.internal;
 
-import dev.streamfit.common.Buffers;
 import dev.streamfit.engine.Classifier;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,7 +30,7 @@ public record Score(boolean[] correct, int[] truth, double loss, List<String> la
       List<Held> chunk = set.subList(from, Math.min(set.size(), from + 32));
       double[][] out = SampleInput.hasActivations(chunk.get(0).sample())
           ? model.probabilitiesOfActivations(chunk.stream().map(h -> SampleInput.activations(h.sample())).toList())
-          : model.probabilities(chunk.stream().map(h -> Buffers.copyOf(h.sample().getPixels())).toList());
+          : model.probabilities(chunk.stream().map(h -> SampleInput.pixels(h.sample(), model.contract())).toList());
       for (int i = 0; i < chunk.size(); i++) {
         int t = labels.indexOf(chunk.get(i).sample().getLabel());
         int best = 0;

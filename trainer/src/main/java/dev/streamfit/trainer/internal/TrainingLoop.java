@@ -55,6 +55,7 @@ public final class TrainingLoop implements AutoCloseable {
   private final List<Held> pending = new ArrayList<>();
   private final SplittableRandom shuffle;
   private final Reaugment reaugment;
+  private final TeacherModel teacher; // null unless distilling
   private long step;
   private long samplesTrained;
   private int epoch;
@@ -76,7 +77,18 @@ public final class TrainingLoop implements AutoCloseable {
    */
   public TrainingLoop(TrainerConfig config, Classifier model, TrainerState.Progress progress,
       Function<List<SampleRef>, Map<SampleRef, AugmentedSample>> reread) {
+    this(config, model, null, progress, reread);
+  }
+
+  /**
+   * As {@link #TrainingLoop(TrainerConfig, Classifier, TrainerState.Progress, Function)}, distilling from
+   * {@code teacher} (taken over: closed with the loop) when non-null: each minibatch, replays included, gets the
+   * teacher's probabilities on the same pixels.
+   */
+  public TrainingLoop(TrainerConfig config, Classifier model, TeacherModel teacher, TrainerState.Progress progress,
+      Function<List<SampleRef>, Map<SampleRef, AugmentedSample>> reread) {
     this.config = config;
+    this.teacher = teacher;
     this.model = model;
     this.labels = LabelSet.of(progress.labels().isEmpty() ? config.labels() : progress.labels(), "trainer.labels");
     this.replay = new ReplayBuffer<>(config.rehearsal().perClass());
@@ -239,9 +251,12 @@ public final class TrainingLoop implements AutoCloseable {
     if (config.input() == TrainerConfig.Input.FEATURES) {
       loss = model.fitActivations(samples.stream().map(SampleInput::activations).toList(), classes);
     } else {
+      // As sent (the sample size), new samples first, then the re-augmented replays, as the labels are.
       List<byte[]> all = new ArrayList<>(samples.stream().map(x -> Buffers.copyOf(x.getPixels())).toList());
-      all.addAll(pixels); // new samples first, then the re-augmented replays, as the labels are
-      loss = model.fit(all, classes);
+      all.addAll(pixels);
+      int side = config.sampleSize();
+      double[][] soft = teacher == null ? null : teacher.probabilities(all, side, side);
+      loss = model.fit(all.stream().map(px -> model.contract().fit(px, side, side)).toList(), classes, soft);
     }
     if (Double.isFinite(loss)) {
       lossSum += loss * batch.size();
@@ -350,5 +365,8 @@ public final class TrainingLoop implements AutoCloseable {
   @Override
   public void close() {
     model.close();
+    if (teacher != null) {
+      teacher.close();
+    }
   }
 }
