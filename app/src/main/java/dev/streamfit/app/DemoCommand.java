@@ -103,16 +103,16 @@ public final class DemoCommand implements Callable<Integer> {
             serving.rollout, m.getVersion(), serving.rollout, stable.version());
       }
       System.out.printf(Locale.ROOT, "  prediction for %s → HTTP %d %s%n", dataDir.relativize(sample), answer.statusCode(), answer.body());
-      System.out.printf(Locale.ROOT, "RESULT val.accuracy %s%n", fmt(m.getMetrics().get("val.accuracy")));
-      System.out.printf(Locale.ROOT, "RESULT test.accuracy %s%n", fmt(m.getMetrics().get("test.accuracy")));
-      System.out.printf(Locale.ROOT, "RESULT train.wall_s %.1f%n", r.wallSeconds());
-      System.out.printf(Locale.ROOT, "RESULT demo.wall_s %.1f%n", (System.nanoTime() - t0) / 1e9);
       if (answer.statusCode() != 200) {
         return 1;
       }
       if (distill && !DistillStep.run(p, dataset, m, stage.common.imageSize, studentArgs, runDir, timeout, System.out)) {
         return 1;
       }
+      System.out.printf(Locale.ROOT, "RESULT val.accuracy %s%n", fmt(m.getMetrics().get("val.accuracy")));
+      System.out.printf(Locale.ROOT, "RESULT test.accuracy %s%n", fmt(m.getMetrics().get("test.accuracy")));
+      System.out.printf(Locale.ROOT, "RESULT train.wall_s %.1f%n", r.wallSeconds());
+      System.out.printf(Locale.ROOT, "RESULT demo.wall_s %.1f%n", (System.nanoTime() - t0) / 1e9);
       if (keepServing) {
         System.out.println("serving until interrupted (Ctrl-C) at " + url + " and http://" + serving.host + ":" + p.port() + "/");
         Shutdown.awaitSignal(p);

@@ -8,6 +8,7 @@ import dev.streamfit.pipeline.Pipeline;
 import dev.streamfit.pipeline.TrainerOptions;
 import dev.streamfit.schemas.ModelVersion;
 import dev.streamfit.serving.ActiveModel;
+import dev.streamfit.serving.RunsTable;
 import dev.streamfit.trainer.TrainerConfig;
 import dev.streamfit.trainer.TrainerStage;
 import dev.streamfit.trainer.TrainerStatus;
@@ -170,6 +171,10 @@ final class DistillStep {
     }
     double valGap = mv[0].getMetrics().getOrDefault("val.accuracy", Double.NaN)
         - mv[1].getMetrics().getOrDefault("val.accuracy", Double.NaN);
+    out.println();
+    out.println("runs side by side (as `streamfit runs` prints them)");
+    out.print(RunsTable.markdown(RunsTable.group(RunsCommand.read(p.bootstrapServers(),
+        List.of(p.topics().trainingMetrics())))));
     out.printf(Locale.ROOT, "RESULT distill.teacher.val.accuracy %s%n", DemoCommand.fmt(mv[0].getMetrics().get("val.accuracy")));
     out.printf(Locale.ROOT, "RESULT distill.student.val.accuracy %s%n", DemoCommand.fmt(mv[1].getMetrics().get("val.accuracy")));
     out.printf(Locale.ROOT, "RESULT distill.student.test.accuracy %s%n", DemoCommand.fmt(mv[1].getMetrics().get("test.accuracy")));

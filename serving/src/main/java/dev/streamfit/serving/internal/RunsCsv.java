@@ -1,9 +1,9 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.serving.RunsTable;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Runs' learning curves as CSV, one row per evaluation: {@code run,step,epoch,samples_trained,learning_rate,
@@ -43,10 +43,7 @@ final class RunsCsv {
   /** Configuration keys whose values are not the same in every run. */
   @SuppressWarnings("unchecked")
   static List<String> differingKeys(List<Map<String, Object>> runs) {
-    TreeSet<String> keys = new TreeSet<>();
-    runs.forEach(r -> keys.addAll(((Map<String, String>) r.get("config")).keySet()));
-    return keys.stream().filter(k -> runs.stream()
-        .map(r -> ((Map<String, String>) r.get("config")).getOrDefault(k, "")).distinct().count() > 1).toList();
+    return RunsTable.differingKeys(runs.stream().map(r -> (Map<String, String>) r.get("config")).toList());
   }
 
   private static String cell(String s) {
