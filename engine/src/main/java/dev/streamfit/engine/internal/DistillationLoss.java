@@ -41,7 +41,16 @@ public final class DistillationLoss implements ILossFunction {
     return weight;
   }
 
-  private long classes(INDArray labels, INDArray preOutput) {
+  // The student's logits (in the labels' type), the one-hot labels and the softened teacher, as views of the labels.
+  private record Parts(INDArray z, INDArray y, INDArray q) {}
+
+  private Parts parts(INDArray labels, INDArray preOutput) {
+    long c = classes(labels, preOutput);
+    return new Parts(preOutput.castTo(labels.dataType()), labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)),
+        labels.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)));
+  }
+
+  private static long classes(INDArray labels, INDArray preOutput) {
     long c = preOutput.size(1);
     if (labels.rank() != 2 || labels.size(1) != 2 * c || labels.size(0) != preOutput.size(0)) {
       throw new IllegalArgumentException("distillation labels must be [n, 2 × " + c + "] (label, softened teacher), were "
@@ -58,11 +67,10 @@ public final class DistillationLoss implements ILossFunction {
 
   @Override
   public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-    long c = classes(labels, preOutput);
-    INDArray z = preOutput.castTo(labels.dataType());
-    INDArray y = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c));
-    INDArray q = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c));
-    INDArray hard = y.mul(logSoftmax(z)).sum(1).negi();
+    Parts x = parts(labels, preOutput);
+    INDArray z = x.z();
+    INDArray q = x.q();
+    INDArray hard = x.y().mul(logSoftmax(z)).sum(1).negi();
     // KL(q ‖ p_T) rather than the cross-entropy: the same gradient, and 0 when the student matches the teacher.
     INDArray logQ = Transforms.log(Transforms.max(q, 1e-30, true), false);
     INDArray soft = q.mul(logQ.subi(logSoftmax(z.div(temperature)))).sum(1).muli(temperature * temperature);
@@ -83,13 +91,10 @@ public final class DistillationLoss implements ILossFunction {
 
   @Override
   public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-    long c = classes(labels, preOutput);
-    INDArray z = preOutput.castTo(labels.dataType());
-    INDArray y = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c));
-    INDArray q = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c));
-    INDArray p = Transforms.exp(logSoftmax(z), false);
-    INDArray pt = Transforms.exp(logSoftmax(z.div(temperature)), false);
-    INDArray grad = p.subi(y).muli(1 - weight).addi(pt.subi(q).muli(weight * temperature));
+    Parts x = parts(labels, preOutput);
+    INDArray p = Transforms.exp(logSoftmax(x.z()), false);
+    INDArray pt = Transforms.exp(logSoftmax(x.z().div(temperature)), false);
+    INDArray grad = p.subi(x.y()).muli(1 - weight).addi(pt.subi(x.q()).muli(weight * temperature));
     if (mask != null) {
       grad.muliColumnVector(mask.reshape(mask.length(), 1).castTo(grad.dataType()));
     }
