@@ -9,13 +9,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The launcher applies the thread plan: OpenMP waits passively where stages share cores, and a user's choice wins. */
+/**
+ * The launcher applies the thread plan (OpenMP waits passively where stages share cores) and keeps native buffers in
+ * glibc's heap; a user's choice wins.
+ */
 class LauncherPlanTest {
   static String dryRun(Map<String, String> env, String... args) throws Exception {
     Path launcher = Path.of(System.getProperty("streamfit.root", "..")).resolve("streamfit").toAbsolutePath();
     ProcessBuilder pb = new ProcessBuilder(new java.util.ArrayList<>(List.of("bash", launcher.toString())));
     pb.command().addAll(List.of(args));
     pb.environment().remove("OMP_WAIT_POLICY");
+    pb.environment().remove("MALLOC_MMAP_THRESHOLD_");
     pb.environment().putAll(env);
     pb.environment().put("STREAMFIT_DRY_RUN", "1");
     pb.redirectErrorStream(true);
@@ -43,5 +47,13 @@ class LauncherPlanTest {
     assertThat(dryRun(Map.of(), "bench", "model")).contains("OMP_WAIT_POLICY=\n");
     assertThat(dryRun(Map.of(), "bench", "augment")).contains("OMP_WAIT_POLICY=\n");
     assertThat(dryRun(Map.of("OMP_WAIT_POLICY", "active"), "demo")).contains("OMP_WAIT_POLICY=active\n");
+  }
+
+  @Test
+  void nativeBuffersStayInGlibcsHeapUnlessTheUserChoseOtherwise() throws Exception {
+    assertThat(dryRun(Map.of(), "demo")).contains("MALLOC_MMAP_THRESHOLD_=1073741824\n");
+    assertThat(dryRun(Map.of(), "bench", "model")).contains("MALLOC_MMAP_THRESHOLD_=1073741824\n");
+    assertThat(dryRun(Map.of("MALLOC_MMAP_THRESHOLD_", "65536"), "demo")).contains("MALLOC_MMAP_THRESHOLD_=65536\n");
+    assertThat(dryRun(Map.of("STREAMFIT_MALLOC_TUNING", "0"), "demo")).contains("MALLOC_MMAP_THRESHOLD_=\n");
   }
 }
