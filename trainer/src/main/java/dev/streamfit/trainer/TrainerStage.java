@@ -117,7 +117,15 @@ public final class TrainerStage implements AutoCloseable {
       // Provenance records the version taken, not "the newest".
       config = config.withTeacher(teacher.ref(), config.training().distillation(), config.sampleSize());
     }
-    TrainerStage t = new TrainerStage(config, registry);
+    TrainerStage t;
+    try {
+      t = new TrainerStage(config, registry);
+    } catch (RuntimeException e) {
+      if (teacher != null) {
+        teacher.close();
+      }
+      throw e;
+    }
     try {
       t.restoreOrInit(teacher);
     } catch (RuntimeException e) {
