@@ -4,6 +4,7 @@ import dev.streamfit.engine.internal.GradCam;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -82,16 +83,7 @@ public final class Predictor implements AutoCloseable {
    * predictor.
    */
   public List<HeatMap> explain(byte[] image, int k) {
-    GradCam.Maps maps;
-    try (INDArray x = encoder.encode(List.of(image))) {
-      synchronized (this) {
-        if (closed) {
-          throw new IllegalStateException("predictor closed");
-        }
-        CpuTuning.setThreads(threads > 0 ? threads : 1);
-        maps = GradCam.of(graph, x, k, Models.HEAD, Models.INNER);
-      }
-    }
+    GradCam.Maps maps = onePass(image, x -> GradCam.of(graph, x, k, Models.HEAD, Models.INNER));
     List<HeatMap> out = new ArrayList<>();
     for (int i = 0; i < maps.classes().length; i++) {
       out.add(new HeatMap(labels.get(maps.classes()[i]), maps.probabilities()[i], maps.rows(), maps.cols(),
@@ -100,6 +92,18 @@ public final class Predictor implements AutoCloseable {
     return out;
   }
 
+  // One single-image pass of the graph under this predictor's lock (closed check, thread count).
+  private <T> T onePass(byte[] image, Function<INDArray, T> pass) {
+    try (INDArray x = encoder.encode(List.of(image))) {
+      synchronized (this) {
+        if (closed) {
+          throw new IllegalStateException("predictor closed");
+        }
+        CpuTuning.setThreads(threads > 0 ? threads : 1);
+        return pass.apply(x);
+      }
+    }
+  }
 
   /**
    * The first {@code most} channels of layer {@code layer} for {@code image} (uint8 HWC RGB at the input size), each
@@ -109,16 +113,7 @@ public final class Predictor implements AutoCloseable {
    */
   public FeatureMaps featureMaps(byte[] image, String layer, int most) {
     int[] channels = new int[1];
-    GradCam.Maps maps;
-    try (INDArray x = encoder.encode(List.of(image))) {
-      synchronized (this) {
-        if (closed) {
-          throw new IllegalStateException("predictor closed");
-        }
-        CpuTuning.setThreads(threads > 0 ? threads : 1);
-        maps = GradCam.channels(graph, x, layer, most, channels);
-      }
-    }
+    GradCam.Maps maps = onePass(image, x -> GradCam.channels(graph, x, layer, most, channels));
     return new FeatureMaps(layer, channels[0], maps.rows(), maps.cols(), maps.perClass());
   }
 
