@@ -1,7 +1,7 @@
 package dev.streamfit.http;
 
 import dev.streamfit.http.internal.ByteBudget;
-import dev.streamfit.http.internal.Connection;
+import dev.streamfit.http.internal.Channels;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -84,16 +84,17 @@ public final class HttpFront implements AutoCloseable {
     this.workers.allowCoreThreadTimeOut(true);
     this.boss = new MultiThreadIoEventLoopGroup(1, daemon(spec.name() + "-http-accept"), NioIoHandler.newFactory());
     this.io = new MultiThreadIoEventLoopGroup(2, daemon(spec.name() + "-http-io"), NioIoHandler.newFactory());
-    Connection.Shared shared = new Connection.Shared(spec.limits(), spec.maxBodyBytes(),
+    Channels.Shared shared = new Channels.Shared(spec.limits(), spec.maxBodyBytes(),
         spec.bodyCapKey() + "=" + spec.maxBodyBytes() + " (set " + spec.bodyCapFlag() + ")", budget,
         workers, handler, listener == null ? code -> { } : listener, connections);
     ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true) // a client that half-closes still reads its answer
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            Connection.install(ch.pipeline(), shared);
+            Channels.install(ch.pipeline(), shared);
           }
         });
     try {

@@ -1,6 +1,7 @@
 package dev.streamfit.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.streamfit.testkit.RawHttp;
 import java.io.IOException;
@@ -152,6 +153,45 @@ class HttpFrontTest {
       }
     }
     assertThat(handled.get()).isZero();
+  }
+
+  @Test
+  void anAbsoluteFormTargetIsAnsweredAsItsPath() throws Exception {
+    try (RawHttp raw = new RawHttp(front.port(), 5000)) {
+      raw.send("POST http://127.0.0.1:" + front.port() + "/v1/predict?q=z HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab");
+      RawHttp.Reply r = raw.read();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).contains("\"path\":\"/v1/predict\"", "\"bytes\":2", "\"q\":\"z\"");
+      raw.send("GET HTTPS://example.org HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.read().body()).contains("\"path\":\"/\"");
+      raw.send("GET ftp://example.org/x HTTP/1.1\r\nHost: x\r\n\r\n");
+      assertThat(raw.read().status()).isEqualTo(400);
+    }
+  }
+
+  @Test
+  void aRequestCutShortByAHalfCloseIsAnswered400() throws Exception {
+    Map<String, String> cases = Map.of(
+        "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort", "(5 of 100 bytes)",
+        "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", "chunked body",
+        "POST /x HTTP/1.1\r\nHost: x\r\nContent-Le", "");
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      long t0 = System.nanoTime();
+      try (RawHttp raw = new RawHttp(front.port(), 5000)) {
+        RawHttp.Reply r = raw.send(c.getKey()).halfClose().read();
+        assertThat(r.status()).as(c.getKey()).isEqualTo(400);
+        assertThat(r.body()).as(c.getKey()).contains("\"error\":\"bad_request\"", c.getValue());
+        assertThat(System.nanoTime() - t0).as("answered before any read deadline").isLessThan(TimeUnit.MILLISECONDS.toNanos(900));
+      }
+    }
+    try (RawHttp raw = new RawHttp(front.port(), 5000)) { // a whole request, then a half-close: answered, then closed
+      raw.send("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+      raw.halfClose();
+      assertThat(raw.read().body()).contains("/slow");
+      assertThat(raw.read().body()).contains("/fast");
+      assertThatThrownBy(raw::read).isInstanceOf(IOException.class);
+    }
+    assertThat(handled.get()).isEqualTo(2);
   }
 
   @Test

@@ -205,8 +205,7 @@ public final class IngestStage {
         return new Loaded(item, null, e);
       }
       String id = Hashes.sha256Hex(b);
-      return new Loaded(item, publisher.get().prepare(b, id, item.source(), item.split(), item.label(),
-          mediaType(item.file())), null);
+      return new Loaded(item, publisher.get().prepare(b, id, item.source(), item.split(), item.label()), null);
     }
   }
 
@@ -319,19 +318,5 @@ public final class IngestStage {
       case "test" -> Split.TEST;
       default -> Split.UNLABELED;
     };
-  }
-
-  static String mediaType(Path file) {
-    String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (n.endsWith(".jpg") || n.endsWith(".jpeg")) {
-      return "image/jpeg";
-    }
-    if (n.endsWith(".png")) {
-      return "image/png";
-    }
-    if (n.endsWith(".webp")) {
-      return "image/webp";
-    }
-    return "application/octet-stream";
   }
 }

@@ -26,7 +26,7 @@ public final class LabelledImages implements AutoCloseable {
 
   /** Publishes {@code content} with {@code label} to the train split and commits before returning. */
   public Result publish(byte[] content, String source, String label) {
-    Publisher.Outcome o = publisher.publish(content, source, Split.TRAIN, label, "application/octet-stream");
+    Publisher.Outcome o = publisher.publish(content, source, Split.TRAIN, label);
     publisher.commit();
     return new Result(o.id(), o.status().name().toLowerCase(Locale.ROOT), o.reason() == null ? null : o.reason().code(),
         o.message());

@@ -92,11 +92,26 @@ class IngestWatchAndHttpTest {
       assertStatus(post(http, base + "?label=sombrero", TestImages.sampleJpeg("test", "shoes")), 422, "unknown_label");
       assertStatus(post(http, base + "?label=hat&split=nope", hat), 400, "bad_request");
       assertStatus(post(http, base + "?split=train", hat), 400, "bad_request");
+      try (dev.streamfit.testkit.RawHttp raw = new dev.streamfit.testkit.RawHttp(server.port(), 10_000)) {
+        byte[] shoes = TestImages.sampleJpeg("train", "shoes");
+        raw.send("POST http://127.0.0.1:" + server.port() + "/v1/images?label=shoes&split=train HTTP/1.1\r\nHost: x\r\n"
+            + "Content-Type: image/jpeg\r\nContent-Length: " + shoes.length + "\r\n\r\n").send(shoes);
+        dev.streamfit.testkit.RawHttp.Reply absolute = raw.read();
+        assertThat(absolute.status()).as(absolute.body()).isEqualTo(201);
+      }
+      try (dev.streamfit.testkit.RawHttp raw = new dev.streamfit.testkit.RawHttp(server.port(), 10_000)) {
+        raw.send("POST /v1/images?label=hat HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\nshort").halfClose();
+        dev.streamfit.testkit.RawHttp.Reply cut = raw.read();
+        assertThat(cut.status()).as(cut.body()).isEqualTo(400);
+        assertThat(cut.body()).contains("(5 of 900 bytes)");
+      }
       HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(base)).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(get.statusCode()).isEqualTo(405);
     }
     List<byte[]> raw = IngestStageTest.readAll(broker, topics.raw());
-    assertThat(raw).hasSize(2);
+    assertThat(raw).hasSize(3);
+    assertThat(raw).extracting(b -> AvroSerde.of(RawImage.class).decode(b).getMediaType().toString())
+        .containsOnly("image/jpeg");
     List<String> reasons = IngestStageTest.readAll(broker, topics.rejected()).stream()
         .map(b -> AvroSerde.of(Rejection.class).decode(b).getReason().toString()).toList();
     assertThat(reasons).containsExactlyInAnyOrder("unsupported_format", "corrupt_image", "dimensions_too_large",

@@ -31,4 +31,17 @@ public enum RejectReason {
   public String code() {
     return name().toLowerCase(Locale.ROOT);
   }
+
+  /**
+   * The reason whose {@link #code()} is {@code code}; a code this version does not know (written by a newer one)
+   * reads as {@link #INTERNAL_ERROR}.
+   */
+  public static RejectReason fromCode(String code) {
+    for (RejectReason r : values()) {
+      if (r.code().equals(code)) {
+        return r;
+      }
+    }
+    return INTERNAL_ERROR;
+  }
 }

@@ -139,6 +139,25 @@ class HostileClientsTest {
   }
 
   @Test
+  void anAbsoluteFormTargetIsItsPathAndAShortBodyThenAHalfCloseIsA400() throws Exception {
+    try (RawHttp raw = new RawHttp(serving.port(), 10_000)) {
+      raw.send(("POST http://127.0.0.1:" + serving.port() + "/v1/predict?top=2 HTTP/1.1\r\nHost: x\r\nContent-Length: "
+          + hat.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1)).send(hat);
+      RawHttp.Reply r = raw.read();
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).contains("\"predictions\"");
+    }
+    long t0 = System.nanoTime();
+    try (RawHttp raw = new RawHttp(serving.port(), 10_000)) {
+      raw.send("POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nshort body").halfClose();
+      RawHttp.Reply r = raw.read();
+      assertThat(r.status()).as(r.body()).isEqualTo(400);
+      assertThat(r.body()).contains("bad_request", "(10 of 5000 bytes)");
+    }
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("before the read deadline").isLessThan(DEADLINE.toMillis());
+  }
+
+  @Test
   void aHugeMultipartBoundaryIsRefusedAtOnce() throws Exception {
     String boundary = "b".repeat(8192);
     ByteArrayOutputStream body = new ByteArrayOutputStream();

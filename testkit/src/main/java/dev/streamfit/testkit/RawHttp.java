@@ -38,6 +38,12 @@ public final class RawHttp implements AutoCloseable {
     return this;
   }
 
+  /** Closes this side of the connection (a half-close: FIN sent, responses can still be read). */
+  public RawHttp halfClose() throws IOException {
+    socket.shutdownOutput();
+    return this;
+  }
+
   /** Reads one response (status line, headers, Content-Length body); skips 100 Continue. */
   public Reply read() throws IOException {
     InputStream in = socket.getInputStream();

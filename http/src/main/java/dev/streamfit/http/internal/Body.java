@@ -68,6 +68,16 @@ final class Body {
   }
 
   /** Bytes received so far. */
+  /** Whether the body being read is chunked. */
+  boolean isChunked() {
+    return chunked != null;
+  }
+
+  /** The Content-Length of the body being read; -1 when it is chunked or none is being read. */
+  long declared() {
+    return fixed == null ? -1 : fixed.length;
+  }
+
   int received() {
     return received;
   }

@@ -4,21 +4,18 @@ import dev.streamfit.http.HttpError;
 import dev.streamfit.http.HttpFront;
 import dev.streamfit.http.HttpLimits;
 import dev.streamfit.http.Request;
-import dev.streamfit.http.RequestHandler;
 import dev.streamfit.http.Response;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -26,11 +23,9 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,18 +34,14 @@ import org.slf4j.LoggerFactory;
  * cap, byte budget), the body within its deadline, then the whole request to a worker and its answer back. All
  * fields are confined to the channel's event loop; workers hand answers back through it.
  */
-public final class Connection extends ChannelInboundHandlerAdapter {
+final class Connection extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(HttpFront.class);
   /** How long a connection refused for broken framing keeps reading (and dropping) before it closes. */
   private static final long LINGER_MS = 2_000;
 
-  /** What every connection of one front shares. */
-  public record Shared(HttpLimits limits, int maxBodyBytes, String bodyCap, ByteBudget budget, Executor workers,
-      RequestHandler handler, HttpFront.Listener listener, AtomicInteger connections) {}
-
   private enum State { IDLE, HEADERS, BODY, PROCESSING, DISCARD, CLOSING }
 
-  private final Shared shared;
+  private final Channels.Shared shared;
   private State state = State.IDLE;
   private ScheduledFuture<?> deadline;
   private HttpRequest head;
@@ -61,25 +52,9 @@ public final class Connection extends ChannelInboundHandlerAdapter {
   private ChannelHandlerContext self;
   private final ArrayDeque<Object> pending = new ArrayDeque<>();
 
-  private Connection(Shared shared) {
+  Connection(Channels.Shared shared) {
     this.body = new Body(shared.budget(), shared.maxBodyBytes());
     this.shared = shared;
-  }
-
-  /** Adds a connection's handlers to {@code p}. */
-  public static void install(ChannelPipeline p, Shared shared) {
-    Connection c = new Connection(shared);
-    HttpDecoderConfig cfg = new HttpDecoderConfig().setMaxInitialLineLength(Math.min(8192, shared.limits().maxHeaderBytes()))
-        .setMaxHeaderSize(shared.limits().maxHeaderBytes()).setMaxChunkSize(64 * 1024);
-    p.addLast("bytes", new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        c.bytesArrived();
-        ctx.fireChannelRead(msg);
-      }
-    });
-    p.addLast("codec", new HttpServerCodec(cfg));
-    p.addLast("front", c);
   }
 
   // ---- lifecycle ----
@@ -122,7 +97,32 @@ public final class Connection extends ChannelInboundHandlerAdapter {
     self = ctx;
   }
 
-  private void bytesArrived() {
+  /** A half-close: what came before is answered in order, then a request cut short gets a 400, an idle one closes. */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ChannelInputShutdownEvent) {
+      if (state == State.PROCESSING || !pending.isEmpty()) {
+        pending.add(evt);
+      } else {
+        inputShutdown(ctx);
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  private void inputShutdown(ChannelHandlerContext ctx) {
+    switch (state) {
+      case BODY -> fail(ctx, 400, "bad_request", (body.isChunked() ? "chunked body without its last chunk"
+          : "body shorter than its Content-Length (" + body.received() + " of " + body.declared() + " bytes)")
+          + " when the client closed its side of the connection");
+      case HEADERS -> fail(ctx, 400, "bad_request", "the client closed its side of the connection inside a request head");
+      case CLOSING -> { } // answered; the linger closes it
+      default -> ctx.close(); // idle, or a refusal answered
+    }
+  }
+
+  void bytesArrived() {
     ChannelHandlerContext ctx = self;
     if (state == State.IDLE) {
       state = State.HEADERS;
@@ -144,6 +144,10 @@ public final class Connection extends ChannelInboundHandlerAdapter {
   }
 
   private void dispatch(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof ChannelInputShutdownEvent) {
+      inputShutdown(ctx);
+      return;
+    }
     try {
       if (msg instanceof HttpRequest r) {
         onHead(ctx, r);

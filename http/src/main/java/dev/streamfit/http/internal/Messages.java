@@ -24,14 +24,40 @@ final class Messages {
 
   /** The whole request; throws IllegalArgumentException for a malformed URI. */
   static Request request(HttpRequest r, byte[] body, InetSocketAddress remote) {
-    QueryStringDecoder q = new QueryStringDecoder(r.uri());
-    String uri = r.uri();
+    String uri = originForm(r.uri());
+    QueryStringDecoder q = new QueryStringDecoder(uri);
     int qi = uri.indexOf('?');
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (Map.Entry<String, String> h : r.headers()) {
       headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).add(h.getValue());
     }
     return new Request(r.method().name(), q.path(), qi < 0 ? null : uri.substring(qi + 1), headers, body, remote);
+  }
+
+  /**
+   * The path and query of a request target (RFC 9112 §3.2): an absolute-form target ({@code http://host:port/p?q},
+   * which a server must accept) as its path and query ({@code /p?q}; {@code /} when it has no path); any other form
+   * as it is.
+   */
+  static String originForm(String target) {
+    int colon = target.indexOf("://");
+    if (colon <= 0 || target.startsWith("/")) {
+      return target;
+    }
+    String scheme = target.substring(0, colon).toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw new IllegalArgumentException("request target with scheme " + scheme + ": only http and https are served");
+    }
+    int start = colon + 3;
+    int end = start;
+    while (end < target.length() && target.charAt(end) != '/' && target.charAt(end) != '?' && target.charAt(end) != '#') {
+      end++;
+    }
+    if (end == start) {
+      throw new IllegalArgumentException("absolute-form request target without a host: " + target);
+    }
+    String rest = target.substring(end);
+    return rest.isEmpty() || rest.charAt(0) != '/' ? "/" + rest : rest;
   }
 
   /** The response with its Content-Length, and {@code Connection: close} when {@code close}. */

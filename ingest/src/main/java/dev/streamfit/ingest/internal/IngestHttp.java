@@ -72,7 +72,7 @@ public final class IngestHttp implements IngestServer {
     }
     byte[] body = Multipart.oneFile(r, "");
     String source = "http:" + r.remote().getAddress().getHostAddress();
-    Publisher.Outcome o = publisher.publish(body, source, split, label, "application/octet-stream");
+    Publisher.Outcome o = publisher.publish(body, source, split, label);
     publisher.commit();
     String splitName = o.split().name().toLowerCase(Locale.ROOT);
     return switch (o.status()) {

@@ -8,15 +8,17 @@ import dev.streamfit.schemas.AvroSerde;
 import dev.streamfit.schemas.ImageIndexEntry;
 import dev.streamfit.schemas.Topics;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Reads the ids on {@code images.index} (committed records, keys only matter). */
+/** Reads {@code images.index} (committed records): the ids handled so far and what became of each. */
 public final class KnownImages {
   private static final Logger LOG = LoggerFactory.getLogger(KnownImages.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -27,14 +29,17 @@ public final class KnownImages {
   private KnownImages() {}
 
   /**
-   * Creates the missing topics of {@code topics}, then returns every id committed to its index as of now: a
-   * mutable set owned by the caller.
+   * Creates the missing topics of {@code topics}, then returns every id committed to its index as of now with what
+   * became of it (the last entry of an id wins, as compaction keeps it).
    */
-  static Set<String> ensureTopicsAndRead(String bootstrap, Topics topics) {
+  static Map<String, Publisher.Known> ensureTopicsAndRead(String bootstrap, Topics topics) {
     try (Admin admin = KafkaClients.admin(bootstrap, TIMEOUT, QUICK_RETRY)) {
       TopicsAdmin.ensure(admin, bootstrap, topics, TIMEOUT);
     }
-    return read(bootstrap, topics.index(), false);
+    AvroSerde<ImageIndexEntry> serde = AvroSerde.of(ImageIndexEntry.class);
+    Map<String, Publisher.Known> known = new HashMap<>();
+    readAll(bootstrap, topics.index(), (id, value) -> known.put(id, Publisher.Known.of(serde.decode(value))));
+    return known;
   }
 
   /**
@@ -44,20 +49,29 @@ public final class KnownImages {
    * @throws IllegalStateException if the cluster cannot be reached within 30 s
    */
   public static Set<String> read(String bootstrap, String topic, boolean publishedOnly) {
-    // To the high watermark, not to the last stable offset: the markers of a transaction committed a moment ago
-    // may not be written yet, and stopping at the LSO would miss its ids (and publish them again).
     AvroSerde<ImageIndexEntry> serde = AvroSerde.of(ImageIndexEntry.class);
     Set<String> ids = new HashSet<>();
+    readAll(bootstrap, topic, (id, value) -> {
+      if (!publishedOnly || serde.decode(value).getRejectedReason() == null) {
+        ids.add(id);
+      }
+    });
+    return ids;
+  }
+
+  private static void readAll(String bootstrap, String topic, BiConsumer<String, byte[]> entry) {
+    // To the high watermark, not to the last stable offset: the markers of a transaction committed a moment ago
+    // may not be written yet, and stopping at the LSO would miss its ids (and publish them again).
+    int[] n = {0};
     boolean complete = TopicReader.readAll(bootstrap, topic, TopicReader.End.HIGH_WATERMARK, TIMEOUT, r -> {
-      if (r.key() != null && r.value() != null
-          && (!publishedOnly || serde.decode(r.value()).getRejectedReason() == null)) {
-        ids.add(r.key());
+      if (r.key() != null && r.value() != null) {
+        entry.accept(r.key(), r.value());
+        n[0]++;
       }
     }, QUICK_RETRY);
     if (!complete) {
-      LOG.warn("{}: a transaction has stayed open for 30 s (another ingester running?); continuing with the {} ids"
-          + " committed so far", topic, ids.size());
+      LOG.warn("{}: a transaction has stayed open for 30 s (another ingester running?); continuing with the {}"
+          + " entries committed so far", topic, n[0]);
     }
-    return ids;
   }
 }

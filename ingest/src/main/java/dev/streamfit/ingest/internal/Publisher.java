@@ -20,7 +20,6 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -84,11 +83,26 @@ public final class Publisher implements AutoCloseable {
   }
 
   /** One image as received. */
-  private record Input(byte[] content, String id, String source, Split split, String label, String mediaType) {}
+  private record Input(byte[] content, String id, String source, Split split, String label) {}
+
+  /**
+   * What the index says of an id: published to {@code images.raw} with {@code split} and {@code label}, or refused
+   * for its content with {@code refused} and {@code message} (then {@code split} is UNLABELED, {@code label} null).
+   */
+  record Known(Split split, String label, RejectReason refused, String message) {
+    static Known of(ImageIndexEntry e) {
+      if (e.getRejectedReason() == null) {
+        return new Known(e.getSplit(), e.getLabel(), null, null);
+      }
+      RejectReason reason = RejectReason.fromCode(e.getRejectedReason());
+      String message = e.getRejectedMessage() != null ? e.getRejectedMessage() : "refused when first ingested";
+      return new Known(Split.UNLABELED, null, reason, message);
+    }
+  }
 
   private final IngestConfig config;
   private final Topics topics;
-  private final Set<String> known;
+  private final Map<String, Known> known;
   private final ImageDecoder guard;
   private final KafkaProducer<String, byte[]> producer;
   private final AvroSerde<RawImage> rawSerde = AvroSerde.of(RawImage.class);
@@ -112,7 +126,7 @@ public final class Publisher implements AutoCloseable {
   public Publisher(IngestConfig config) {
     this.config = config;
     this.topics = config.topics();
-    FutureTask<Set<String>> index = new FutureTask<>(() -> KnownImages.ensureTopicsAndRead(config.bootstrapServers(), topics));
+    FutureTask<Map<String, Known>> index = new FutureTask<>(() -> KnownImages.ensureTopicsAndRead(config.bootstrapServers(), topics));
     Thread indexReader = new Thread(index, "streamfit-ingest-index");
     indexReader.setDaemon(true);
     indexReader.start();
@@ -123,9 +137,7 @@ public final class Publisher implements AutoCloseable {
         ClientProfile.batching(5, 1024 * 1024), KnownImages.QUICK_RETRY);
     try {
       producer.initTransactions();
-      Set<String> ids = ConcurrentHashMap.newKeySet();
-      ids.addAll(index.get());
-      this.known = ids;
+      this.known = new ConcurrentHashMap<>(index.get());
     } catch (RuntimeException e) {
       index.cancel(true);
       producer.close();
@@ -148,21 +160,22 @@ public final class Publisher implements AutoCloseable {
    * Checks and encodes an image for {@link #publish(Prepared)}: the byte cap, the container guards (and a
    * downscale past {@code maxSide}), the label set, Avro. Touches no Kafka state; safe from any thread. Content
    * whose id the index already holds is not looked at. {@code label} is null for unlabeled images; {@code source}
-   * says where it came from; {@code id} is the SHA-256 hex of {@code content}.
+   * says where it came from; {@code id} is the SHA-256 hex of {@code content}. The media type recorded is the one
+   * the container guard finds in the bytes, whatever a client declared.
    */
-  public Prepared prepare(byte[] content, String id, String source, Split split, String label, String mediaType) {
+  public Prepared prepare(byte[] content, String id, String source, Split split, String label) {
     String labelProblem = label == null ? null : Labels.problem(label);
     if (labelProblem != null) { // refused whatever the content, and not indexed: another label may take it
       return new Prepared(id, null, split, null, source, null, null, 0, RejectReason.INVALID_LABEL, labelProblem, false);
     }
-    Input in = new Input(content, id, source, split, label, mediaType);
-    return known.contains(id) ? new Prepared(id, in, split, label, source, null, null, 0, null, null, false) : check(in);
+    Input in = new Input(content, id, source, split, label);
+    return known.containsKey(id) ? new Prepared(id, in, split, label, source, null, null, 0, null, null, false) : check(in);
   }
 
   private Prepared check(Input in) {
     byte[] content = in.content();
     String source = in.source();
-    String mediaType = in.mediaType();
+    String mediaType = null;
     Split split = in.split();
     String label = in.label();
     RejectReason reason = null;
@@ -173,6 +186,7 @@ public final class Publisher implements AutoCloseable {
     } else {
       try {
         var header = guard.probe(content);
+        mediaType = header.mediaType();
         if (config.maxSide() > 0 && Math.max(header.width(), header.height()) > config.maxSide()) {
           String from = header.width() + "x" + header.height();
           content = downscale(content, header.width(), header.height());
@@ -203,7 +217,7 @@ public final class Publisher implements AutoCloseable {
     if (reason != null) {
       byte[] index = contentRefused ? indexSerde.encode(ImageIndexEntry.newBuilder().setId(in.id())
           .setSplit(Split.UNLABELED).setLabel(null).setSource(source).setIngestedAt(now)
-          .setRejectedReason(reason.code()).build()) : null;
+          .setRejectedReason(reason.code()).setRejectedMessage(message).build()) : null;
       return new Prepared(in.id(), null, split, label, source, null, index, 0, reason, message, contentRefused);
     }
     byte[] raw = rawSerde.encode(RawImage.newBuilder().setId(in.id()).setContent(ByteBuffer.wrap(content))
@@ -214,15 +228,18 @@ public final class Publisher implements AutoCloseable {
   }
 
   /** {@link #prepare} and {@link #publish(Prepared)} in one, computing the id. */
-  public Outcome publish(byte[] content, String source, Split split, String label, String mediaType) {
-    return publish(prepare(content, Hashes.sha256Hex(content), source, split, label, mediaType));
+  public Outcome publish(byte[] content, String source, Split split, String label) {
+    return publish(prepare(content, Hashes.sha256Hex(content), source, split, label));
   }
 
   /**
    * Publishes a prepared image unless its id was handled before (in an earlier run, or earlier in this one):
    * to {@code images.raw} and {@code images.index}, or its refusal to {@code images.rejected} (content refusals
    * are also indexed, so they are not looked at again; an unknown label is not, as another label set may take
-   * it). Commits when the open transaction is older than the commit interval.
+   * it). What it answers is what the topics hold: content published before is a {@code DUPLICATE} with the split
+   * and label it has on {@code images.raw}; content refused before is refused again with the same reason and
+   * message (and that refusal is on {@code images.rejected} again). Commits when the open transaction is older than
+   * the commit interval.
    */
   public synchronized Outcome publish(Prepared p) {
     begin();
@@ -230,16 +247,21 @@ public final class Publisher implements AutoCloseable {
       reject(p.id, p.source, p.reason, p.message);
       return new Outcome(p.id, Status.REJECTED, p.reason, p.message, p.split, null);
     }
-    if (!known.add(p.id)) {
+    Known before = known.get(p.id);
+    if (before != null && before.refused() == null) {
       duplicates++;
-      return new Outcome(p.id, Status.DUPLICATE, null, null, p.split, p.label);
+      return new Outcome(p.id, Status.DUPLICATE, null, null, before.split(), before.label());
     }
-    if (p.skipped()) { // the index held it when it was prepared, and no longer does (its label was refused)
+    if (before != null) {
+      reject(p.id, p.source, before.refused(), before.message());
+      return new Outcome(p.id, Status.REJECTED, before.refused(), before.message(), before.split(), null);
+    }
+    if (p.skipped()) { // the index held it when it was prepared, and no longer does
       p = check(p.input);
     }
     if (p.reason != null) {
-      if (!p.contentRefused) {
-        known.remove(p.id); // a later run (another label set, a fixed bug) may publish it
+      if (p.contentRefused) { // a later run may publish what was refused for its label or a failure, never this
+        known.put(p.id, new Known(Split.UNLABELED, null, p.reason, p.message));
       }
       reject(p.id, p.source, p.reason, p.message);
       if (p.index != null) {
@@ -247,6 +269,7 @@ public final class Publisher implements AutoCloseable {
       }
       return new Outcome(p.id, Status.REJECTED, p.reason, p.message, p.split, p.label);
     }
+    known.put(p.id, new Known(p.split, p.label, null, null));
     producer.send(new ProducerRecord<>(topics.raw(), p.id, p.raw));
     producer.send(new ProducerRecord<>(topics.index(), p.id, p.index));
     perSplit.merge(p.split.name().toLowerCase(Locale.ROOT), 1L, Long::sum);
