@@ -1,5 +1,6 @@
 package dev.streamfit.app;
 
+import dev.streamfit.common.metrics.PrometheusRegistry;
 import dev.streamfit.augment.AugmentStage;
 import dev.streamfit.pipeline.AugmentOptions;
 import dev.streamfit.pipeline.CommonOptions;
@@ -7,8 +8,6 @@ import dev.streamfit.pipeline.Configs;
 import dev.streamfit.pipeline.DecodeOptions;
 import dev.streamfit.pipeline.KafkaOptions;
 import dev.streamfit.pipeline.Shutdown;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,8 +37,7 @@ public final class AugmentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    var registry = new PrometheusMeterRegistry(
-        PrometheusConfig.DEFAULT);
+    var registry = PrometheusRegistry.create();
     MetricsServer metrics = metricsPort >= 0 ? new MetricsServer(metricsHost, metricsPort, registry) : null;
     if (metrics != null) {
       System.err.println("streamfit augment: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");

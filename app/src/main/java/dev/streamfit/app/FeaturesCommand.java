@@ -1,5 +1,6 @@
 package dev.streamfit.app;
 
+import dev.streamfit.common.metrics.PrometheusRegistry;
 import dev.streamfit.engine.BaseModel;
 import dev.streamfit.engine.FrozenPrefix;
 import dev.streamfit.features.FeaturesStage;
@@ -9,8 +10,6 @@ import dev.streamfit.pipeline.FeaturesOptions;
 import dev.streamfit.pipeline.KafkaOptions;
 import dev.streamfit.pipeline.Shutdown;
 import dev.streamfit.pipeline.TrainerOptions;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,8 +54,7 @@ public final class FeaturesCommand implements Callable<Integer> {
     var config = Configs.features(kafka.bootstrapOrDefault(), kafka.topics(),
         new FrozenPrefix(BaseModel.fromId(base), common.imageSize, fineTuneBlocks), features,
         common.workDir.resolve("kafka-streams"), instanceId);
-    var registry = new PrometheusMeterRegistry(
-        PrometheusConfig.DEFAULT);
+    var registry = PrometheusRegistry.create();
     MetricsServer metrics = metricsPort >= 0 ? new MetricsServer(metricsHost, metricsPort, registry) : null;
     if (metrics != null) {
       System.err.println("streamfit features: metrics at http://" + metricsHost + ":" + metrics.port() + "/metrics");

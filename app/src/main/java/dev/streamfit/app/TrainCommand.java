@@ -1,5 +1,6 @@
 package dev.streamfit.app;
 
+import dev.streamfit.common.metrics.PrometheusRegistry;
 import dev.streamfit.pipeline.CommonOptions;
 import dev.streamfit.pipeline.Configs;
 import dev.streamfit.pipeline.Dataset;
@@ -8,8 +9,6 @@ import dev.streamfit.pipeline.Shutdown;
 import dev.streamfit.pipeline.TrainerOptions;
 import dev.streamfit.schemas.LabelSet;
 import dev.streamfit.trainer.TrainerStage;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -56,8 +55,7 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     LabelSet set = labelSet();
     String name = modelName != null ? modelName : data != null ? Dataset.of(data).modelName() : "model";
-    var registry = new PrometheusMeterRegistry(
-        PrometheusConfig.DEFAULT);
+    var registry = PrometheusRegistry.create();
     TrainerStage t = TrainerStage.start(Configs.trainer(kafka.bootstrapOrDefault(), kafka.topics(), common, trainer,
         common.workDir.resolve("checkpoints"), name, set.labels()), registry);
     MetricsServer metrics = null;

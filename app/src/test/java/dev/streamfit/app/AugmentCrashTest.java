@@ -133,6 +133,7 @@ class AugmentCrashTest {
         String metrics = awaitMetrics(log(KILL_BANDS.length), List.of("streamfit_augment_records_in_total{pass=\"0\"}",
             "streamfit_augment_op_seconds_count{op=\"geometry\",pass=\"1\"}", "kafka_stream"));
         assertThat(metrics).contains("streamfit_augment_op_seconds_count{op=\"geometry\",pass=\"2\"}");
+        assertThat(dev.streamfit.testkit.Promtool.check(metrics)).as("promtool check metrics").isEmpty();
         last.destroy(); // SIGTERM: a clean shutdown
         assertThat(last.waitFor(60, TimeUnit.SECONDS)).as("augment stops on SIGTERM").isTrue();
         System.out.printf("augment crash test: %d kills; %d inputs → %d samples + %d rejections, each exactly once%n",

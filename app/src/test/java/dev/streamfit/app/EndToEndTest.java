@@ -97,6 +97,13 @@ class EndToEndTest {
       assertThat(json.get("modelVersion").asLong()).isEqualTo(version);
       assertThat(json.get("predictions")).hasSize(3);
       assertThat(json.get("predictions").get(0).get("probability").asDouble()).isBetween(0.0, 1.0);
+
+      // Every stage's meters (and their Kafka clients') are on serving's registry here: all pass Prometheus' linter.
+      String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + p.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("streamfit_trainer_steps", "streamfit_features_records_total",
+          "streamfit_serving_request_seconds", "kafka_");
+      assertThat(dev.streamfit.testkit.Promtool.check(metrics)).as("promtool check metrics").isEmpty();
     }
   }
 }

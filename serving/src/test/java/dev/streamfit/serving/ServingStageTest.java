@@ -170,6 +170,7 @@ class ServingStageTest {
       assertThat(metrics).contains("streamfit_serving_rejections_total{reason=\"overloaded\",source=\"http\"}")
           .contains("streamfit_serving_request_seconds_bucket").contains("streamfit_serving_model_version 1.0")
           .contains("streamfit_serving_model_swaps_total 1.0");
+      assertThat(dev.streamfit.testkit.Promtool.check(metrics)).as("promtool check metrics").isEmpty();
     }
   }
 
@@ -256,6 +257,7 @@ class ServingStageTest {
       String scrape = c.get("/metrics").body();
       assertThat(scrape).contains("streamfit_serving_model_version{model=\"tools\"} 1.0")
           .containsPattern("(?m)^streamfit_serving_model_version 1\\.0$");
+      assertThat(dev.streamfit.testkit.Promtool.check(scrape)).as("promtool check metrics").isEmpty();
     }
     assertThatThrownBy(() -> config(broker, topics("x-")).withMoreModels(List.of("tools")))
         .hasMessageContaining("needs serving.model-name");

@@ -44,7 +44,8 @@ public final class FeatureMaker {
   public SampleOutcome process(String key, byte[] value, String topic, int partition, long offset) {
     SampleOutcome o = make(key, value, topic, partition, offset);
     String kind = o instanceof SampleOutcome.Sample ? "sample" : ((SampleOutcome.Reject) o).rejection().getReason();
-    Counter.builder("streamfit_features_records_total").tag("outcome", kind).register(registry).increment();
+    Counter.builder("streamfit_features_records_total").tag("outcome", kind)
+        .description("images.augmented records handled, by outcome (sample, or the rejection reason)").register(registry).increment();
     return o;
   }
 

@@ -1,12 +1,12 @@
 package dev.streamfit.serving.internal;
 
+import dev.streamfit.common.metrics.PrometheusRegistry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * rejections by reason, topic-inference records by outcome. Thread-safe.
  */
 public final class ServingMetrics implements ModelEvents {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry = PrometheusRegistry.create();
   private final Timer forward;
   private final DistributionSummary batchSize;
   /** The default model's events: its series carry no model tag. */
@@ -88,8 +88,8 @@ public final class ServingMetrics implements ModelEvents {
         .description("Requests answered by the version (HTTP and topic)").register(registry);
     Gauge.builder("streamfit.serving.version.errors", stats, s -> s.snapshot().errors()).tags(t)
         .description("Requests the version failed (a canary's are answered again by the stable version)").register(registry);
-    Gauge.builder("streamfit.serving.version.latency.mean", stats, s -> s.snapshot().meanLatencyMs()).tags(t)
-        .baseUnit("milliseconds").description("Mean latency of the version's successful answers").register(registry);
+    Gauge.builder("streamfit.serving.version.latency.mean", stats, s -> s.snapshot().meanLatencyMs() / 1000).tags(t)
+        .baseUnit("seconds").description("Mean latency of the version's successful answers").register(registry);
     Gauge.builder("streamfit.serving.version.live.accuracy", stats, s -> s.snapshot().liveAccuracy()).tags(t)
         .description("Share of feedback records saying the version's top-1 was right (NaN before any)").register(registry);
     Gauge.builder("streamfit.serving.version.feedback", stats, s -> s.snapshot().feedback()).tags(t)

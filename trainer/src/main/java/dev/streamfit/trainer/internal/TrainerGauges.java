@@ -29,6 +29,15 @@ public final class TrainerGauges {
     this.model = model;
   }
 
+  /** What each of {@link #update}'s gauges is, as its HELP text says. */
+  private static final Map<String, String> HELP = Map.of(
+      "streamfit.trainer.steps", "Minibatch steps trained",
+      "streamfit.trainer.samples", "Samples trained (replays included)",
+      "streamfit.trainer.version", "Version the trainer last published (-1 before one)",
+      "streamfit.trainer.val.accuracy", "Validation accuracy of the last evaluation",
+      "streamfit.trainer.champion.val.accuracy", "Validation accuracy of the published champion on the current window",
+      "streamfit.trainer.drift.labels", "Labels in drift at the last evaluation");
+
   /** After an evaluation: its verdict, the progress it judged, and the version now served. */
   public void update(Judge.Verdict v, TrainerState.Progress progress, long version) {
     set("streamfit.trainer.steps", progress.step());
@@ -52,19 +61,22 @@ public final class TrainerGauges {
   /** Adds {@code nanos} of the training thread's time to {@code phase}. */
   public void phase(String phase, long nanos) {
     Timer.builder("streamfit.trainer.loop").tags("model", model, "phase", phase)
+        .description("Training thread's time by phase (poll, decode, train, snapshot)")
         .register(registry).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** An evaluation (with its checkpoint) that took {@code nanos} on the evaluator thread. */
   public void evaluation(long nanos) {
     Timer.builder("streamfit.trainer.evaluation").tags("model", model)
+        .description("Evaluations with their checkpoints, on the evaluator thread")
         .register(registry).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   private void set(String name, double value) {
     values.computeIfAbsent(name, n -> {
       AtomicLong a = new AtomicLong(Double.doubleToLongBits(Double.NaN));
-      Gauge.builder(n, a, x -> Double.longBitsToDouble(x.get())).tags("model", model).register(registry);
+      Gauge.builder(n, a, x -> Double.longBitsToDouble(x.get())).tags("model", model).description(HELP.get(n))
+          .register(registry);
       return a;
     }).set(Double.doubleToLongBits(value));
   }
