@@ -132,6 +132,22 @@ public final class Deployment implements AutoCloseable {
   }
 
   /**
+   * A route to {@code version} itself (a client that names the version): the stable version or the candidate,
+   * retained, with no fallback and no shadow copy; null when that version is not loaded here.
+   */
+  public synchronized Route routeTo(long version) {
+    if (stable != null && stable.version() == version) {
+      stable.tryRetain();
+      return new Route(stable, "stable", null, null);
+    }
+    if (candidate != null && candidate.version() == version) {
+      candidate.tryRetain();
+      return new Route(candidate, policy.mode() == RolloutPolicy.Mode.CANARY ? "canary" : "shadow", null, null);
+    }
+    return null;
+  }
+
+  /**
    * Records a request's outcome on {@code version}, judges a canary that has enough requests, and returns the
    * version's stats (one lock per request).
    */

@@ -66,6 +66,8 @@ public final class HttpApi implements AutoCloseable {
     });
     ModelResource mainModels = new ModelResource("/v1/models", config, registry, this::served);
     FeedbackResource feedbackResource = new FeedbackResource(feedback);
+    InferenceProtocol v2 = new InferenceProtocol(this::serviceOf, this::served, inFlight,
+        Math.min(PredictResource.MAX_BATCH_ITEMS, config.maxInFlight()), recent);
     router.route("POST", "/v1/predict", api(main::predict))
         .route("POST", "/v1/predict:batch", api(main::predictBatch))
         .route("GET", "/v1/models", api(mainModels::handle))
@@ -76,6 +78,11 @@ public final class HttpApi implements AutoCloseable {
         .route("GET", "/v1/runs", api(this::runs))
         .route("GET", "/v1/runs.csv", api(this::runsCsv))
         .route("GET", "/v1/predictions/recent", api(this::recent))
+        .route("GET", "/v2", v2(v2::server))
+        .route("GET", "/v2/health/live", v2(v2::live))
+        .route("GET", "/v2/health/ready", v2(v2::ready))
+        .route("GET", "/v2/models/*", v2(v2::model))
+        .route("POST", "/v2/models/*", v2(v2::model))
         .route("GET", "/metrics", r -> new Response(200, "text/plain; version=0.0.4; charset=utf-8", Map.of(),
             metrics.scrape().getBytes(StandardCharsets.UTF_8)))
         .route("GET", "/healthz", r -> Json.reply(200, Map.of("status", "ok")))
@@ -122,7 +129,9 @@ public final class HttpApi implements AutoCloseable {
 
   /** The endpoint label of {@code path} for metrics (a small fixed set). */
   private static String endpoint(String p) {
-    if (p.endsWith("/predict")) {
+    if (p.startsWith("/v2/")) {
+      return p.endsWith("/infer") ? "infer" : "v2";
+    } else if (p.endsWith("/predict")) {
       return "predict";
     } else if (p.endsWith("/predict:batch")) {
       return "predict_batch";
@@ -136,9 +145,20 @@ public final class HttpApi implements AutoCloseable {
       case "/v1/predictions/recent" -> "recent";
       case "/metrics", "/healthz", "/readyz" -> p.substring(1);
       case "/openapi.json" -> "openapi";
+      case "/v2" -> "v2";
       case "/", "/index.html" -> "page";
       default -> "not_found";
     };
+  }
+
+  /** A {@code /v2/*} handler: the API token as {@code /v1}, errors in the Open Inference Protocol's shape. */
+  private RequestHandler v2(RequestHandler h) {
+    return InferenceProtocol.errorsAsV2(api(h), code -> metrics.rejected("http", code));
+  }
+
+  /** The service of the model served as {@code name}; null when none is. */
+  private PredictService serviceOf(String name) {
+    return name.equals(registry.modelName()) ? service : more.get(name);
   }
 
   /** A {@code /v1/*} handler: needs the API token when one is set (the admin token also opens it). */
@@ -171,6 +191,9 @@ public final class HttpApi implements AutoCloseable {
       return tail.equals("/predict") ? p.predict(r) : p.predictBatch(r);
     }
     ModelResource m = models.get(name);
+    if (m == null && name.equals(registry.modelName())) { // the default model by its name, as its predict is
+      m = new ModelResource(MODELS + name, config, registry, this::served);
+    }
     return m != null ? m.handle(r) : mainModels.handle(r);
   }
 

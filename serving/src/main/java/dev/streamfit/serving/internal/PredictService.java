@@ -34,8 +34,12 @@ public final class PredictService {
 
   /** One item's outcome: a prediction, or the reason its image was refused. */
   public sealed interface Outcome {
-    /** A prediction with its id and the rollout arm that answered ({@code stable} or {@code canary}). */
-    record Answered(InferenceQueue.Prediction prediction, String predictionId, String arm) implements Outcome {}
+    /**
+     * A prediction with its id, the rollout arm that answered ({@code stable} or {@code canary}; {@code shadow} when
+     * a client named the shadow version) and the labels of the version that answered, in output order.
+     */
+    record Answered(InferenceQueue.Prediction prediction, String predictionId, String arm, List<String> labels)
+        implements Outcome {}
 
     /** The image was refused before inference. */
     record Refused(ImageRejectedException rejected) implements Outcome {}
@@ -128,11 +132,46 @@ public final class PredictService {
   public List<Outcome> predictAll(List<byte[]> images, int k) throws NoModelException, InterruptedException,
       ExecutionException {
     long t0 = System.nanoTime();
-    Deployment d = registry.deployment();
-    Deployment.Route route = d.route();
+    Deployment.Route route = registry.deployment().route();
     if (route == null) {
       throw new NoModelException(registry.modelName());
     }
+    return answer(route, images, k, t0);
+  }
+
+  /** A version a client named is not loaded here (only the stable version and the candidate are). */
+  public static final class NotLoadedException extends Exception {
+    NotLoadedException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * As {@link #predictAll(List, int)}, on {@code version} itself: the stable version or the candidate, with no
+   * fallback and no shadow copy.
+   *
+   * @throws NotLoadedException if {@code version} is neither
+   */
+  public List<Outcome> predictAllOn(long version, List<byte[]> images, int k) throws NoModelException,
+      InterruptedException, ExecutionException, NotLoadedException {
+    long t0 = System.nanoTime();
+    Deployment d = registry.deployment();
+    Deployment.Route route = d.routeTo(version);
+    if (route == null) {
+      ModelHandle stable = d.stable();
+      if (stable == null) {
+        throw new NoModelException(registry.modelName());
+      }
+      ModelHandle c = d.candidate();
+      throw new NotLoadedException("version " + version + " is not loaded here; loaded: v" + stable.version()
+          + (c == null ? "" : " and v" + c.version()));
+    }
+    return answer(route, images, k, t0);
+  }
+
+  private List<Outcome> answer(Deployment.Route route, List<byte[]> images, int k, long t0)
+      throws InterruptedException, ExecutionException {
+    Deployment d = registry.deployment();
     ModelHandle shadow = route.shadow();
     try (route) {
       ModelHandle answering = route.primary();
@@ -164,7 +203,7 @@ public final class PredictService {
           log.add(id, Hashes.sha256Hex(images.get(i)), registry.modelName(), p.version(), arm, p.top().get(0).label(),
               answering.model().predictor().labels(), images.get(i), now);
         }
-        out.add(new Outcome.Answered(p, id, arm));
+        out.add(new Outcome.Answered(p, id, arm, answering.model().predictor().labels()));
       }
       if (shadow != null) {
         compare(shadow, images, out, k, d);
