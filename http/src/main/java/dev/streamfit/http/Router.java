@@ -2,6 +2,7 @@ package dev.streamfit.http;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -29,6 +30,17 @@ public final class Router implements RequestHandler {
       throw new IllegalArgumentException(method + " " + path + " is routed twice");
     }
     return this;
+  }
+
+  /**
+   * Every route, as {@code "METHOD /path"} ({@code "METHOD /x/*"} for a prefix route), in the order routed: what a
+   * description of the API must list.
+   */
+  public List<String> routes() {
+    List<String> out = new ArrayList<>();
+    exact.forEach((path, methods) -> methods.keySet().forEach(m -> out.add(m + " " + path)));
+    prefixes.forEach((path, methods) -> methods.keySet().forEach(m -> out.add(m + " " + path + "*")));
+    return out;
   }
 
   @Override

@@ -127,6 +127,14 @@ public final class ServingStage implements AutoCloseable {
     return http.port();
   }
 
+  /**
+   * The HTTP routes served, as {@code "METHOD /path"} ({@code "METHOD /prefix/*"} where one handler takes every path
+   * under a prefix): what {@code /openapi.json} describes.
+   */
+  public List<String> routes() {
+    return http.routes();
+  }
+
   /** The active model (metadata and predictor; do not close it), or null before one is active. */
   public ActiveModel active() {
     ModelHandle h = registry.peek();

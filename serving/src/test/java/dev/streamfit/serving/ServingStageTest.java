@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -177,24 +178,46 @@ class ServingStageTest {
   @Test
   void theOpenApiDocumentListsEveryRouteServed(KafkaBroker broker) throws Exception {
     Topics topics = new Topics("openapi-", 1, (short) 1);
-    try (ServingStage s = ServingStage.start(config(broker, topics))) {
+    try (ServingStage s = ServingStage.start(config(broker, topics).withModelName("clothing"));
+        KafkaProducer<String, byte[]> p = Fixtures.producer(broker.bootstrapServers())) {
+      publish(p, topics, version(1, Fixtures.good(1)));
+      await("v1 active", () -> s.active() != null);
       Fixtures.Client c = new Fixtures.Client(s.port());
       JsonNode doc = JSON.readTree(c.get("/openapi.json").body());
       assertThat(doc.get("openapi").asText()).startsWith("3.");
-      List<String> paths = new ArrayList<>();
+      List<String> described = new ArrayList<>();
       for (Iterator<String> it = doc.get("paths").fieldNames(); it.hasNext(); ) {
-        paths.add(it.next());
+        String path = it.next();
+        doc.get("paths").get(path).fieldNames().forEachRemaining(m -> described.add(m.toUpperCase(Locale.ROOT) + " " + path));
       }
-      assertThat(paths).contains("/v1/predict", "/v1/predict:batch", "/v1/models", "/v1/models/{version}",
-          "/v1/models/{version}:activate", "/v1/models/{version}:promote", "/v1/models/{version}:abort",
-          "/v1/models/{version}:pin", "/v1/models/{version}:unpin", "/v1/feedback", "/v1/training",
-          "/v1/predictions/recent", "/healthz", "/readyz", "/metrics");
-      for (String path : paths) {
-        String concrete = path.replace("{version}", "1").replace("{name}", "m");
-        HttpResponse<String> r = doc.get("paths").get(path).has("get") ? c.get(concrete) : c.post(concrete, new byte[0]);
-        assertThat(r.statusCode()).as(path).isNotIn(405, 500);
-        assertThat(r.body()).as(path).doesNotContain("\"error\":\"not_found\"");
+      assertThat(described).contains("POST /v1/predict", "POST /v1/predict:batch", "GET /v1/models",
+          "GET /v1/models/{versionOrName}", "GET /v1/models/{name}/{version}", "POST /v1/models/{name}/{version}:activate",
+          "POST /v1/models/{version}:activate", "POST /v1/models/{version}:promote", "POST /v1/models/{version}:abort",
+          "POST /v1/models/{version}:pin", "POST /v1/models/{version}:unpin", "POST /v1/feedback", "GET /v1/training",
+          "GET /v1/predictions/recent", "GET /healthz", "GET /readyz", "GET /metrics", "GET /index.html", "GET /v2",
+          "GET /v2/health/live", "GET /v2/health/ready", "GET /v2/models/{name}", "GET /v2/models/{name}/versions/{version}",
+          "GET /v2/models/{name}/ready", "GET /v2/models/{name}/versions/{version}/ready", "POST /v2/models/{name}/infer",
+          "POST /v2/models/{name}/versions/{version}/infer");
+      // Every route served is described: exact routes by their path, prefix routes by at least one path under them.
+      for (String route : s.routes()) {
+        String[] mp = route.split(" ", 2);
+        if (mp[1].endsWith("*")) {
+          String prefix = mp[1].substring(0, mp[1].length() - 1);
+          assertThat(described).as(route).anyMatch(d -> d.startsWith(mp[0] + " " + prefix));
+        } else {
+          assertThat(described).as(route).contains(route);
+        }
       }
+      // Every route described is served: no 404 not_found, no 405, no 500 (the admin verbs answer 403 here).
+      for (String route : described) {
+        String[] mp = route.split(" ", 2);
+        String concrete = mp[1].replace("{versionOrName}", "clothing").replace("{version}", "1").replace("{name}", "clothing");
+        HttpResponse<String> r = mp[0].equals("GET") ? c.get(concrete) : c.post(concrete, new byte[0]);
+        assertThat(r.statusCode()).as(route).isNotIn(404, 405, 500);
+        assertThat(r.body()).as(route).doesNotContain("\"not_found\"");
+      }
+      assertThat(c.get("/v1/models/1").statusCode()).isEqualTo(200);
+      assertThat(JSON.readTree(c.get("/v1/models/clothing").body()).get("activeVersion").asLong()).isEqualTo(1);
     }
   }
 

@@ -108,6 +108,11 @@ public final class HttpApi implements AutoCloseable {
         code -> metrics.rejected("http", code));
   }
 
+  /** Every route served, as {@link Router#routes()} lists them. */
+  public List<String> routes() {
+    return router.routes();
+  }
+
   /** Bound port (useful with port 0). */
   public int port() {
     return front.port();
