@@ -157,7 +157,9 @@ public final class Pipeline implements AutoCloseable {
       long expected = watcher.trainSamples();
       // Done when every train sample is trained and evaluated (or early stopping ended training) and serving
       // answers with the champion: the last published version, which need not be the last evaluated model.
-      boolean trained = augmented && expected > 0
+      // And settled: a candidate it held (for the publish interval, or as worse until rehearsed) would be judged
+      // again and might replace what this run reports.
+      boolean trained = augmented && expected > 0 && ts.settled()
           && ((ts.samplesTrained() >= expected && ts.evaluatedSamples() >= expected) || ts.stoppedEarly());
       // Under a canary or shadow rollout the champion is live once it is the candidate: judging it needs traffic.
       ActiveModel candidate = serving.candidate();

@@ -85,12 +85,14 @@ public final class TrainerStage implements AutoCloseable {
   private final RollbackFollower rollbacks;
   private TrainerState.Pending resend;
   private String lastVerdict = "";
+  /** Idle with nothing to do before new input (see {@link TrainerStatus#settled()}); written by the trainer thread. */
+  private boolean settled;
   private int consolidations;
 
 
   private TrainerStage(TrainerConfig config, MeterRegistry registry) {
     this.config = config;
-    this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null, 0, false, List.of()));
+    this.status = new AtomicReference<>(new TrainerStatus(0, 0, 0, 0, Map.of(), null, null, 0, false, List.of(), false));
     this.thread = new Thread(this::runLoop, "streamfit-trainer");
     this.evaluator = Executors.newSingleThreadExecutor(r -> new Thread(r, "streamfit-trainer-evaluator"));
     this.publisher = new ModelPublisher(config);
@@ -213,13 +215,21 @@ public final class TrainerStage implements AutoCloseable {
         // Trained data that no served version has yet: a held "worse" candidate is consolidated (replay-only steps)
         // and judged again; one held only by the interval is judged again when the interval has passed.
         boolean unserved = !work && !busy && idle && judged.publishedSamples() < loop.samplesTrained();
+        boolean consolidating = unserved && lastVerdict.equals("worse") && consolidations < MAX_CONSOLIDATIONS
+            && loop.canRehearse();
+        boolean awaitingInterval = unserved && !lastVerdict.equals("worse");
+        boolean wasSettled = settled;
+        settled = idle && !work && !busy && !consolidating && !awaitingInterval;
+        if (settled != wasSettled) {
+          publishStatus(null);
+        }
         if (work && !busy && (idle || fresh || (p.evalEverySteps() > 0 && loop.stepsSinceEval() >= p.evalEverySteps()))) {
           evaluate(source, idle ? "idle" : fresh ? "publish_interval" : "every_steps");
-        } else if (unserved && lastVerdict.equals("worse") && consolidations < MAX_CONSOLIDATIONS
-            && loop.rehearse(CONSOLIDATE_STEPS)) {
+        } else if (consolidating) {
+          loop.rehearse(CONSOLIDATE_STEPS);
           consolidations++;
           evaluate(source, "consolidate");
-        } else if (unserved && fresh && !lastVerdict.equals("worse")) {
+        } else if (awaitingInterval && fresh) {
           evaluate(source, "publish_interval");
         } else if (!busy && checkpointDue(p)) {
           loop.drain();
@@ -354,7 +364,7 @@ public final class TrainerStage implements AutoCloseable {
     TrainerState.Judgement j = judged;
     status.set(new TrainerStatus(loop.step(), loop.samplesTrained(), loop.validationSize(), j.version(),
         evaluatorJobs == null ? Map.of() : evaluatorJobs.lastPublished(),
-        lastCheckpoint, failure, evaluatedSamples, stoppedEarly, j.history()));
+        lastCheckpoint, failure, evaluatedSamples, stoppedEarly, j.history(), settled || stoppedEarly));
   }
 
   @Override

@@ -17,10 +17,13 @@ import java.util.Map;
  * @param evaluatedSamples {@code samplesTrained} at the last evaluation (0 if none)
  * @param stoppedEarly true once early stopping ended training (the trainer then consumes nothing more)
  * @param history every evaluation so far, in order
+ * @param settled idle with nothing it will do before new input arrives: no evaluation running or due, and no held
+ *     candidate it will judge again (one held for the publish interval is judged again when the interval has
+ *     passed, a worse one after rehearsal steps); until then a later version may still be published
  */
 public record TrainerStatus(long steps, long samplesTrained, int validationSamples, long lastVersion,
     Map<String, Double> lastMetrics, Path lastCheckpoint, String failure, long evaluatedSamples,
-    boolean stoppedEarly, List<EvalPoint> history) {
+    boolean stoppedEarly, List<EvalPoint> history, boolean settled) {
   public TrainerStatus {
     lastMetrics = Map.copyOf(lastMetrics);
     history = List.copyOf(history);

@@ -190,13 +190,18 @@ public final class TrainingLoop implements AutoCloseable {
    * Returns false, doing nothing, when the rehearsal buffer is empty. Offsets and samples trained do not change.
    */
   public boolean rehearse(int steps) {
-    if (replay.size() == 0 || config.rehearsal().ratio() == 0) {
+    if (!canRehearse()) {
       return false;
     }
     for (int i = 0; i < steps; i++) {
       trainStep(List.of());
     }
     return true;
+  }
+
+  /** Whether {@link #rehearse} can take a step: a replay buffer is kept and holds samples. */
+  public boolean canRehearse() {
+    return replay.size() > 0 && config.rehearsal().ratio() != 0;
   }
 
   /** Trains every buffered sample (a barrier before snapshots: offsets then match the model). */
