@@ -46,7 +46,7 @@ public final class Publisher implements AutoCloseable {
 
   /**
    * An image checked and encoded, ready to publish; or refused (with {@code reason}); or not prepared because its
-   * id was already on the index when it was looked at ({@code skipped}: publishing it counts a duplicate).
+   * id was already on the index when it was looked at (publishing it answers as the index says).
    */
   public static final class Prepared {
     private final String id;
@@ -59,12 +59,9 @@ public final class Publisher implements AutoCloseable {
     private final RejectReason reason;
     private final String message;
     private final boolean contentRefused;
-    private final Input input;
 
-    /** {@code input} is kept only while the image may still need {@link #check}ing (when skipped). */
-    private Prepared(String id, Input input, Split split, String label, String source, byte[] raw, byte[] index, int bytes,
+    private Prepared(String id, Split split, String label, String source, byte[] raw, byte[] index, int bytes,
         RejectReason reason, String message, boolean contentRefused) {
-      this.input = input;
       this.id = id;
       this.split = split;
       this.label = label;
@@ -75,10 +72,6 @@ public final class Publisher implements AutoCloseable {
       this.reason = reason;
       this.message = message;
       this.contentRefused = contentRefused;
-    }
-
-    boolean skipped() {
-      return raw == null && reason == null;
     }
   }
 
@@ -166,10 +159,10 @@ public final class Publisher implements AutoCloseable {
   public Prepared prepare(byte[] content, String id, String source, Split split, String label) {
     String labelProblem = label == null ? null : Labels.problem(label);
     if (labelProblem != null) { // refused whatever the content, and not indexed: another label may take it
-      return new Prepared(id, null, split, null, source, null, null, 0, RejectReason.INVALID_LABEL, labelProblem, false);
+      return new Prepared(id, split, null, source, null, null, 0, RejectReason.INVALID_LABEL, labelProblem, false);
     }
     Input in = new Input(content, id, source, split, label);
-    return known.containsKey(id) ? new Prepared(id, in, split, label, source, null, null, 0, null, null, false) : check(in);
+    return known.containsKey(id) ? new Prepared(id, split, label, source, null, null, 0, null, null, false) : check(in);
   }
 
   private Prepared check(Input in) {
@@ -218,13 +211,13 @@ public final class Publisher implements AutoCloseable {
       byte[] index = contentRefused ? indexSerde.encode(ImageIndexEntry.newBuilder().setId(in.id())
           .setSplit(Split.UNLABELED).setLabel(null).setSource(source).setIngestedAt(now)
           .setRejectedReason(reason.code()).setRejectedMessage(message).build()) : null;
-      return new Prepared(in.id(), null, split, label, source, null, index, 0, reason, message, contentRefused);
+      return new Prepared(in.id(), split, label, source, null, index, 0, reason, message, contentRefused);
     }
     byte[] raw = rawSerde.encode(RawImage.newBuilder().setId(in.id()).setContent(ByteBuffer.wrap(content))
         .setMediaType(mediaType).setLabel(label).setSplit(split).setSource(source).setIngestedAt(now).build());
     byte[] index = indexSerde.encode(ImageIndexEntry.newBuilder().setId(in.id()).setSplit(split).setLabel(label)
         .setSource(source).setIngestedAt(now).build());
-    return new Prepared(in.id(), null, split, label, source, raw, index, content.length, null, null, false);
+    return new Prepared(in.id(), split, label, source, raw, index, content.length, null, null, false);
   }
 
   /** {@link #prepare} and {@link #publish(Prepared)} in one, computing the id. */
@@ -255,9 +248,6 @@ public final class Publisher implements AutoCloseable {
     if (before != null) {
       reject(p.id, p.source, before.refused(), before.message());
       return new Outcome(p.id, Status.REJECTED, before.refused(), before.message(), before.split(), null);
-    }
-    if (p.skipped()) { // the index held it when it was prepared, and no longer does
-      p = check(p.input);
     }
     if (p.reason != null) {
       if (p.contentRefused) { // a later run may publish what was refused for its label or a failure, never this
