@@ -175,13 +175,11 @@ class HttpFrontTest {
         "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort", "(5 of 100 bytes)",
         "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", "chunked body",
         "POST /x HTTP/1.1\r\nHost: x\r\nContent-Le", "");
-    for (Map.Entry<String, String> c : cases.entrySet()) {
-      long t0 = System.nanoTime();
+    for (Map.Entry<String, String> c : cases.entrySet()) { // 400 at the half-close, not 408 at the body deadline
       try (RawHttp raw = new RawHttp(front.port(), 5000)) {
         RawHttp.Reply r = raw.send(c.getKey()).halfClose().read();
         assertThat(r.status()).as(c.getKey()).isEqualTo(400);
         assertThat(r.body()).as(c.getKey()).contains("\"error\":\"bad_request\"", c.getValue());
-        assertThat(System.nanoTime() - t0).as("answered before any read deadline").isLessThan(TimeUnit.MILLISECONDS.toNanos(900));
       }
     }
     try (RawHttp raw = new RawHttp(front.port(), 5000)) { // a whole request, then a half-close: answered, then closed

@@ -147,14 +147,12 @@ class HostileClientsTest {
       assertThat(r.status()).as(r.body()).isEqualTo(200);
       assertThat(r.body()).contains("\"predictions\"");
     }
-    long t0 = System.nanoTime();
-    try (RawHttp raw = new RawHttp(serving.port(), 10_000)) {
+    try (RawHttp raw = new RawHttp(serving.port(), 10_000)) { // 400 at the half-close, not 408 at the body deadline
       raw.send("POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nshort body").halfClose();
       RawHttp.Reply r = raw.read();
       assertThat(r.status()).as(r.body()).isEqualTo(400);
       assertThat(r.body()).contains("bad_request", "(10 of 5000 bytes)");
     }
-    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).as("before the read deadline").isLessThan(DEADLINE.toMillis());
   }
 
   @Test
