@@ -22,6 +22,8 @@ public final class OnnxModel {
   public static final int OPSET = 17;
   /** {@code TensorProto.DataType.FLOAT}. */
   static final int FLOAT = 1;
+  /** {@code TensorProto.DataType.INT64}. */
+  static final int INT64 = 7;
   private static final int IR_VERSION = 8;
 
   private final String graphName;
@@ -66,6 +68,19 @@ public final class OnnxModel {
       t.int64(1, d);
     }
     t.int64(2, FLOAT).string(8, name).bytes(9, raw.array());
+    initializers.add(t.toBytes());
+    return name;
+  }
+
+  /** An int64 constant of shape {@code dims} (e.g. {@code Pad}'s pads); returns its name. */
+  public String int64Initializer(String name, long[] dims, long[] data) {
+    ByteBuffer raw = ByteBuffer.allocate(8 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+    raw.asLongBuffer().put(data);
+    Proto t = new Proto();
+    for (long d : dims) {
+      t.int64(1, d);
+    }
+    t.int64(2, INT64).string(8, name).bytes(9, raw.array());
     initializers.add(t.toBytes());
     return name;
   }
