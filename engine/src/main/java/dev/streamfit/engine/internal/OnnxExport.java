@@ -54,7 +54,6 @@ public final class OnnxExport {
     typeOf.put(input, InputType.convolutional(height, width, 3, CNN2DFormat.NCHW));
     String clipMin = null;
     String clipMax = null;
-    String last = null;
     for (String name : conf.getTopologicalOrderStr()) {
       if (name.equals(input)) {
         continue;
@@ -108,10 +107,9 @@ public final class OnnxExport {
         throw new IllegalArgumentException("cannot export vertex " + name + " (" + v.getClass().getSimpleName() + ")");
       }
       tensor.put(name, out);
-      last = name;
     }
     String output = conf.getNetworkOutputs().get(0);
-    m.node("Identity", List.of(tensor.get(output != null ? output : last)), List.of("features"));
+    m.node("Identity", List.of(tensor.get(output)), List.of("features"));
     InputType.InputTypeFeedForward ff = (InputType.InputTypeFeedForward) types.get(output);
     m.output("features", -1, ff.getSize());
     metadata.forEach(m::metadata);

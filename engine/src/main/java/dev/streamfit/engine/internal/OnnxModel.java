@@ -54,33 +54,32 @@ public final class OnnxModel {
 
   /** A float constant of shape {@code dims}, row-major; returns its name. */
   public String initializer(String name, long[] dims, float[] data) {
-    long n = 1;
-    for (long d : dims) {
-      n *= d;
-    }
-    if (n != data.length) {
-      throw new IllegalArgumentException(name + ": " + data.length + " values for " + n + " elements");
-    }
     ByteBuffer raw = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
     raw.asFloatBuffer().put(data);
-    Proto t = new Proto();
-    for (long d : dims) {
-      t.int64(1, d);
-    }
-    t.int64(2, FLOAT).string(8, name).bytes(9, raw.array());
-    initializers.add(t.toBytes());
-    return name;
+    return tensor(name, dims, data.length, FLOAT, raw.array());
   }
 
   /** An int64 constant of shape {@code dims} (e.g. {@code Pad}'s pads); returns its name. */
   public String int64Initializer(String name, long[] dims, long[] data) {
     ByteBuffer raw = ByteBuffer.allocate(8 * data.length).order(ByteOrder.LITTLE_ENDIAN);
     raw.asLongBuffer().put(data);
+    return tensor(name, dims, data.length, INT64, raw.array());
+  }
+
+  /** A {@code TensorProto} initializer: dims (1), data_type (2), name (8), little-endian raw_data (9). */
+  private String tensor(String name, long[] dims, int values, int type, byte[] raw) {
+    long n = 1;
+    for (long d : dims) {
+      n *= d;
+    }
+    if (n != values) {
+      throw new IllegalArgumentException(name + ": " + values + " values for " + n + " elements");
+    }
     Proto t = new Proto();
     for (long d : dims) {
       t.int64(1, d);
     }
-    t.int64(2, INT64).string(8, name).bytes(9, raw.array());
+    t.int64(2, type).string(8, name).bytes(9, raw);
     initializers.add(t.toBytes());
     return name;
   }
